@@ -1,0 +1,106 @@
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { formatProblem, loadRegistries } from "../loader";
+import { writeSchemas } from "./schema";
+
+type Command = (args: string[]) => Promise<number>;
+
+const USAGE = `Usage: nexus <command> [options]
+
+Commands:
+  validate   check the registries (schemas, references, cycles, cron, images, backups)
+  schema     regenerate the JSON Schemas in registries/schema/
+
+Run "nexus <command> --help" for a command's options.
+Example: npx nexus validate --env prod`;
+
+const VALIDATE_USAGE = `Usage: nexus validate [--registries DIR] [--env NAME] [--format text|json]
+
+Checks the five registry files and prints one line per problem:
+  FILE:LINE:COL field.path: message
+Exit status: 0 valid, 1 problems found, 2 usage error.
+
+Options:
+  --registries DIR   folder with the registry files (default: registries)
+  --env NAME         validate one environment (default: every environment in pipelines.yaml)
+  --format FORMAT    text (default) or json: an array of {file, line, column, path, message, code}
+  -h, --help         show this help
+
+Example: npx nexus validate --env prod --format json`;
+
+const SCHEMA_USAGE = `Usage: nexus schema [--out DIR]
+
+Regenerates the JSON Schema of each registry from its zod schema, for editor completion.
+
+Options:
+  --out DIR    output folder (default: registries/schema)
+  -h, --help   show this help
+
+Example: npx nexus schema`;
+
+function usageError(message: string, usage: string): number {
+  console.error(`nexus: ${message}\n\n${usage}`);
+  return 2;
+}
+
+function parse(args: string[], options: Record<string, { type: "string" | "boolean"; short?: string }>, usage: string) {
+  try {
+    const { values, positionals } = parseArgs({ args, options: { ...options, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: true });
+    if (positionals.length > 0) return { error: usageError(`unexpected argument "${positionals[0]}"`, usage) };
+    return { values: values as Record<string, string | boolean | undefined> };
+  } catch (error) {
+    return { error: usageError((error as Error).message.split("\n")[0]!, usage) };
+  }
+}
+
+const validate: Command = async (args) => {
+  const parsed = parse(args, { registries: { type: "string" }, env: { type: "string" }, format: { type: "string" } }, VALIDATE_USAGE);
+  if (parsed.error !== undefined) return parsed.error;
+  const v = parsed.values;
+  if (v.help) {
+    console.log(VALIDATE_USAGE);
+    return 0;
+  }
+  const format = (v.format as string | undefined) ?? "text";
+  if (format !== "text" && format !== "json") return usageError(`--format must be text or json, got "${format}"`, VALIDATE_USAGE);
+  const registriesDir = (v.registries as string | undefined) ?? "registries";
+  const result = loadRegistries({ registriesDir, env: v.env as string | undefined });
+  if (format === "json") {
+    console.log(JSON.stringify(result.problems, null, 2));
+  } else if (result.problems.length > 0) {
+    for (const p of result.problems) console.log(formatProblem(p));
+    console.error(`nexus: ${result.problems.length} problem(s) in ${registriesDir}; fix them and run again`);
+  } else {
+    const c = result.counts;
+    console.log(
+      `ok: ${path.join(registriesDir)} valid for ${result.environments.join(", ")}: ` +
+        `${c.services} services, ${c.tasks} tasks, ${c.pipelines} pipelines, ${c.alerts} alerts, ${c.policies} policies`,
+    );
+  }
+  return result.problems.length > 0 ? 1 : 0;
+};
+
+const schema: Command = async (args) => {
+  const parsed = parse(args, { out: { type: "string" } }, SCHEMA_USAGE);
+  if (parsed.error !== undefined) return parsed.error;
+  if (parsed.values.help) {
+    console.log(SCHEMA_USAGE);
+    return 0;
+  }
+  const files = writeSchemas((parsed.values.out as string | undefined) ?? path.join("registries", "schema"));
+  for (const f of files) console.log(`wrote ${f}`);
+  return 0;
+};
+
+const COMMANDS: Record<string, Command> = { validate, schema };
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    console.log(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) return usageError(`unknown command "${name}"`, USAGE);
+  return command(rest);
+}

@@ -1,0 +1,157 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Document, isMap, isNode, isPair, isScalar, LineCounter, parseAllDocuments, YAMLMap } from "yaml";
+import type { PathSegment, Problem } from "./problems";
+
+/** Larger registry files are refused: they are almost certainly not hand-written registries. */
+export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
+
+export interface ParsedFile {
+  /** Path as reported in problems and source annotations, e.g. "registries/orchestration.yaml". */
+  display: string;
+  doc?: Document.Parsed;
+  lineCounter: LineCounter;
+  /** The plain data of the document, when it parsed without errors. */
+  data?: unknown;
+}
+
+export function problemAt(
+  file: ParsedFile,
+  offset: number | undefined,
+  path: string,
+  message: string,
+  code: string,
+): Problem {
+  const pos = offset === undefined ? { line: 1, col: 1 } : file.lineCounter.linePos(offset);
+  return { file: file.display, line: pos.line, column: pos.col, path, message, code };
+}
+
+/**
+ * Reads and parses one registry file. Problems are returned, never thrown: a missing, binary,
+ * huge, empty or malformed file is just another located finding.
+ */
+export function parseRegistryFile(
+  filePath: string,
+  display: string,
+  problems: Problem[],
+  maxBytes = DEFAULT_MAX_FILE_BYTES,
+): ParsedFile {
+  const lineCounter = new LineCounter();
+  const parsed: ParsedFile = { display, lineCounter };
+  const fail = (message: string, code: string) => problems.push(problemAt(parsed, undefined, "(file)", message, code));
+
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(filePath);
+  } catch {
+    fail(`file not found: create it (every registry folder holds ${path.basename(filePath)}) or pass --registries DIR`, "file-missing");
+    return parsed;
+  }
+  if (!stat.isFile()) {
+    fail("is not a regular file: replace it with the YAML registry file", "file-unreadable");
+    return parsed;
+  }
+  if (stat.size > maxBytes) {
+    fail(
+      `file is ${(stat.size / 1048576).toFixed(1)} MiB, over the ${(maxBytes / 1048576).toFixed(0)} MiB limit for a registry: split it or remove generated content`,
+      "file-too-large",
+    );
+    return parsed;
+  }
+  const buffer = fs.readFileSync(filePath);
+  const nul = buffer.indexOf(0);
+  if (nul >= 0) {
+    fail(`file is binary (a NUL byte at offset ${nul}): a registry must be UTF-8 YAML text`, "file-binary");
+    return parsed;
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(buffer);
+  } catch {
+    fail("file is not valid UTF-8 text: save it as UTF-8", "file-encoding");
+    return parsed;
+  }
+  if (text.trim() === "" || /^(\s*#[^\n]*\n?)*\s*$/.test(text)) {
+    fail("file is empty: it must be a mapping that starts with apiVersion: nexus/v1 and kind", "file-empty");
+    return parsed;
+  }
+
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (!Array.isArray(docs)) {
+    fail("file is empty: it must be a mapping that starts with apiVersion: nexus/v1 and kind", "file-empty");
+    return parsed;
+  }
+  if (docs.length > 1) {
+    const second = docs[1]!;
+    problems.push(
+      problemAt(parsed, second.range[0], "(file)", "holds more than one YAML document: keep one document per registry file and remove the '---' separator", "yaml-multiple-documents"),
+    );
+  }
+  const doc = docs[0]!;
+  parsed.doc = doc;
+  for (const error of doc.errors) {
+    problems.push(problemAt(parsed, error.pos[0], "(file)", yamlMessage(error.code, error.message), `yaml-${error.code.toLowerCase().replace(/_/g, "-")}`));
+  }
+  if (doc.errors.length > 0 || docs.length > 1) return parsed;
+
+  if (!isMap(doc.contents)) {
+    const what = doc.contents === null ? "nothing" : isScalar(doc.contents) ? "a single value" : "a list";
+    problems.push(
+      problemAt(parsed, doc.contents?.range?.[0], "(root)", `the file holds ${what}; it must be a mapping with apiVersion, kind and the registry's sections`, "yaml-not-a-mapping"),
+    );
+    return parsed;
+  }
+  try {
+    parsed.data = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    problems.push(
+      problemAt(parsed, undefined, "(file)", `cannot expand the document (${(error as Error).message}): remove the alias loop or excessive aliases`, "yaml-alias"),
+    );
+  }
+  return parsed;
+}
+
+function yamlMessage(code: string, message: string): string {
+  // The yaml package's first line is precise; the rest is a source excerpt we print ourselves.
+  const first = message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+  const hints: Record<string, string> = {
+    DUPLICATE_KEY: "remove or rename one of the duplicate keys",
+    TAB_AS_INDENT: "indent with spaces, not tabs",
+    BAD_ALIAS: "define the anchor (&name) before using the alias (*name)",
+    BAD_INDENT: "align the line with its siblings",
+    MISSING_CHAR: "close the quote, bracket or brace",
+    BLOCK_AS_IMPLICIT_KEY: "put the key and its value on one line or indent the value",
+    MULTILINE_IMPLICIT_KEY: "put a key on a single line and its value after ': '",
+    UNEXPECTED_TOKEN: "check the YAML syntax of this line",
+  };
+  const hint = hints[code] ?? "fix the YAML syntax here";
+  return `YAML syntax: ${first.replace(/\.$/, "")}: ${hint}`;
+}
+
+/**
+ * The offset of the node at `path`, or of its deepest existing ancestor (so a missing field
+ * points at its parent). With `atKey`, a mapping entry is located at its key, not its value.
+ */
+export function offsetOf(doc: Document.Parsed, path: readonly PathSegment[], atKey = false): number | undefined {
+  let node: unknown = doc.contents;
+  let offset = isNode(node) ? node.range?.[0] : undefined;
+  for (let i = 0; i < path.length; i++) {
+    const segment = path[i]!;
+    if (isMap(node)) {
+      const pair = (node as YAMLMap).items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment));
+      if (!pair) return offset;
+      const last = i === path.length - 1;
+      if (last && atKey && isNode(pair.key)) return pair.key.range?.[0];
+      node = pair.value;
+      offset = isNode(node) ? node.range?.[0] : isNode(pair.key) ? pair.key.range?.[0] : offset;
+    } else if (node && typeof node === "object" && "items" in node && Array.isArray((node as { items: unknown[] }).items)) {
+      const item = (node as { items: unknown[] }).items[Number(segment)];
+      if (item === undefined) return offset;
+      node = item;
+      offset = isNode(node) ? node.range?.[0] : offset;
+    } else {
+      return offset;
+    }
+  }
+  return offset;
+}
