@@ -1,4 +1,5 @@
 import type * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
 import type { Probe, Resources } from "../../src/schema";
 
 type Input = k8s.types.input.core.v1.SecurityContext;
@@ -65,7 +66,10 @@ export function tmpVolume(): { volume: k8s.types.input.core.v1.Volume; mount: k8
 }
 
 /** Environment variables from a ConfigMap (plain values) and a Secret (referenced secrets). */
-export function envFrom(configMapName: string | undefined, secretName: string | undefined): k8s.types.input.core.v1.EnvFromSource[] {
+export function envFrom(
+  configMapName: pulumi.Input<string> | undefined,
+  secretName: pulumi.Input<string> | undefined,
+): k8s.types.input.core.v1.EnvFromSource[] {
   return [
     ...(configMapName ? [{ configMapRef: { name: configMapName } }] : []),
     ...(secretName ? [{ secretRef: { name: secretName } }] : []),

@@ -123,8 +123,17 @@ function references(r: Registries, at: Locator): void {
   r.automation.tasks.forEach((t, i) => {
     refCheck(at, "automation", ["tasks", i, "owner"], t.owner, teams, "team", `${O} teams`);
     refCheck(at, "automation", ["tasks", i, "target"], t.target, services, "service", `${O} services`);
+    refCheck(at, "automation", ["tasks", i, "namespace"], t.namespace, namespaces, "namespace", `${O} namespaces`);
+    t.dependsOn.forEach((d, j) => refCheck(at, "automation", ["tasks", i, "dependsOn", j], d, services, "service", `${O} services`));
+    if (t.runner !== "local-command" && t.namespace === undefined && t.target === undefined) {
+      at.report("automation", ["tasks", i], `a ${t.runner} task needs a namespace to run in: add namespace, or a target whose namespace it uses`, "missing-field");
+    }
   });
+  r.orchestration.namespaces.forEach((n, i) =>
+    refCheck(at, "orchestration", ["namespaces", i, "owner"], n.owner, teams, "team", `${O} teams`),
+  );
   const m = r.monitoring;
+  refCheck(at, "monitoring", ["stack", "owner"], m.stack.owner, teams, "team", `${O} teams`);
   refCheck(at, "monitoring", ["stack", "namespace"], m.stack.namespace, namespaces, "namespace", `${O} namespaces`);
   for (const severity of ["critical", "warning", "info"] as const) {
     m.routing[severity].forEach((c, j) =>
@@ -152,18 +161,19 @@ function references(r: Registries, at: Locator): void {
     d.services.forEach((s, j) => refCheck(at, "monitoring", ["dashboards", i, "services", j], s, services, "service", `${O} services`)),
   );
   const sec = r.security;
-  sec.rbac.forEach((b, i) =>
-    b.namespaces.forEach((n, j) => refCheck(at, "security", ["rbac", i, "namespaces", j], n, namespaces, "namespace", `${O} namespaces`)),
-  );
+  sec.rbac.forEach((b, i) => {
+    refCheck(at, "security", ["rbac", i, "owner"], b.owner, teams, "team", `${O} teams`);
+    b.namespaces.forEach((n, j) => refCheck(at, "security", ["rbac", i, "namespaces", j], n, namespaces, "namespace", `${O} namespaces`));
+  });
   sec.network.egress.forEach((e, i) =>
     e.namespaces.forEach((n, j) =>
       refCheck(at, "security", ["network", "egress", i, "namespaces", j], n, namespaces, "namespace", `${O} namespaces`),
     ),
   );
   const policyIds = new Set(Object.keys(POLICY_CATALOG));
-  sec.policies.forEach((p, i) => refCheck(at, "security", ["policies", i, "id"], p.id, policyIds, "policy", "the policy catalog"));
+  sec.policies.forEach((p, i) => refCheck(at, "security", ["policies", i, "id"], p.id, policyIds, "policy", "the policy catalog (src/schema/policies.ts)"));
   sec.exceptions.forEach((e, i) => {
-    refCheck(at, "security", ["exceptions", i, "policy"], e.policy, policyIds, "policy", "the policy catalog");
+    refCheck(at, "security", ["exceptions", i, "policy"], e.policy, policyIds, "policy", "the policy catalog (src/schema/policies.ts)");
     refCheck(at, "security", ["exceptions", i, "owner"], e.owner, teams, "team", `${O} teams`);
   });
   refCheck(at, "security", ["audit", "task"], sec.audit.task, tasks, "task", "automation.yaml tasks");

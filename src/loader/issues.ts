@@ -60,18 +60,18 @@ function pickOption(schema: AnySchema | undefined, value: unknown): AnySchema | 
   return unwrap(def.options[0]);
 }
 
+/** Edit distance where swapping two neighbouring letters ("tpc" for "tcp") counts as one edit. */
 function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const next = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = row[j]!;
-      row[j] = next;
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
     }
   }
-  return row[b.length]!;
+  return d[a.length]![b.length]!;
 }
 
 export function suggest(word: string, candidates: readonly string[]): string | undefined {
@@ -84,7 +84,8 @@ export function suggest(word: string, candidates: readonly string[]): string | u
       best = c;
     }
   }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+  // One edit in a short word, a third of the word in a longer one: "web" does not suggest "db".
+  return best !== undefined && bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
 }
 
 function describe(value: unknown): string {
@@ -155,6 +156,11 @@ export function describeIssues(schema: AnySchema, issues: readonly z.core.$ZodIs
         const got = valueAt(data, path);
         const allowed = issue.values.map((v) => JSON.stringify(v)).join(", ");
         const guess = typeof got === "string" ? suggest(got, issue.values.map(String)) : undefined;
+        if (got === undefined) {
+          const value = issue.values.length === 1 ? String(issue.values[0]) : `one of ${allowed}`;
+          out.push({ path, atKey: false, message: `required field "${field}" is missing: add ${field}: ${value}`, code: "missing-field" });
+          break;
+        }
         out.push({
           path,
           atKey: false,

@@ -25,7 +25,8 @@ export class Locator {
   /** "registries/orchestration.yaml:12" for the entry at `path`. */
   source(key: RegistryKey, path: readonly PathSegment[]): string {
     const file = this.files[key];
-    const offset = file.doc ? offsetOf(file.doc, path) : undefined;
+    // A section such as `stack:` is written on its key's line, not its first field's.
+    const offset = file.doc ? offsetOf(file.doc, path, true) : undefined;
     const line = offset === undefined ? 1 : file.lineCounter.linePos(offset).line;
     return `${file.display}:${line}`;
   }

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Document, isMap, isNode, isPair, isScalar, LineCounter, parseAllDocuments, YAMLMap } from "yaml";
+import { Document, isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, visit, YAMLMap } from "yaml";
 import type { PathSegment, Problem } from "./problems";
 
 /** Larger registry files are refused: they are almost certainly not hand-written registries. */
@@ -53,7 +53,7 @@ export function parseRegistryFile(
   }
   if (stat.size > maxBytes) {
     fail(
-      `file is ${(stat.size / 1048576).toFixed(1)} MiB, over the ${(maxBytes / 1048576).toFixed(0)} MiB limit for a registry: split it or remove generated content`,
+      `file is ${byteSize(stat.size)}, over the ${byteSize(maxBytes)} limit for a registry: split it or remove generated content`,
       "file-too-large",
     );
     return parsed;
@@ -76,7 +76,7 @@ export function parseRegistryFile(
     return parsed;
   }
 
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: true });
   if (!Array.isArray(docs)) {
     fail("file is empty: it must be a mapping that starts with apiVersion: nexus/v1 and kind", "file-empty");
     return parsed;
@@ -89,10 +89,25 @@ export function parseRegistryFile(
   }
   const doc = docs[0]!;
   parsed.doc = doc;
-  for (const error of doc.errors) {
-    problems.push(problemAt(parsed, error.pos[0], "(file)", yamlMessage(error.code, error.message), `yaml-${error.code.toLowerCase().replace(/_/g, "-")}`));
+  // Only the first syntax error: the parser's later errors are mostly its confusion after it.
+  const error = doc.errors[0];
+  if (error) {
+    const { offset, message } = yamlError(doc, error.code, error.message, error.pos[0]);
+    problems.push(problemAt(parsed, offset, "(file)", message, `yaml-${error.code.toLowerCase().replace(/_/g, "-")}`));
   }
   if (doc.errors.length > 0 || docs.length > 1) return parsed;
+
+  let unresolved = false;
+  visit(doc, {
+    Alias(_, alias) {
+      if (alias.resolve(doc) !== undefined) return;
+      unresolved = true;
+      problems.push(
+        problemAt(parsed, alias.range?.[0], "(file)", `YAML syntax: alias *${alias.source} has no anchor: define the anchor (&${alias.source}) before using the alias (*${alias.source}), or write the value out`, "yaml-bad-alias"),
+      );
+    },
+  });
+  if (unresolved) return parsed;
 
   if (!isMap(doc.contents)) {
     const what = doc.contents === null ? "nothing" : isScalar(doc.contents) ? "a single value" : "a list";
@@ -109,6 +124,41 @@ export function parseRegistryFile(
     );
   }
   return parsed;
+}
+
+function byteSize(bytes: number): string {
+  if (bytes % 1048576 === 0) return `${bytes / 1048576} MiB`;
+  return bytes >= 1048576 ? `${(bytes / 1048576).toFixed(1)} MiB` : `${bytes} bytes`;
+}
+
+/**
+ * Where and what a syntax error is. The parser notices an unclosed quote or bracket only where
+ * the text runs out, possibly many lines on; point at the quote or bracket that was opened instead.
+ */
+function yamlError(doc: Document.Parsed, code: string, message: string, pos: number): { offset: number; message: string } {
+  const quote = /^Missing closing (["'])quote/.exec(message);
+  const flow = /^Flow (sequence|map) in block collection must be sufficiently indented and end with a ([\]}])/.exec(message);
+  if (quote || flow) {
+    let opened: number | undefined;
+    visit(doc, (_, node) => {
+      const start = isNode(node) ? node.range?.[0] : undefined;
+      if (start === undefined || start > pos || (opened !== undefined && start <= opened)) return;
+      if (quote && isScalar(node) && node.type === (quote[1] === '"' ? "QUOTE_DOUBLE" : "QUOTE_SINGLE")) opened = start;
+      if (flow && (flow[1] === "map" ? isMap(node) : isSeq(node)) && (node as YAMLMap).flow) {
+        const token = (node as YAMLMap).srcToken as { type?: string; end?: { source: string }[] } | undefined;
+        if (token?.type === "flow-collection" && !token.end?.some((t) => t.source === flow[2])) opened = start;
+      }
+    });
+    if (opened !== undefined) {
+      return {
+        offset: opened,
+        message: quote
+          ? `YAML syntax: the ${quote[1]} quote opened here is never closed: add the closing ${quote[1]}`
+          : `YAML syntax: the flow ${flow![1] === "map" ? "mapping" : "sequence"} opened here is never closed: add the closing ${flow![2]} on this line, or indent its continuation lines`,
+      };
+    }
+  }
+  return { offset: pos, message: yamlMessage(code, message) };
 }
 
 function yamlMessage(code: string, message: string): string {

@@ -6,12 +6,16 @@ export function isPlainObject(value: unknown): value is Plain {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** Deep merge where the override wins, mappings merge key by key and arrays are replaced whole. */
+/**
+ * Deep merge where the override wins, mappings merge key by key and arrays are replaced whole.
+ * An override of `null` removes the key, so an environment can drop e.g. autoscaling.
+ */
 export function deepMerge(base: unknown, override: unknown): unknown {
   if (!isPlainObject(base) || !isPlainObject(override)) return override;
   const out: Plain = { ...base };
   for (const [key, value] of Object.entries(override)) {
-    out[key] = key in base ? deepMerge(base[key], value) : value;
+    if (value === null) delete out[key];
+    else out[key] = key in base ? deepMerge(base[key], value) : value;
   }
   return out;
 }

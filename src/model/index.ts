@@ -22,7 +22,8 @@ export interface Sourced {
   readonly source: string;
 }
 
-type Resolved<T> = Readonly<Omit<T, "environments">> & Sourced;
+// Distributes over unions, so a resolved channel keeps its per-type fields.
+type Resolved<T> = T extends unknown ? Readonly<Omit<T, "environments">> & Sourced : never;
 
 export type ResolvedService = Resolved<Service>;
 export type ResolvedTask = Resolved<Task>;

@@ -59,6 +59,8 @@ export const Task = z.strictObject({
   image: Image.optional().describe("Container image; required for the k8s runners"),
   command: z.array(z.string().min(1)).min(1).describe("Command and arguments"),
   target: Name.optional().describe("Service this task works on"),
+  namespace: Name.optional().describe("Namespace the task runs in; defaults to its target's namespace"),
+  dependsOn: z.array(Name).default([]).describe("Services the task calls besides its target: opens those network paths"),
   env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string()).default({}),
   secrets: z
     .array(z.strictObject({ env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/), configKey: SecretRef }))

@@ -91,6 +91,7 @@ export const MonitoringRegistry = z.strictObject({
   ...header("Monitoring"),
   stack: z.strictObject({
     mode: z.enum(["standalone", "operator"]).default("standalone"),
+    owner: Name.describe("Team that owns the monitoring stack; a team declared in orchestration.yaml"),
     namespace: Name.describe("Namespace declared in orchestration.yaml"),
     scrapeInterval: Duration.default("30s"),
     retention: Duration.default("15d"),

@@ -21,6 +21,7 @@ export type Team = z.infer<typeof Team>;
 export const Namespace = z.strictObject({
   name: Name,
   description: Description.optional(),
+  owner: Owner,
   quota: z
     .strictObject({
       cpu: z.string().default("8"),
@@ -77,6 +78,7 @@ export const Service = z.strictObject({
   owner: Owner,
   namespace: Name.describe("Namespace declared in this file's namespaces"),
   image: Image,
+  args: z.array(z.string()).optional().describe("Container arguments; $(VAR) expands environment variables"),
   port: Port,
   protocol: z.enum(["http", "grpc", "tcp"]).default("http"),
   replicas: z.number().int().min(0).default(1),

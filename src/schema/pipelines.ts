@@ -9,7 +9,6 @@ export const Environment = z.strictObject({
   name: Name,
   description: Description.optional(),
   stack: Name.describe("Pulumi stack deployed for this environment"),
-  aws: z.boolean().default(false),
   approval: z
     .strictObject({
       required: z.boolean().default(false),

@@ -32,6 +32,7 @@ export const RbacRule = z.strictObject({
 export const RbacBinding = z.strictObject({
   name: Name,
   description: Description.optional(),
+  owner: Owner,
   namespaces: z.array(Name).min(1),
   subjects: z
     .array(

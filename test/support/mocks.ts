@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
-import { setMockOptions, waitForRPCs } from "@pulumi/pulumi/runtime/settings";
+import * as settings from "@pulumi/pulumi/runtime/settings";
 import { runInPulumiStack } from "@pulumi/pulumi/runtime/stack";
 
 /** One resource the program registered, as a test sees it. */
@@ -38,12 +38,13 @@ export async function runMocked(
     },
     call: (args) => args.inputs,
   });
-  setMockOptions(monitor, project, stack, options.preview ?? false);
+  settings.setMockOptions(monitor, project, stack, options.preview ?? false);
   pulumi.runtime.setAllConfig(
     Object.fromEntries(Object.entries(options.config ?? {}).map(([k, v]) => [k.includes(":") ? k : `${project}:${k}`, v])),
   );
   const outputs = (await runInPulumiStack(async () => (await program()) ?? {})) as Record<string, unknown>;
-  await waitForRPCs();
+  // Not in the typings, but it is what the real entry point awaits before the program exits.
+  await (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
   const resources: Recorded[] = [];
   for (const [urn] of monitor.getRegisteredResources()) {
     const [, , qualifiedType, name] = urn.split("::") as [string, string, string, string];

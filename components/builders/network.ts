@@ -1,0 +1,162 @@
+import type * as k8s from "@pulumi/kubernetes";
+import type { EgressRule } from "../../src/schema";
+import { selectorLabels } from "../labels";
+
+type Ingress = k8s.types.input.networking.v1.NetworkPolicyIngressRule;
+type Egress = k8s.types.input.networking.v1.NetworkPolicyEgressRule;
+type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
+
+const NAMESPACE_NAME = "kubernetes.io/metadata.name";
+
+/** A set of pods: one workload's pods, or every pod of a namespace when `name` is absent. */
+export interface Endpoint {
+  namespace: string;
+  name?: string;
+}
+
+/** One allowed connection. The network graph is exactly the set of these edges. */
+export interface Edge {
+  from: Endpoint;
+  to: Endpoint & { name: string };
+  port: number;
+  /** Why the path is open, e.g. "backend-api dependsOn postgres": kept for review. */
+  reason: string;
+}
+
+export interface GraphInput {
+  services: readonly { name: string; namespace: string; port: number; dependsOn: readonly string[]; metricsPort?: number }[];
+  tasks: readonly { name: string; namespace: string; target?: string; dependsOn: readonly string[] }[];
+  /** Namespace of the monitoring stack, whose Prometheus scrapes every service exporting metrics. */
+  monitoringNamespace?: string;
+}
+
+/**
+ * Derives every allowed path from the registries: a service reaches what it depends on, a task
+ * reaches its target, Prometheus reaches metrics ports. Nothing else is open.
+ */
+export function networkEdges(input: GraphInput): Edge[] {
+  const byName = new Map(input.services.map((s) => [s.name, s]));
+  const edges: Edge[] = [];
+  for (const s of input.services) {
+    for (const dep of s.dependsOn) {
+      const target = byName.get(dep);
+      if (!target) continue;
+      edges.push({
+        from: { namespace: s.namespace, name: s.name },
+        to: { namespace: target.namespace, name: target.name },
+        port: target.port,
+        reason: `${s.name} dependsOn ${target.name}`,
+      });
+    }
+  }
+  for (const t of input.tasks) {
+    const called = [...(t.target ? [t.target] : []), ...t.dependsOn.filter((d) => d !== t.target)];
+    for (const name of called) {
+      const target = byName.get(name);
+      if (!target) continue;
+      edges.push({
+        from: { namespace: t.namespace, name: t.name },
+        to: { namespace: target.namespace, name: target.name },
+        port: target.port,
+        reason: `task ${t.name} ${name === t.target ? "targets" : "dependsOn"} ${target.name}`,
+      });
+    }
+  }
+  if (input.monitoringNamespace !== undefined) {
+    for (const s of input.services) {
+      if (s.metricsPort === undefined) continue;
+      edges.push({
+        from: { namespace: input.monitoringNamespace },
+        to: { namespace: s.namespace, name: s.name },
+        port: s.metricsPort,
+        reason: `prometheus scrapes ${s.name}`,
+      });
+    }
+  }
+  return edges;
+}
+
+function peer(e: Endpoint): Peer {
+  return {
+    namespaceSelector: { matchLabels: { [NAMESPACE_NAME]: e.namespace } },
+    ...(e.name !== undefined ? { podSelector: { matchLabels: selectorLabels(e.name) } } : {}),
+  };
+}
+
+/** Ingress and egress rules of one workload's allow policy; public workloads accept any source. */
+export function workloadRules(
+  workload: Endpoint & { name: string },
+  edges: readonly Edge[],
+  publicPort?: number,
+): { ingress: Ingress[]; egress: Egress[] } {
+  const same = (a: Endpoint, b: Endpoint) => a.namespace === b.namespace && a.name === b.name;
+  const ingress: Ingress[] = edges
+    .filter((e) => same(e.to, workload))
+    .map((e) => ({ from: [peer(e.from)], ports: [{ protocol: "TCP", port: e.port }] }));
+  if (publicPort !== undefined) ingress.push({ ports: [{ protocol: "TCP", port: publicPort }] });
+  const egress: Egress[] = edges
+    .filter((e) => same(e.from, workload))
+    .map((e) => ({ to: [peer(e.to)], ports: [{ protocol: "TCP", port: e.port }] }));
+  return { ingress: dedupe(ingress), egress: dedupe(egress) };
+}
+
+/** Rules for a whole namespace as a source (e.g. the monitoring namespace scraping others). */
+export function namespaceEgressRules(namespace: string, edges: readonly Edge[]): Egress[] {
+  return dedupe(
+    edges
+      .filter((e) => e.from.namespace === namespace && e.from.name === undefined)
+      .map((e) => ({ to: [peer(e.to)], ports: [{ protocol: "TCP", port: e.port }] })),
+  );
+}
+
+function dedupe<T>(rules: T[]): T[] {
+  const seen = new Set<string>();
+  return rules.filter((r) => {
+    const key = JSON.stringify(r);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Deny everything in and out of a namespace; allow policies then open declared paths only. */
+export function defaultDenySpec(): k8s.types.input.networking.v1.NetworkPolicySpec {
+  return { podSelector: {}, policyTypes: ["Ingress", "Egress"] };
+}
+
+/** Name resolution must keep working under default-deny egress. */
+export function dnsEgressSpec(): k8s.types.input.networking.v1.NetworkPolicySpec {
+  return {
+    podSelector: {},
+    policyTypes: ["Egress"],
+    egress: [
+      {
+        to: [
+          {
+            namespaceSelector: { matchLabels: { [NAMESPACE_NAME]: "kube-system" } },
+            podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+          },
+        ],
+        ports: [
+          { protocol: "UDP", port: 53 },
+          { protocol: "TCP", port: 53 },
+        ],
+      },
+    ],
+  };
+}
+
+/** Egress to the CIDRs the security registry allows, for every pod of the namespace. */
+export function cidrEgressSpec(rule: EgressRule): k8s.types.input.networking.v1.NetworkPolicySpec {
+  return {
+    podSelector: {},
+    policyTypes: ["Egress"],
+    egress: [
+      {
+        to: rule.cidrs.map((cidr) => ({ ipBlock: { cidr } })),
+        ports: rule.ports.map((port) => ({ protocol: "TCP", port })),
+      },
+    ],
+  };
+}
+
