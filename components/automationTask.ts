@@ -1,0 +1,196 @@
+import * as command from "@pulumi/command";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { ResolvedTask } from "../src/model";
+import {
+  containerEnv,
+  cronJobSpec,
+  jobSpec,
+  stableHash,
+  taskPodTemplate,
+  type SecretEnvRef,
+} from "./builders/backup";
+import type { PlatformContext } from "./context";
+import { labels, metadata, type Traceable } from "./labels";
+
+/**
+ * A finished Job is kept a week so its pods and logs can be read, then the cluster removes it.
+ * Note: a `pulumi refresh` after that drops it from the state and the next `up` runs it again.
+ */
+export const JOB_TTL_SECONDS = 7 * 24 * 3600;
+
+/** Time Pulumi waits beyond the task's own deadline for a Job to be scheduled and finish. */
+const JOB_AWAIT_MARGIN_SECONDS = 300;
+
+/** Kubernetes appends 11 characters to a CronJob's name for its Jobs, which must fit 63. */
+const MAX_CRONJOB_NAME = 52;
+
+export interface AutomationTaskArgs {
+  context: PlatformContext;
+  /** Any task but a backup (BackupJob runs those). */
+  task: ResolvedTask;
+  /** Kubernetes namespace of the k8s runners. */
+  namespace: string;
+  /** References to existing Secrets for the k8s runners. */
+  secretEnv: readonly SecretEnvRef[];
+  /**
+   * Environment name -> secret value of the task's own secrets, marked secret before any use:
+   * the environment of a local command, or a Secret of the task's own for the k8s runners.
+   */
+  localSecrets: Readonly<Record<string, pulumi.Input<string>>>;
+}
+
+/** One argument quoted for POSIX sh: safe words stay readable, anything else is single-quoted. */
+export function shellQuote(arg: string): string {
+  if (arg !== "" && /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg;
+  return `'${arg.replace(/'/g, `'"'"'`)}'`;
+}
+
+/** The registry's argv as one sh command line: no argument is ever re-split or expanded. */
+export function shellJoin(argv: readonly string[]): string {
+  return argv.map(shellQuote).join(" ");
+}
+
+/**
+ * What makes a local command run again: the task entry itself. Its source line is left out, so
+ * editing another entry above it in automation.yaml does not re-run it.
+ */
+export function taskFingerprint(task: ResolvedTask): string {
+  const { source: _source, ...entry } = task;
+  return stableHash(entry);
+}
+
+/**
+ * One automation task from the registry, run by its runner: a CronJob (`k8s-cronjob`), a one-shot
+ * Job re-created whenever its entry changes (`k8s-job`), or a command on the machine running
+ * Pulumi (`local-command`), re-run when its entry changes.
+ */
+export class AutomationTask extends pulumi.ComponentResource {
+  public readonly kind: "CronJob" | "Job" | "Command";
+  public readonly objectName: pulumi.Output<string>;
+
+  constructor(name: string, args: AutomationTaskArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Checked before registering anything, so a bad entry leaves no half-made component behind.
+    const { context, task } = args;
+    if (task.kind === "backup") {
+      throw new Error(`task "${task.name}" (${task.source}) is a backup: use BackupJob`);
+    }
+    if (task.runner !== "local-command" && !task.image) {
+      throw new Error(`task "${task.name}" (${task.source}) has no image`);
+    }
+    if (task.runner === "k8s-cronjob" && !task.schedule) {
+      throw new Error(`task "${task.name}" (${task.source}) has no schedule`);
+    }
+    if (task.runner === "k8s-cronjob" && name.length > MAX_CRONJOB_NAME) {
+      throw new Error(`task name "${name}" is longer than ${MAX_CRONJOB_NAME} characters`);
+    }
+    const missing = task.secrets.filter((s) => !(s.env in args.localSecrets)).map((s) => s.env);
+    if (missing.length > 0) {
+      const names = missing.join(", ");
+      throw new Error(`task "${task.name}" (${task.source}) lacks secret values for ${names}`);
+    }
+    super("nexus:automation:AutomationTask", name, {}, opts);
+    const traceable: Traceable = {
+      name: task.name,
+      owner: task.owner,
+      source: task.source,
+      environment: context.environment,
+      component: "automation",
+    };
+
+    if (task.runner === "local-command") {
+      this.kind = "Command";
+      const cmd = this.localCommand(name, task, args.localSecrets);
+      this.objectName = cmd.urn.apply(() => `${name}-command`);
+    } else {
+      const meta = (objectName: string) =>
+        metadata(traceable, context, objectName, args.namespace);
+      // The task never calls the Kubernetes API: no token in its pods.
+      const sa = new k8s.core.v1.ServiceAccount(
+        `${name}-sa`,
+        { metadata: meta(name), automountServiceAccountToken: false },
+        { parent: this },
+      );
+      const declared = new Set(task.secrets.map((s) => s.env));
+      const ownSecrets = Object.entries(args.localSecrets).filter(([env]) => declared.has(env));
+      const ownRefs: SecretEnvRef[] = [];
+      if (ownSecrets.length > 0) {
+        new k8s.core.v1.Secret(
+          `${name}-secrets`,
+          {
+            metadata: meta(`${name}-secrets`),
+            type: "Opaque",
+            stringData: Object.fromEntries(ownSecrets.map(([env, value]) => [env, pulumi.secret(value)])),
+          },
+          { parent: this },
+        );
+        for (const [env] of ownSecrets) ownRefs.push({ env, secretName: `${name}-secrets`, key: env });
+      }
+      const template = taskPodTemplate({
+        labels: labels(traceable),
+        serviceAccountName: sa.metadata.name,
+        containerName: "task",
+        image: task.image!,
+        command: task.command,
+        env: containerEnv([task.env], [...args.secretEnv, ...ownRefs]),
+        resources: task.resources,
+      });
+
+      if (task.runner === "k8s-cronjob") {
+        const cronJob = new k8s.batch.v1.CronJob(
+          `${name}-cronjob`,
+          { metadata: meta(name), spec: cronJobSpec(task, template) },
+          { parent: this },
+        );
+        this.kind = "CronJob";
+        this.objectName = cronJob.metadata.name;
+      } else {
+        const wait = `${task.timeoutSeconds + JOB_AWAIT_MARGIN_SECONDS}s`;
+        const job = new k8s.batch.v1.Job(
+          `${name}-job`,
+          {
+            metadata: meta(name),
+            spec: { ...jobSpec(task, template), ttlSecondsAfterFinished: JOB_TTL_SECONDS },
+          },
+          {
+            parent: this,
+            // A Job's spec is immutable: any change to the entry replaces it, which runs it
+            // again; the old one goes first because both carry the same name.
+            replaceOnChanges: ["spec"],
+            deleteBeforeReplace: true,
+            // Pulumi waits for the Job to finish: its own deadline decides, not Pulumi's default.
+            customTimeouts: { create: wait, update: wait },
+          },
+        );
+        this.kind = "Job";
+        this.objectName = job.metadata.name;
+      }
+    }
+
+    this.registerOutputs({ kind: this.kind, objectName: this.objectName });
+  }
+
+  private localCommand(
+    name: string,
+    task: ResolvedTask,
+    localSecrets: Readonly<Record<string, pulumi.Input<string>>>,
+  ): command.local.Command {
+    const secretEnv = Object.fromEntries(
+      Object.entries(localSecrets).map(([env, value]) => [env, pulumi.secret(value)]),
+    );
+    const hasSecrets = Object.keys(secretEnv).length > 0;
+    return new command.local.Command(
+      `${name}-command`,
+      {
+        create: shellJoin(task.command),
+        environment: { ...task.env, ...secretEnv },
+        triggers: [taskFingerprint(task)],
+        // A command may print what it was given: with secrets, nothing reaches the engine's log
+        // and its captured output is stored as secret.
+        logging: hasSecrets ? "none" : "stdoutAndStderr",
+        addPreviousOutputInEnv: false,
+      },
+      { parent: this, ...(hasSecrets ? { additionalSecretOutputs: ["stdout", "stderr"] } : {}) },
+    );
+  }
+}

@@ -1,0 +1,458 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  DEFAULT_TASK_RESOURCES,
+  STARTING_DEADLINE_SECONDS,
+  backupRolePolicy,
+  backupScript,
+  containerEnv,
+  cronJobSpec,
+  effectiveRetentionDays,
+  irsaTrustPolicy,
+  methodEnv,
+  objectLockDays,
+  s3LifecycleRules,
+  stableHash,
+  taskPodTemplate,
+  tlsOnlyBucketPolicy,
+  type BackupScriptTarget,
+} from "../../../components/builders/backup";
+import type { ResolvedService, ResolvedTask } from "../../../src/model";
+
+const BUCKET_ARN = "arn:aws:s3:::nexus-prod-backups";
+const KEY_ARN = "arn:aws:kms:eu-central-1:111122223333:key/0b1c2d3e-aaaa-bbbb-cccc-123456789012";
+
+function backupTask(overrides: Partial<ResolvedTask> = {}): ResolvedTask {
+  return {
+    name: "db-backup",
+    kind: "backup",
+    owner: "data",
+    runner: "k8s-cronjob",
+    schedule: "0 2 * * *",
+    image: "registry.example.com/tools/pg-backup:1.0.0",
+    command: ["pg_dump"],
+    target: "db",
+    dependsOn: [],
+    env: {},
+    secrets: [],
+    timeoutSeconds: 1800,
+    retries: 1,
+    successfulJobsHistory: 2,
+    failedJobsHistory: 5,
+    enabled: true,
+    backup: {
+      method: "postgres-dump",
+      destination: { prefix: "db/", objectLock: false },
+      retention: { days: 14, keepLast: 3 },
+      gdpr: { personalData: true, maxRetentionDays: 30 },
+    },
+    source: "registries/automation.yaml:4",
+    ...overrides,
+  };
+}
+
+function withRetention(name: string, prefix: string, days: number, maxDays?: number): ResolvedTask {
+  return backupTask({
+    name,
+    backup: {
+      method: "postgres-dump",
+      destination: { prefix, objectLock: false },
+      retention: { days, keepLast: 3 },
+      ...(maxDays !== undefined
+        ? { gdpr: { personalData: false, maxRetentionDays: maxDays } }
+        : {}),
+    },
+  });
+}
+
+/** Every Action and Resource string of a policy document. */
+function actionsAndResources(doc: { Statement: Record<string, unknown>[] }): {
+  actions: string[];
+  resources: string[];
+} {
+  const strings = (v: unknown): string[] => (Array.isArray(v) ? v : [v]).map(String);
+  return {
+    actions: doc.Statement.flatMap((s) => strings(s["Action"])),
+    resources: doc.Statement.flatMap((s) => strings(s["Resource"])),
+  };
+}
+
+describe("backupRolePolicy", () => {
+  const doc = JSON.parse(backupRolePolicy(BUCKET_ARN, "db/", KEY_ARN));
+
+  it("is exactly put/get on the prefix, list of the prefix, and the key", () => {
+    expect(doc).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "ObjectsUnderOwnPrefix",
+          Effect: "Allow",
+          Action: ["s3:PutObject", "s3:GetObject"],
+          Resource: ["arn:aws:s3:::nexus-prod-backups/db/*"],
+        },
+        {
+          Sid: "ListOwnPrefix",
+          Effect: "Allow",
+          Action: ["s3:ListBucket"],
+          Resource: ["arn:aws:s3:::nexus-prod-backups"],
+          Condition: { StringLike: { "s3:prefix": ["db/*"] } },
+        },
+        {
+          Sid: "UseBackupKey",
+          Effect: "Allow",
+          Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+          Resource: [KEY_ARN],
+        },
+      ],
+    });
+  });
+
+  it("has no wildcard action and no wildcard resource beyond the key suffix of its prefix", () => {
+    const { actions, resources } = actionsAndResources(doc);
+    for (const a of actions) expect(a).not.toContain("*");
+    for (const r of resources) {
+      expect(r).not.toBe("*");
+      expect(r).not.toBe(`${BUCKET_ARN}/*`);
+      // The only "*" allowed: object keys after the task's own prefix (they carry a timestamp).
+      if (r.includes("*")) expect(r).toBe(`${BUCKET_ARN}/db/*`);
+    }
+    expect(doc.Statement.every((s: { Effect: string }) => s.Effect === "Allow")).toBe(true);
+  });
+});
+
+describe("irsaTrustPolicy", () => {
+  it("trusts only the service account of the namespace, for STS, without the issuer scheme", () => {
+    const doc = JSON.parse(
+      irsaTrustPolicy(
+        "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-central-1.amazonaws.com/id/ABC",
+        "https://oidc.eks.eu-central-1.amazonaws.com/id/ABC",
+        "data",
+        "db-backup",
+      ),
+    );
+    expect(doc).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: {
+            Federated:
+              "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-central-1.amazonaws.com/id/ABC",
+          },
+          Action: "sts:AssumeRoleWithWebIdentity",
+          Condition: {
+            StringEquals: {
+              "oidc.eks.eu-central-1.amazonaws.com/id/ABC:sub":
+                "system:serviceaccount:data:db-backup",
+              "oidc.eks.eu-central-1.amazonaws.com/id/ABC:aud": "sts.amazonaws.com",
+            },
+          },
+        },
+      ],
+    });
+  });
+});
+
+describe("tlsOnlyBucketPolicy", () => {
+  it("denies every request without TLS on the bucket and its objects", () => {
+    expect(JSON.parse(tlsOnlyBucketPolicy(BUCKET_ARN))).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "DenyInsecureTransport",
+          Effect: "Deny",
+          Principal: "*",
+          Action: "s3:*",
+          Resource: [BUCKET_ARN, `${BUCKET_ARN}/*`],
+          Condition: { Bool: { "aws:SecureTransport": "false" } },
+        },
+      ],
+    });
+  });
+});
+
+describe("s3LifecycleRules", () => {
+  it("expires each prefix after min(retention, GDPR maximum), old versions a day later", () => {
+    const rules = s3LifecycleRules([
+      withRetention("db-backup", "db/", 14, 30),
+      withRetention("cache-backup", "cache/", 60, 30),
+      withRetention("files-backup", "files/", 90),
+      backupTask({ name: "audit", kind: "security-audit", backup: undefined }),
+    ]);
+    expect(rules).toEqual([
+      {
+        id: "db-backup",
+        status: "Enabled",
+        filter: { prefix: "db/" },
+        expiration: { days: 14 },
+        noncurrentVersionExpiration: { noncurrentDays: 1 },
+        abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+      },
+      {
+        id: "cache-backup",
+        status: "Enabled",
+        filter: { prefix: "cache/" },
+        expiration: { days: 30 },
+        noncurrentVersionExpiration: { noncurrentDays: 1 },
+        abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+      },
+      {
+        id: "files-backup",
+        status: "Enabled",
+        filter: { prefix: "files/" },
+        expiration: { days: 90 },
+        noncurrentVersionExpiration: { noncurrentDays: 1 },
+        abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+      },
+    ]);
+  });
+
+  it("object lock lasts the smallest effective retention, none without backup tasks", () => {
+    expect(
+      objectLockDays([withRetention("a", "a/", 40, 20), withRetention("b", "b/", 25)]),
+    ).toBe(20);
+    expect(objectLockDays([])).toBeUndefined();
+    expect(effectiveRetentionDays(withRetention("c", "c/", 7, 30).backup!)).toBe(7);
+  });
+});
+
+describe("cronJobSpec", () => {
+  const template = { metadata: { labels: { a: "b" } }, spec: { containers: [] } };
+
+  it("carries the task's schedule, limits and deadlines and forbids overlapping runs", () => {
+    expect(cronJobSpec(backupTask(), template)).toEqual({
+      schedule: "0 2 * * *",
+      concurrencyPolicy: "Forbid",
+      suspend: false,
+      startingDeadlineSeconds: STARTING_DEADLINE_SECONDS,
+      successfulJobsHistoryLimit: 2,
+      failedJobsHistoryLimit: 5,
+      jobTemplate: {
+        metadata: { labels: { a: "b" } },
+        spec: { activeDeadlineSeconds: 1800, backoffLimit: 1, template },
+      },
+    });
+  });
+
+  it("suspends a disabled task and keeps its time zone", () => {
+    const spec = cronJobSpec(backupTask({ enabled: false, timeZone: "Europe/Berlin" }), template);
+    expect(spec.suspend).toBe(true);
+    expect(spec.timeZone).toBe("Europe/Berlin");
+  });
+
+  it("refuses a task without a schedule", () => {
+    expect(() => cronJobSpec(backupTask({ schedule: undefined }), template)).toThrow(
+      /db-backup.*automation.yaml:4.*no schedule/,
+    );
+  });
+});
+
+describe("taskPodTemplate and env", () => {
+  it("is restricted, tokenless, never restarts in place, and has a writable /tmp", () => {
+    const t = taskPodTemplate({
+      labels: { x: "y" },
+      serviceAccountName: "sa",
+      containerName: "task",
+      image: "img",
+      command: ["run"],
+      env: [],
+      resources: undefined,
+    });
+    const spec = t.spec as Record<string, any>;
+    expect(spec["automountServiceAccountToken"]).toBe(false);
+    expect(spec["restartPolicy"]).toBe("Never");
+    expect(spec["securityContext"]).toMatchObject({ runAsNonRoot: true });
+    const c = spec["containers"][0];
+    expect(c.securityContext).toEqual({
+      runAsNonRoot: true,
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(c.resources).toEqual(DEFAULT_TASK_RESOURCES);
+    expect(c.volumeMounts).toEqual([{ name: "tmp", mountPath: "/tmp" }]);
+  });
+
+  it("keeps env names unique, later sources and Secret references winning", () => {
+    expect(
+      containerEnv(
+        [{ A: "1", B: "2" }, { B: "3" }],
+        [{ env: "A", secretName: "s", key: "k" }],
+      ),
+    ).toEqual([
+      { name: "B", value: "3" },
+      { name: "A", valueFrom: { secretKeyRef: { name: "s", key: "k" } } },
+    ]);
+  });
+
+  it("connects a postgres dump as the image's user and database", () => {
+    const db = { env: { POSTGRES_USER: "app" } } as unknown as ResolvedService;
+    expect(methodEnv("postgres-dump", db)).toEqual({ PGUSER: "app", PGDATABASE: "app" });
+    expect(methodEnv("redis-snapshot", db)).toEqual({});
+  });
+
+  it("hashes independent of key order", () => {
+    expect(stableHash({ a: 1, b: [1, { c: 2, d: 3 }] })).toBe(
+      stableHash({ b: [1, { d: 3, c: 2 }], a: 1 }),
+    );
+    expect(stableHash({ a: 1 })).not.toBe(stableHash({ a: 2 }));
+  });
+});
+
+const S3: BackupScriptTarget = {
+  task: "db-backup",
+  host: "db.data.svc",
+  port: 5432,
+  destination: "s3",
+  retentionDays: 14,
+  keepLast: 3,
+};
+const PVC: BackupScriptTarget = { ...S3, destination: "pvc" };
+
+describe("backupScript", () => {
+  it("uploads a postgres dump to s3://<bucket>/<prefix><task>-<timestamp>", () => {
+    const script = backupScript("postgres-dump", S3);
+    expect(script).toContain(
+      'target="s3://${BACKUP_BUCKET}/${BACKUP_PREFIX}db-backup-${stamp}.sql.gz"',
+    );
+    expect(script).toContain("pg_dump --host=db.data.svc --port=5432 --no-password");
+    expect(script).toContain(': "${PGPASSWORD:?PGPASSWORD must come from a Secret}"');
+    expect(script).toContain('aws s3 cp --only-show-errors "$partial" "$target"');
+    expect(script).toContain("for tool in date gzip pg_dump aws; do");
+    expect(script).not.toMatch(/set -x/);
+  });
+
+  it("keeps backups in the claim under the prefix when AWS is off, with no aws CLI", () => {
+    const script = backupScript("redis-snapshot", PVC);
+    expect(script).toContain('dir="${BACKUP_DIR}/${BACKUP_PREFIX}"');
+    expect(script).toContain('target="${dir}db-backup-${stamp}.rdb.gz"');
+    expect(script).toContain('redis-cli -h db.data.svc -p 5432 --rdb "$partial.rdb"');
+    expect(script).not.toContain("aws");
+  });
+
+  it("archives the mounted claim for volume-archive", () => {
+    expect(backupScript("volume-archive", S3)).toContain('tar -czf "$partial" -C /data .');
+  });
+});
+
+/** Runs a generated script under dash with stub tools, as the container would. */
+describe("backupScript under sh", () => {
+  let dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+    dirs = [];
+  });
+
+  function sandbox(pgDump: string) {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "nexus-backup-"));
+    dirs.push(root);
+    const bin = path.join(root, "bin");
+    fs.mkdirSync(bin);
+    fs.mkdirSync(path.join(root, "backup"));
+    const stub = (name: string, body: string) =>
+      fs.writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    stub("pg_dump", pgDump);
+    // The aws stub records its arguments and keeps a copy of what would be uploaded.
+    stub("aws", `echo "$@" >"${root}/aws.args"; cp "$4" "${root}/uploaded"`);
+    const run = (script: string, env: Record<string, string>) => {
+      const file = path.join(root, "backup.sh");
+      fs.writeFileSync(file, script);
+      return spawnSync("/bin/sh", [file], {
+        env: { PATH: `${bin}:/usr/bin:/bin`, BACKUP_DIR: path.join(root, "backup"), ...env },
+        encoding: "utf8",
+      });
+    };
+    return { root, run };
+  }
+
+  const GOOD_DUMP = 'for a; do case "$a" in --file=*) f="${a#--file=}";; esac; done\n' +
+    'echo "CREATE TABLE t();" | gzip -c >"$f"';
+
+  it("dumps, checks and uploads to the bucket key", () => {
+    const { root, run } = sandbox(GOOD_DUMP);
+    const r = run(backupScript("postgres-dump", S3), {
+      BACKUP_BUCKET: "nexus-prod-backups",
+      BACKUP_PREFIX: "db/",
+      PGPASSWORD: "not-a-real-password",
+    });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const args = fs.readFileSync(path.join(root, "aws.args"), "utf8").trim().split(" ");
+    expect(args.slice(0, 3)).toEqual(["s3", "cp", "--only-show-errors"]);
+    expect(args[4]).toMatch(/^s3:\/\/nexus-prod-backups\/db\/db-backup-\d{8}T\d{6}Z\.sql\.gz$/);
+    expect(spawnSync("gzip", ["-dc", path.join(root, "uploaded")]).stdout.toString()).toContain(
+      "CREATE TABLE",
+    );
+    expect(r.stdout).not.toContain("not-a-real-password");
+  });
+
+  it("fails without uploading when the dump fails or the password is missing", () => {
+    const failing = sandbox("echo boom >&2; exit 3");
+    const r = failing.run(backupScript("postgres-dump", S3), {
+      BACKUP_BUCKET: "b",
+      BACKUP_PREFIX: "db/",
+      PGPASSWORD: "x",
+    });
+    expect(r.status).toBe(3);
+    expect(fs.existsSync(path.join(failing.root, "aws.args"))).toBe(false);
+
+    const noPassword = sandbox(GOOD_DUMP);
+    const r2 = noPassword.run(backupScript("postgres-dump", S3), {
+      BACKUP_BUCKET: "b",
+      BACKUP_PREFIX: "db/",
+    });
+    expect(r2.status).not.toBe(0);
+    expect(r2.stderr).toContain("PGPASSWORD must come from a Secret");
+  });
+
+  it("names a tool the image lacks", () => {
+    const { root } = sandbox(GOOD_DUMP);
+    // Only date and gzip beside the stubs: redis-cli is nowhere on the PATH.
+    const bin = path.join(root, "bin");
+    for (const tool of ["date", "gzip"]) {
+      const found = spawnSync("/bin/sh", ["-c", `command -v ${tool}`], { encoding: "utf8" });
+      fs.symlinkSync(found.stdout.trim(), path.join(bin, tool));
+    }
+    const r = spawnSync("/bin/sh", ["-c", backupScript("redis-snapshot", S3)], {
+      env: { PATH: bin, BACKUP_BUCKET: "b", BACKUP_PREFIX: "r/", BACKUP_DIR: root },
+      encoding: "utf8",
+    });
+    expect(r.status).toBe(127);
+    expect(r.stderr).toContain("backup: redis-cli is missing from the image");
+  });
+
+  it("keeps the newest backups in the claim and prunes older ones past retention", () => {
+    const { root, run } = sandbox(GOOD_DUMP);
+    const dir = path.join(root, "backup", "db");
+    fs.mkdirSync(dir);
+    const day = 24 * 3600;
+    const now = Date.now() / 1000;
+    const files: Record<string, number> = {
+      "db-backup-20200101T020000Z.sql.gz": 40,
+      "db-backup-20200102T020000Z.sql.gz": 40,
+      "db-backup-20200103T020000Z.sql.gz": 2,
+      "other-task-20200101T020000Z.sql.gz": 40,
+      "db-backup-20200104T020000Z.sql.gz.partial": 1,
+    };
+    for (const [f, age] of Object.entries(files)) {
+      fs.writeFileSync(path.join(dir, f), "x");
+      fs.utimesSync(path.join(dir, f), now - age * day, now - age * day);
+    }
+    const r = run(backupScript("postgres-dump", { ...PVC, keepLast: 1 }), {
+      BACKUP_PREFIX: "db/",
+      PGPASSWORD: "x",
+    });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const left = fs.readdirSync(dir).sort();
+    expect(left).toHaveLength(3);
+    expect(left[0]).toBe("db-backup-20200103T020000Z.sql.gz");
+    expect(left[1]).toMatch(/^db-backup-\d{8}T\d{6}Z\.sql\.gz$/);
+    expect(left[2]).toBe("other-task-20200101T020000Z.sql.gz");
+  });
+});

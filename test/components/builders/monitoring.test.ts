@@ -1,0 +1,556 @@
+import { describe, expect, it } from "vitest";
+import {
+  PLATFORM_GROUP,
+  PROMETHEUS_DATASOURCE_UID,
+  SLACK_TEXT,
+  UNROUTED_RECEIVER,
+  alertRuleGroups,
+  alertmanagerConfig,
+  assertUniqueAlertNames,
+  backupAlertRules,
+  channelSecretKeys,
+  cronPeriodSeconds,
+  errorBudget,
+  grafanaDashboard,
+  grafanaDashboardProvider,
+  grafanaDatasources,
+  grafanaUid,
+  prometheusConfig,
+  ruleCount,
+  sloRuleGroups,
+  toPrometheusAlertName,
+  type AlertingRule,
+  type BackupTask,
+} from "../../../components/builders/monitoring";
+import type {
+  Model,
+  ResolvedAlert,
+  ResolvedChannel,
+  ResolvedDashboard,
+  ResolvedSlo,
+  ResolvedTeam,
+} from "../../../src/model";
+
+const M = "registries/monitoring.yaml";
+
+const alerts: ResolvedAlert[] = [
+  {
+    name: "api-down",
+    expr: 'up{job="api"} == 0',
+    for: "2m",
+    severity: "critical",
+    service: "api",
+    summary: "The API is down",
+    runbook: "https://runbooks.example/api-down",
+    enabled: true,
+    source: `${M}:40`,
+  },
+  {
+    name: "api-slow",
+    expr: "api_latency_seconds > 1",
+    for: "10m",
+    severity: "warning",
+    service: "api",
+    channels: ["data-mail", "ops-slack"],
+    summary: "The API is slow",
+    description: "p99 above one second",
+    enabled: true,
+    source: `${M}:48`,
+  },
+  {
+    name: "pod-restart-loop",
+    expr: "increase(kube_pod_container_status_restarts_total[15m]) > 3",
+    for: "5m",
+    severity: "info",
+    summary: "A container restarts",
+    enabled: true,
+    source: `${M}:57`,
+  },
+  {
+    name: "db-disk-full",
+    expr: "disk_free_ratio < 0.1",
+    for: "5m",
+    severity: "critical",
+    service: "db",
+    channels: ["pager"],
+    summary: "Disk full",
+    enabled: false,
+    source: `${M}:63`,
+  },
+];
+
+const slo: ResolvedSlo = {
+  name: "api-availability",
+  service: "api",
+  objective: 99.9,
+  window: "30d",
+  sli: {
+    errorQuery: 'sum(rate(http_requests_total{job="api",code=~"5.."}[{{window}}]))',
+    totalQuery: 'sum(rate(http_requests_total{job="api"}[{{window}}]))',
+  },
+  channels: ["ops-slack"],
+  source: `${M}:70`,
+};
+
+const channels: ResolvedChannel[] = [
+  {
+    name: "ops-slack",
+    type: "slack",
+    slackChannel: "#ops",
+    webhookSecret: "slackWebhookUrl",
+    source: `${M}:20`,
+  },
+  {
+    name: "data-mail",
+    type: "email",
+    to: "data@nexus.example",
+    from: "alerts@nexus.example",
+    smarthost: "smtp.nexus.example:587",
+    passwordSecret: "smtpPassword",
+    source: `${M}:24`,
+  },
+  { name: "pager", type: "pagerduty", routingKeySecret: "pagerdutyKey", source: `${M}:30` },
+  { name: "hook", type: "webhook", urlSecret: "hookUrl", source: `${M}:33` },
+];
+
+const routing: Model["monitoring"]["routing"] = {
+  critical: ["pager", "ops-slack"],
+  warning: ["ops-slack"],
+  info: [],
+  groupWait: "30s",
+  repeatInterval: "4h",
+};
+
+const teams: ResolvedTeam[] = [
+  { name: "platform", channel: "ops-slack", source: "registries/orchestration.yaml:4" },
+  { name: "data", channel: "data-mail", source: "registries/orchestration.yaml:6" },
+];
+
+const backups: BackupTask[] = [
+  {
+    name: "db-backup",
+    namespace: "data",
+    owner: "data",
+    schedule: "0 2 * * *",
+    source: "registries/automation.yaml:4",
+  },
+];
+
+const ownership = { services: { api: "platform", db: "data" }, fallback: "platform" };
+
+const secrets = {
+  slackWebhookUrl: "https://hooks.slack.example/T000/B000/XXXX",
+  smtpPassword: "smtp-pass",
+  pagerdutyKey: "pd-key",
+  hookUrl: "https://hook.example/notify",
+};
+
+describe("toPrometheusAlertName", () => {
+  it("turns kebab-case registry names into CamelCase alert names", () => {
+    expect(toPrometheusAlertName("api-down")).toBe("ApiDown");
+    expect(toPrometheusAlertName("backend-api-high-error-rate")).toBe("BackendApiHighErrorRate");
+    expect(toPrometheusAlertName("tls")).toBe("Tls");
+  });
+
+  it("never starts a name with a digit", () => {
+    expect(toPrometheusAlertName("5xx-ratio")).toBe("Alert5xxRatio");
+  });
+});
+
+describe("alertRuleGroups", () => {
+  const file = alertRuleGroups({ alerts, ownership });
+
+  it("groups enabled alerts per service, the rest under platform, and drops disabled ones", () => {
+    expect(file.groups.map((g) => g.name)).toEqual(["api", PLATFORM_GROUP]);
+    const names = file.groups.flatMap((g) => g.rules.map((r) => (r as AlertingRule).alert));
+    expect(names).toEqual(["ApiDown", "ApiSlow", "PodRestartLoop"]);
+    expect(JSON.stringify(file)).not.toContain("DbDiskFull");
+  });
+
+  it("labels severity, service, owner and team and annotates the registry source", () => {
+    expect(file.groups[0]!.rules).toEqual([
+      {
+        alert: "ApiDown",
+        expr: 'up{job="api"} == 0',
+        for: "2m",
+        labels: { severity: "critical", service: "api", owner: "platform", team: "platform" },
+        annotations: {
+          summary: "The API is down",
+          runbook_url: "https://runbooks.example/api-down",
+          nexus_source: `${M}:40`,
+        },
+      },
+      {
+        alert: "ApiSlow",
+        expr: "api_latency_seconds > 1",
+        for: "10m",
+        labels: { severity: "warning", service: "api", owner: "platform", team: "platform" },
+        annotations: {
+          summary: "The API is slow",
+          description: "p99 above one second",
+          nexus_source: `${M}:48`,
+        },
+      },
+    ]);
+    expect(file.groups[1]!.rules[0]).toMatchObject({
+      alert: "PodRestartLoop",
+      labels: { severity: "info", owner: "platform", team: "platform" },
+    });
+    expect((file.groups[1]!.rules[0] as AlertingRule).labels).not.toHaveProperty("service");
+  });
+
+  it("refuses two registry alerts that become the same Prometheus name", () => {
+    // Not a valid registry name, but the builder must not rely on the schema to stay unambiguous.
+    const twin = { ...alerts[0]!, name: "api--down", source: `${M}:99` };
+    expect(() => alertRuleGroups({ alerts: [alerts[0]!, twin], ownership })).toThrow(
+      /both become Prometheus alert ApiDown/,
+    );
+  });
+});
+
+describe("sloRuleGroups", () => {
+  const file = sloRuleGroups([slo], ownership);
+  const rules = file.groups[0]!.rules;
+
+  it("computes the error budget without floating-point noise", () => {
+    expect(errorBudget(99.9)).toBe("0.001");
+    expect(errorBudget(99)).toBe("0.01");
+    expect(errorBudget(99.95)).toBe("0.0005");
+  });
+
+  it("records the error ratio for every window, substituting {{window}}", () => {
+    expect(file.groups[0]!.name).toBe("slo-api-availability");
+    const records = rules.filter((r) => "record" in r);
+    expect(records.map((r) => ("record" in r ? r.record : ""))).toEqual([
+      "slo:sli_error:ratio_rate5m",
+      "slo:sli_error:ratio_rate30m",
+      "slo:sli_error:ratio_rate1h",
+      "slo:sli_error:ratio_rate2h",
+      "slo:sli_error:ratio_rate6h",
+      "slo:sli_error:ratio_rate1d",
+      "slo:sli_error:ratio_rate3d",
+    ]);
+    expect(records[2]).toEqual({
+      record: "slo:sli_error:ratio_rate1h",
+      expr: '(sum(rate(http_requests_total{job="api",code=~"5.."}[1h]))) / (sum(rate(http_requests_total{job="api"}[1h])))',
+      labels: { slo: "api-availability", service: "api" },
+    });
+    expect(JSON.stringify(file)).not.toContain("{{window}}");
+  });
+
+  it("pages on 14.4x over 1h and 5m or 6x over 6h and 30m, tickets on 3x and 1x", () => {
+    const page = rules.find(
+      (r) => "alert" in r && r.labels.severity === "critical",
+    ) as AlertingRule;
+    const ticket = rules.find(
+      (r) => "alert" in r && r.labels.severity === "warning",
+    ) as AlertingRule;
+    const s = '{slo="api-availability"}';
+    expect(page.alert).toBe("ApiAvailabilityErrorBudgetBurn");
+    expect(page.expr).toBe(
+      `(slo:sli_error:ratio_rate1h${s} > (14.4 * 0.001) and slo:sli_error:ratio_rate5m${s} > (14.4 * 0.001))` +
+        ` or (slo:sli_error:ratio_rate6h${s} > (6 * 0.001) and slo:sli_error:ratio_rate30m${s} > (6 * 0.001))`,
+    );
+    expect(ticket.expr).toBe(
+      `(slo:sli_error:ratio_rate1d${s} > (3 * 0.001) and slo:sli_error:ratio_rate2h${s} > (3 * 0.001))` +
+        ` or (slo:sli_error:ratio_rate3d${s} > (1 * 0.001) and slo:sli_error:ratio_rate6h${s} > (1 * 0.001))`,
+    );
+    expect(page.labels).toEqual({
+      severity: "critical",
+      service: "api",
+      slo: "api-availability",
+      owner: "platform",
+      team: "platform",
+    });
+    expect(page.annotations.nexus_source).toBe(`${M}:70`);
+  });
+
+  it("refuses an SLI without the window placeholder", () => {
+    const fixed = { ...slo, sli: { ...slo.sli, errorQuery: "sum(rate(errors[5m]))" } };
+    expect(() => sloRuleGroups([fixed])).toThrow(/sli.errorQuery has no \[\{\{window\}\}\]/);
+  });
+});
+
+describe("backupAlertRules", () => {
+  it("derives the schedule period from the cron expression", () => {
+    expect(cronPeriodSeconds("0 2 * * *")).toBe(86400);
+    expect(cronPeriodSeconds("*/15 * * * *")).toBe(900);
+    expect(cronPeriodSeconds("0 */6 * * *")).toBe(6 * 3600);
+    expect(cronPeriodSeconds("30 3 * * 1")).toBe(7 * 86400);
+    expect(cronPeriodSeconds("0 1 * * 1-5")).toBe(3 * 86400); // Friday to Monday
+    expect(cronPeriodSeconds("@hourly")).toBe(3600);
+    expect(cronPeriodSeconds("0 0 1 * *")).toBe(31 * 86400);
+  });
+
+  it("adds a missed and a failed alert per task, labelled with the owning team", () => {
+    const file = backupAlertRules(backups);
+    expect(file.groups.map((g) => g.name)).toEqual(["backups"]);
+    const [missed, failed] = file.groups[0]!.rules as AlertingRule[];
+    const cron = '{namespace="data",cronjob="db-backup"}';
+    expect(missed).toEqual({
+      alert: "BackupMissed",
+      expr:
+        `(time() - max(kube_cronjob_status_last_successful_time${cron}) > 172800)` +
+        ` or ((time() - max(kube_cronjob_created${cron}) > 172800)` +
+        ` unless on() kube_cronjob_status_last_successful_time${cron})` +
+        ` or absent(kube_cronjob_created${cron})`,
+      for: "15m",
+      labels: {
+        severity: "critical",
+        category: "backup",
+        task: "db-backup",
+        namespace: "data",
+        owner: "data",
+        team: "data",
+      },
+      annotations: {
+        summary: 'Backup db-backup has not succeeded for more than 2d (schedule "0 2 * * *")',
+        description:
+          "No successful run of CronJob data/db-backup within two schedule periods, or the CronJob is not visible to kube-state-metrics.",
+        nexus_source: "registries/automation.yaml:4",
+      },
+    });
+    expect(failed!.alert).toBe("BackupFailed");
+    expect(failed!.expr).toContain(
+      'kube_job_status_failed{namespace="data",job_name=~"db-backup-[0-9]+"} > 0',
+    );
+    expect(failed!.labels).toMatchObject({ team: "data", owner: "data", task: "db-backup" });
+  });
+
+  it("produces no group without tasks", () => {
+    expect(backupAlertRules([])).toEqual({ groups: [] });
+  });
+});
+
+describe("assertUniqueAlertNames and ruleCount", () => {
+  it("rejects one alert name in two groups and counts every rule", () => {
+    const files = [
+      alertRuleGroups({ alerts, ownership }),
+      sloRuleGroups([slo]),
+      backupAlertRules(backups),
+    ];
+    expect(() => assertUniqueAlertNames(files)).not.toThrow();
+    expect(ruleCount(files)).toBe(3 + 9 + 2);
+    const clash = alertRuleGroups({
+      alerts: [{ ...alerts[2]!, name: "backup-missed" }],
+      ownership,
+    });
+    expect(() => assertUniqueAlertNames([clash, backupAlertRules(backups)])).toThrow(
+      /BackupMissed/,
+    );
+  });
+});
+
+describe("alertmanagerConfig", () => {
+  const config = alertmanagerConfig({
+    channels,
+    routing,
+    alerts,
+    slos: [slo],
+    teams,
+    backupTasks: backups,
+    secrets,
+  });
+
+  it("has one receiver per channel, secrets in place, and a receiver for what no route claims", () => {
+    expect(config.receivers).toEqual([
+      { name: UNROUTED_RECEIVER },
+      {
+        name: "ops-slack",
+        slack_configs: [
+          {
+            api_url: secrets.slackWebhookUrl,
+            channel: "#ops",
+            send_resolved: true,
+            text: SLACK_TEXT,
+          },
+        ],
+      },
+      {
+        name: "data-mail",
+        email_configs: [
+          {
+            to: "data@nexus.example",
+            from: "alerts@nexus.example",
+            smarthost: "smtp.nexus.example:587",
+            auth_username: "alerts@nexus.example",
+            auth_password: "smtp-pass",
+            send_resolved: true,
+          },
+        ],
+      },
+      { name: "pager", pagerduty_configs: [{ routing_key: "pd-key", send_resolved: true }] },
+      {
+        name: "hook",
+        webhook_configs: [{ url: "https://hook.example/notify", send_resolved: true }],
+      },
+    ]);
+    expect(channelSecretKeys(channels)).toEqual([
+      "slackWebhookUrl",
+      "smtpPassword",
+      "pagerdutyKey",
+      "hookUrl",
+    ]);
+  });
+
+  it("routes backups by team, overrides by alert name and SLO, then by severity", () => {
+    expect(config.route).toEqual({
+      receiver: UNROUTED_RECEIVER,
+      group_by: ["alertname", "service"],
+      group_wait: "30s",
+      repeat_interval: "4h",
+      routes: [
+        {
+          receiver: "data-mail",
+          matchers: ['category="backup"', 'team="data"'],
+          group_by: ["alertname", "task"],
+        },
+        { receiver: "data-mail", matchers: ['alertname="ApiSlow"'], continue: true },
+        { receiver: "ops-slack", matchers: ['alertname="ApiSlow"'] },
+        { receiver: "ops-slack", matchers: ['slo="api-availability"'] },
+        { receiver: "pager", matchers: ['severity="critical"'], continue: true },
+        { receiver: "ops-slack", matchers: ['severity="critical"'] },
+        { receiver: "ops-slack", matchers: ['severity="warning"'] },
+      ],
+    });
+    expect(config.inhibit_rules).toEqual([
+      {
+        source_matchers: ['severity="critical"'],
+        target_matchers: ['severity=~"warning|info"'],
+        equal: ["alertname", "service"],
+      },
+    ]);
+  });
+
+  it("has no override for a disabled alert", () => {
+    expect(JSON.stringify(config.route)).not.toContain("DbDiskFull");
+  });
+
+  it("names the missing secret and the command that sets it", () => {
+    const { pagerdutyKey: _, ...partial } = secrets;
+    expect(() =>
+      alertmanagerConfig({
+        channels,
+        routing,
+        alerts,
+        slos: [],
+        teams,
+        backupTasks: [],
+        secrets: partial,
+      }),
+    ).toThrow(
+      'channel pager needs the secret "pagerdutyKey": pulumi config set --secret pagerdutyKey VALUE',
+    );
+  });
+
+  it("refuses a route to a channel that does not exist", () => {
+    expect(() =>
+      alertmanagerConfig({
+        channels,
+        routing: { ...routing, warning: ["nowhere"] },
+        alerts: [],
+        slos: [],
+        teams,
+        backupTasks: [],
+        secrets,
+      }),
+    ).toThrow(/unknown channel "nowhere"/);
+  });
+});
+
+describe("prometheusConfig", () => {
+  it("scrapes every target through its Service and sends alerts to Alertmanager", () => {
+    const config = prometheusConfig({
+      scrapeInterval: "30s",
+      environment: "dev",
+      ruleFiles: ["alerts.rules.yml"],
+      alertmanagers: ["mon-alertmanager.observability.svc:9093"],
+      targets: [
+        { name: "api", namespace: "core", port: 9100, metricsPath: "/metrics", owner: "platform" },
+      ],
+    });
+    expect(config).toEqual({
+      global: {
+        scrape_interval: "30s",
+        evaluation_interval: "30s",
+        external_labels: { environment: "dev" },
+      },
+      rule_files: ["alerts.rules.yml"],
+      alerting: {
+        alertmanagers: [
+          { static_configs: [{ targets: ["mon-alertmanager.observability.svc:9093"] }] },
+        ],
+      },
+      scrape_configs: [
+        { job_name: "prometheus", static_configs: [{ targets: ["localhost:9090"] }] },
+        {
+          job_name: "api",
+          metrics_path: "/metrics",
+          static_configs: [
+            { targets: ["api.core.svc:9100"], labels: { namespace: "core", owner: "platform" } },
+          ],
+        },
+      ],
+    });
+  });
+});
+
+describe("grafana", () => {
+  const dashboard: ResolvedDashboard = {
+    name: "overview",
+    title: "Overview",
+    services: ["api"],
+    panels: [
+      { title: "Up", type: "stat", expr: "up" },
+      {
+        title: "Requests",
+        type: "timeseries",
+        expr: "rate(http_requests_total[5m])",
+        unit: "reqps",
+      },
+      { title: "Errors", type: "table", expr: "errors" },
+    ],
+    source: `${M}:90`,
+  };
+
+  it("builds a dashboard with unique panel ids, a grid layout and the provisioned datasource", () => {
+    const json = grafanaDashboard(dashboard);
+    expect(json.uid).toBe("overview");
+    expect(json.panels.map((p) => p.id)).toEqual([1, 2, 3]);
+    expect(new Set(json.panels.map((p) => p.id)).size).toBe(json.panels.length);
+    expect(json.panels.map((p) => p.gridPos)).toEqual([
+      { x: 0, y: 0, w: 12, h: 8 },
+      { x: 12, y: 0, w: 12, h: 8 },
+      { x: 0, y: 8, w: 12, h: 8 },
+    ]);
+    for (const panel of json.panels) {
+      expect(panel.datasource).toEqual({ type: "prometheus", uid: PROMETHEUS_DATASOURCE_UID });
+    }
+    expect(json.panels[1]!.fieldConfig.defaults).toEqual({ unit: "reqps" });
+    expect(json.panels[2]!.targets[0]).toMatchObject({ instant: true, format: "table" });
+    expect(JSON.parse(JSON.stringify(json))).toEqual(json);
+  });
+
+  it("keeps uids within Grafana's 40 characters and distinct", () => {
+    const a = grafanaUid("a-very-long-dashboard-name-that-goes-on-and-on-1");
+    const b = grafanaUid("a-very-long-dashboard-name-that-goes-on-and-on-2");
+    expect(a.length).toBeLessThanOrEqual(40);
+    expect(a).not.toBe(b);
+  });
+
+  it("provisions the Prometheus datasource under the uid the dashboards use, and the dashboards", () => {
+    expect(
+      grafanaDatasources({ prometheusUrl: "http://p:9090", scrapeInterval: "30s" }).datasources[0],
+    ).toMatchObject({
+      uid: PROMETHEUS_DATASOURCE_UID,
+      type: "prometheus",
+      url: "http://p:9090",
+      isDefault: true,
+    });
+    expect(grafanaDashboardProvider({ path: "/d" }).providers[0]).toMatchObject({
+      type: "file",
+      options: { path: "/d" },
+      allowUiUpdates: false,
+    });
+  });
+});
