@@ -1,7 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { EgressRule, RbacBinding } from "../src/schema";
-import { cidrEgressSpec, defaultDenySpec, dnsEgressSpec } from "./builders/network";
+import {
+  cidrEgressSpec,
+  defaultDenySpec,
+  dnsEgressSpec,
+  namespaceEgressRules,
+  type Edge,
+} from "./builders/network";
 import type { PlatformContext } from "./context";
 import { metadata, type Traceable } from "./labels";
 
@@ -23,6 +29,10 @@ export interface SecurityBaselineArgs {
     source: string;
     /** Egress rules whose `namespaces` are already Kubernetes namespace names. */
     egress: readonly EgressRule[];
+    /** The platform's network graph; edges whose source is a whole namespace are opened here. */
+    edges: readonly Edge[];
+    /** Namespaces whose pods may reach each other freely (the monitoring stack's own parts). */
+    openNamespaces: readonly string[];
   };
   rbac: readonly (Omit<RbacBinding, "environments"> & { source: string })[];
 }
@@ -95,6 +105,32 @@ export class SecurityBaseline extends pulumi.ComponentResource {
         new k8s.networking.v1.NetworkPolicy(
           `${name}-${ns.name}-egress-${rule.name}`,
           { metadata: netMeta(`egress-${rule.name}`), spec: cidrEgressSpec(rule) },
+          inNs,
+        );
+        policies++;
+      }
+      const namespaceEgress = namespaceEgressRules(ns.name, args.network.edges);
+      if (namespaceEgress.length > 0) {
+        new k8s.networking.v1.NetworkPolicy(
+          `${name}-${ns.name}-egress-graph`,
+          { metadata: netMeta("egress-graph"), spec: { podSelector: {}, policyTypes: ["Egress"], egress: namespaceEgress } },
+          inNs,
+        );
+        policies++;
+      }
+      if (args.network.openNamespaces.includes(ns.name)) {
+        const sameNamespace = [{ podSelector: {} }];
+        new k8s.networking.v1.NetworkPolicy(
+          `${name}-${ns.name}-allow-same-namespace`,
+          {
+            metadata: netMeta("allow-same-namespace"),
+            spec: {
+              podSelector: {},
+              policyTypes: ["Ingress", "Egress"],
+              ingress: [{ from: sameNamespace }],
+              egress: [{ to: sameNamespace }],
+            },
+          },
           inNs,
         );
         policies++;
