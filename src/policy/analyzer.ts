@@ -264,13 +264,38 @@ export interface AnalyzerOptions {
   policies: readonly PackPolicy[];
 }
 
-/** The policy pack, served in this process; configure it, then analyze resources and the stack. */
-export class InProcessAnalyzer {
-  private readonly served: Served;
+/**
+ * Drives a policy pack's Analyzer service the way the engine does: configure it, then analyze
+ * each resource and the stack. `inProcess` calls the policy server's handlers in this process;
+ * `connect` talks gRPC to a pack the Pulumi runner started (`spawnPolicyPack`), which is exactly
+ * what `pulumi preview --policy-pack` talks to. Both get the same requests.
+ */
+export class PackAnalyzer {
   private readonly m = modules();
 
-  constructor(private readonly options: AnalyzerOptions) {
-    this.served = serveInProcess(options.packName, options.packVersion, options.enforcementLevel, options.policies);
+  private constructor(
+    private readonly options: AnalyzerOptions,
+    private readonly handlers: Handlers,
+    private readonly onClose: () => void = () => undefined,
+  ) {}
+
+  /** The pack's policies served in this process (one pack per process, as the policy server allows). */
+  static inProcess(options: AnalyzerOptions): PackAnalyzer {
+    return new PackAnalyzer(options, serveInProcess(options.packName, options.packVersion, options.enforcementLevel, options.policies).handlers);
+  }
+
+  /** A pack serving at `address` ("127.0.0.1:PORT"); `options.policies` are used to reconcile the config. */
+  static connect(address: string, options: AnalyzerOptions): PackAnalyzer {
+    const req = policyRequire();
+    const grpc = req("@grpc/grpc-js") as any;
+    const { AnalyzerClient } = req("@pulumi/pulumi/proto/analyzer_grpc_pb") as any;
+    const client = new AnalyzerClient(address, grpc.credentials.createInsecure(), { "grpc.max_receive_message_length": 1024 * 1024 * 400 });
+    const remote = (method: string): Handler => (c, callback) => client[method](c.request, callback);
+    return new PackAnalyzer(options, { configure: remote("configure"), analyze: remote("analyze"), analyzeStack: remote("analyzeStack") }, () => client.close());
+  }
+
+  close(): void {
+    this.onClose();
   }
 
   /** Sends ConfigureAnalyzerRequest with the reconciled config of every policy. */
@@ -284,7 +309,7 @@ export class InProcessAnalyzer {
       pc.setProperties(this.m.struct.Struct.fromJavaScript(JSON.parse(JSON.stringify(c.properties))));
       map.set(name, pc);
     }
-    await call(this.served.handlers.configure, request);
+    await call(this.handlers.configure, request);
   }
 
   private options_(o: AnalyzedResource["options"], parent: string | undefined) {
@@ -351,7 +376,7 @@ export class InProcessAnalyzer {
     request.setOptions(this.options_(resource.options, resource.parent));
     const provider = this.provider(resource.provider);
     if (provider) request.setProvider(provider);
-    return this.read(await call(this.served.handlers.analyze, request), "resource", resource.urn);
+    return this.read(await call(this.handlers.analyze, request), "resource", resource.urn);
   }
 
   /** AnalyzeStackRequest with every resource. */
@@ -378,7 +403,7 @@ export class InProcessAnalyzer {
         return ar;
       }),
     );
-    return this.read(await call(this.served.handlers.analyzeStack, request), "stack");
+    return this.read(await call(this.handlers.analyzeStack, request), "stack");
   }
 
   /** What a preview with the pack does: Configure, Analyze for each resource, then AnalyzeStack. */
@@ -392,6 +417,39 @@ export class InProcessAnalyzer {
       notApplicable: results.flatMap((r) => r.notApplicable),
     };
   }
+}
+
+/**
+ * Starts a policy pack the way the Pulumi CLI does (the Node.js language host runs
+ * `@pulumi/pulumi/cmd/run-policy-pack` from the pack's own node_modules, with the pack folder as
+ * working directory) and resolves with the address it serves on.
+ */
+export function spawnPolicyPack(packDir: string, timeoutMs = 60_000): Promise<{ address: string; stop: () => void }> {
+  const runner = path.join(packDir, "node_modules", "@pulumi", "pulumi", "cmd", "run-policy-pack");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { spawn } = require("node:child_process") as typeof import("node:child_process");
+  const child = spawn(process.execPath, [runner, "127.0.0.1:0", "."], { cwd: packDir, stdio: ["ignore", "pipe", "pipe"] });
+  return new Promise((resolve, reject) => {
+    let stdout = "";
+    let stderr = "";
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`policy pack in ${packDir} did not start within ${timeoutMs} ms: ${stderr}`));
+    }, timeoutMs);
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const port = /^(\d+)\s*$/m.exec(stdout)?.[1];
+      if (port) {
+        clearTimeout(timer);
+        resolve({ address: `127.0.0.1:${port}`, stop: () => void child.kill() });
+      }
+    });
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`policy pack in ${packDir} exited with ${code}: ${stderr}`));
+    });
+  });
 }
 
 /** The message a policy passed to reportViolation, without the description the server prepends. */

@@ -1,0 +1,162 @@
+import type { PolicyResource } from "@pulumi/policy";
+import { NAME_LABEL } from "./exceptions";
+import { UNKNOWN, asArray, asObject, asString, isObject, known, path, q, stringMap, type Props } from "./props";
+
+export const K8S = {
+  Deployment: "kubernetes:apps/v1:Deployment",
+  StatefulSet: "kubernetes:apps/v1:StatefulSet",
+  DaemonSet: "kubernetes:apps/v1:DaemonSet",
+  ReplicaSet: "kubernetes:apps/v1:ReplicaSet",
+  Job: "kubernetes:batch/v1:Job",
+  CronJob: "kubernetes:batch/v1:CronJob",
+  Pod: "kubernetes:core/v1:Pod",
+  Service: "kubernetes:core/v1:Service",
+  ServiceAccount: "kubernetes:core/v1:ServiceAccount",
+  Namespace: "kubernetes:core/v1:Namespace",
+  ConfigMap: "kubernetes:core/v1:ConfigMap",
+  NetworkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+  Role: "kubernetes:rbac.authorization.k8s.io/v1:Role",
+  ClusterRole: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+  RoleBinding: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+  ClusterRoleBinding: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+  PodDisruptionBudget: "kubernetes:policy/v1:PodDisruptionBudget",
+  HorizontalPodAutoscaler: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+  PrometheusRule: "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
+} as const;
+
+export const LABEL = {
+  name: NAME_LABEL,
+  owner: "nexus.platform/owner",
+  backupOf: "nexus.platform/backup-of",
+} as const;
+
+export const ANNOTATION = {
+  source: "nexus.platform/source",
+  exposure: "nexus.platform/exposure",
+  tokenAutomount: "nexus.platform/token-automount",
+} as const;
+
+/** Types whose pod template the workload policies inspect; batch types need no probes. */
+export const WORKLOAD_TYPES: readonly string[] = [K8S.Deployment, K8S.StatefulSet, K8S.DaemonSet, K8S.ReplicaSet, K8S.Job, K8S.CronJob, K8S.Pod];
+export const BATCH_TYPES: readonly string[] = [K8S.Job, K8S.CronJob];
+
+/** "Deployment" from "kubernetes:apps/v1:Deployment". */
+export function kindOf(type: string): string {
+  const parts = type.split(":");
+  return parts[parts.length - 1] ?? type;
+}
+
+/** The object's name as a message shows it: metadata.name, else the Pulumi resource name. */
+export function objectName(pulumiName: string, props: Props): string {
+  const name = known(() => path(props, "metadata", "name"));
+  return name !== UNKNOWN && typeof name === "string" && name.length > 0 ? name : pulumiName;
+}
+
+/** `Deployment "api"` */
+export function describe(type: string, pulumiName: string, props: Props): string {
+  return `${kindOf(type)} ${q(objectName(pulumiName, props))}`;
+}
+
+/** The name of the registry entry a resource belongs to: its name label, else its object name. */
+export function entryName(pulumiName: string, props: Props): string {
+  const label = known(() => stringMap(path(props, "metadata", "labels"))[LABEL.name]);
+  return label !== UNKNOWN && typeof label === "string" && label.length > 0 ? label : objectName(pulumiName, props);
+}
+
+export function labelsOf(props: Props): Record<string, string> {
+  const v = known(() => stringMap(path(props, "metadata", "labels")));
+  return v === UNKNOWN ? {} : v;
+}
+
+export function namespaceOf(props: Props): string | undefined {
+  const v = known(() => asString(path(props, "metadata", "namespace")));
+  return v === UNKNOWN ? undefined : v;
+}
+
+export interface PodTemplate {
+  metadata: Props;
+  spec: Props;
+}
+
+/** The pod a workload runs: spec.template, a CronJob's jobTemplate.spec.template, or a bare Pod. */
+export function podTemplate(type: string, props: Props): PodTemplate | undefined {
+  let template: unknown;
+  switch (type) {
+    case K8S.Pod:
+      template = props;
+      break;
+    case K8S.CronJob:
+      template = path(props, "spec", "jobTemplate", "spec", "template");
+      break;
+    default:
+      if (!WORKLOAD_TYPES.includes(type)) return undefined;
+      template = path(props, "spec", "template");
+  }
+  if (!isObject(template)) return { metadata: {}, spec: {} };
+  return { metadata: asObject(template.metadata), spec: asObject(template.spec) };
+}
+
+export interface ContainerRef {
+  container: Props;
+  init: boolean;
+  /** `container "api"` or `init container "migrate"` */
+  where: string;
+}
+
+export function containersOf(spec: Props): ContainerRef[] {
+  const refs: ContainerRef[] = [];
+  const add = (items: unknown, init: boolean) => {
+    asArray(items).forEach((c, i) => {
+      const container = asObject(c);
+      const name = asString(container.name) ?? `#${i + 1}`;
+      refs.push({ container, init, where: `${init ? "init container" : "container"} ${q(name)}` });
+    });
+  };
+  add(spec.initContainers, true);
+  add(spec.containers, false);
+  return refs;
+}
+
+/** A workload as the workload policies see it. */
+export interface Workload {
+  type: string;
+  /** `Deployment "api"` */
+  what: string;
+  batch: boolean;
+  pod: PodTemplate;
+  containers: ContainerRef[];
+}
+
+export function workloadOf(type: string, pulumiName: string, props: Props): Workload | undefined {
+  const pod = podTemplate(type, props);
+  if (!pod) return undefined;
+  return {
+    type,
+    what: describe(type, pulumiName, props),
+    batch: BATCH_TYPES.includes(type),
+    pod,
+    containers: containersOf(pod.spec),
+  };
+}
+
+/** Whether a stack resource refers to another through a property, its dependencies or its parent. */
+export function refersTo(resource: PolicyResource, target: PolicyResource, property?: string): boolean {
+  if (property !== undefined) {
+    const deps = resource.propertyDependencies?.[property];
+    if (deps && deps.some((d) => d.urn === target.urn)) return true;
+  }
+  return (resource.dependencies ?? []).some((d) => d.urn === target.urn);
+}
+
+/** Whether a label selector's matchLabels select a set of labels (an empty selector selects all). */
+export function selects(selector: unknown, labels: Record<string, string>): boolean {
+  const matchLabels = stringMap(path(selector, "matchLabels"));
+  return Object.entries(matchLabels).every(([k, v]) => labels[k] === v);
+}
+
+/** True for a selector that selects every pod: no matchLabels and no matchExpressions. */
+export function isEmptySelector(selector: unknown): boolean {
+  if (selector === undefined || selector === null) return true;
+  if (!isObject(selector)) return false;
+  return Object.keys(stringMap(selector.matchLabels)).length === 0 && asArray(selector.matchExpressions).length === 0;
+}
