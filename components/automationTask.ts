@@ -11,7 +11,7 @@ import {
   type SecretEnvRef,
 } from "./builders/backup";
 import type { PlatformContext } from "./context";
-import { labels, metadata, type Traceable } from "./labels";
+import { ANNOTATION, labels, metadata, type Traceable } from "./labels";
 
 /**
  * A finished Job is kept a week so its pods and logs can be read, then the cluster removes it.
@@ -128,6 +128,7 @@ export class AutomationTask extends pulumi.ComponentResource {
       }
       const template = taskPodTemplate({
         labels: labels(traceable),
+        annotations: { [ANNOTATION.source]: task.source },
         serviceAccountName: sa.metadata.name,
         containerName: "task",
         image: task.image!,

@@ -235,6 +235,7 @@ export class BackupJob extends pulumi.ComponentResource {
           task,
           taskPodTemplate({
             labels: podLabels,
+            annotations: { [ANNOTATION.source]: task.source },
             serviceAccountName: sa.metadata.name,
             containerName: "backup",
             image,

@@ -52,6 +52,15 @@ export class ServiceDeployment extends pulumi.ComponentResource {
   public readonly serviceName: pulumi.Output<string>;
 
   constructor(name: string, args: ServiceDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Checked before registering anything, so a missing secret leaves no half-made component behind.
+    for (const ref of args.service.secrets) {
+      if (args.secrets[ref.configKey] === undefined) {
+        throw new Error(
+          `service ${args.service.name} (${args.service.source}) references secret "${ref.configKey}", which is not set: ` +
+            `run \`pulumi config set --secret ${ref.configKey} VALUE\``,
+        );
+      }
+    }
     super("nexus:workloads:ServiceDeployment", name, {}, opts);
     const { context, service: s, namespace } = args;
     const child = { parent: this };
@@ -84,16 +93,7 @@ export class ServiceDeployment extends pulumi.ComponentResource {
     let secret: k8s.core.v1.Secret | undefined;
     if (s.secrets.length > 0) {
       const stringData: Record<string, pulumi.Input<string>> = {};
-      for (const ref of s.secrets) {
-        const value = args.secrets[ref.configKey];
-        if (value === undefined) {
-          throw new Error(
-            `service ${s.name} (${s.source}) references secret "${ref.configKey}", which is not set: ` +
-              `run \`pulumi config set --secret ${ref.configKey} VALUE\``,
-          );
-        }
-        stringData[ref.env] = pulumi.secret(value);
-      }
+      for (const ref of s.secrets) stringData[ref.env] = pulumi.secret(args.secrets[ref.configKey]!);
       secret = new k8s.core.v1.Secret(`${name}-secrets`, { metadata: meta(`${s.name}-secrets`), type: "Opaque", stringData }, child);
     }
 

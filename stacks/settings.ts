@@ -16,7 +16,7 @@ export interface StackSettings {
 
 /** Reads the stack configuration. Only the program entry calls this; components never read config. */
 export function readSettings(stack: string): StackSettings {
-  const config = new pulumi.Config("nexus");
+  const config = new pulumi.Config();
   const awsEnabled = config.getBoolean("awsEnabled") ?? false;
   const kubeconfig = config.get("kubeconfig");
   const context = config.get("kubeContext");
@@ -60,12 +60,12 @@ export function referencedSecrets(model: Model): Map<string, string> {
  * reported together, with the command that sets each.
  */
 export function readSecrets(model: Model): Record<string, pulumi.Output<string>> {
-  const config = new pulumi.Config("nexus");
+  const config = new pulumi.Config();
   const secrets: Record<string, pulumi.Output<string>> = {};
   const missing: string[] = [];
   for (const [key, by] of referencedSecrets(model)) {
     const value = config.getSecret(key);
-    if (value === undefined) missing.push(`  ${key} (used by ${by}): pulumi config set --secret nexus:${key} VALUE`);
+    if (value === undefined) missing.push(`  ${key} (used by ${by}): pulumi config set --secret ${key} VALUE`);
     else secrets[key] = value;
   }
   if (missing.length > 0) {

@@ -240,6 +240,8 @@ export function containerEnv(
 
 export interface TaskPodOptions {
   labels: Record<string, string>;
+  /** Pod annotations, e.g. the source annotation, so a running pod names its registry entry. */
+  annotations?: Record<string, string>;
   serviceAccountName: Input<string>;
   containerName: string;
   image: string;
@@ -258,7 +260,7 @@ export interface TaskPodOptions {
 export function taskPodTemplate(o: TaskPodOptions): k8s.types.input.core.v1.PodTemplateSpec {
   const tmp = tmpVolume();
   return {
-    metadata: { labels: o.labels },
+    metadata: { labels: o.labels, ...(o.annotations ? { annotations: o.annotations } : {}) },
     spec: {
       serviceAccountName: o.serviceAccountName,
       automountServiceAccountToken: false,

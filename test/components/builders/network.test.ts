@@ -1,0 +1,222 @@
+import { describe, expect, it } from "vitest";
+import {
+  cidrEgressSpec,
+  defaultDenySpec,
+  dnsEgressSpec,
+  namespaceEgressRules,
+  networkEdges,
+  workloadRules,
+  type Edge,
+  type GraphInput,
+} from "../../../components/builders/network";
+
+const NS = "kubernetes.io/metadata.name";
+const PART = "app.kubernetes.io/part-of";
+const NAME = "app.kubernetes.io/name";
+
+/** The peer a rule names for one workload's pods. */
+function pods(namespace: string, name: string) {
+  return {
+    namespaceSelector: { matchLabels: { [NS]: namespace } },
+    podSelector: { matchLabels: { [NAME]: name, [PART]: "nexus-platform" } },
+  };
+}
+function wholeNamespace(namespace: string) {
+  return { namespaceSelector: { matchLabels: { [NS]: namespace } } };
+}
+
+const GRAPH: GraphInput = {
+  services: [
+    { name: "db", namespace: "data", port: 5432, dependsOn: [] },
+    { name: "cache", namespace: "data", port: 6379, dependsOn: [], metricsPort: 9121 },
+    { name: "api", namespace: "core", port: 8000, dependsOn: ["db", "cache", "ghost"], metricsPort: 8000 },
+    { name: "web", namespace: "web", port: 8080, dependsOn: ["api"] },
+  ],
+  tasks: [
+    // target first, then dependsOn without repeating the target, unknown names ignored
+    { name: "backup", namespace: "data", target: "db", dependsOn: ["db", "cache", "nowhere"] },
+    { name: "report", namespace: "ops", dependsOn: ["api"] },
+    { name: "lonely", namespace: "ops", target: "missing", dependsOn: [] },
+  ],
+  monitoringNamespace: "observability",
+};
+
+describe("networkEdges", () => {
+  it("derives exactly the declared paths, with their reasons", () => {
+    expect(networkEdges(GRAPH)).toEqual([
+      {
+        from: { namespace: "core", name: "api" },
+        to: { namespace: "data", name: "db" },
+        port: 5432,
+        reason: "api dependsOn db",
+      },
+      {
+        from: { namespace: "core", name: "api" },
+        to: { namespace: "data", name: "cache" },
+        port: 6379,
+        reason: "api dependsOn cache",
+      },
+      {
+        from: { namespace: "web", name: "web" },
+        to: { namespace: "core", name: "api" },
+        port: 8000,
+        reason: "web dependsOn api",
+      },
+      {
+        from: { namespace: "data", name: "backup" },
+        to: { namespace: "data", name: "db" },
+        port: 5432,
+        reason: "task backup targets db",
+      },
+      {
+        from: { namespace: "data", name: "backup" },
+        to: { namespace: "data", name: "cache" },
+        port: 6379,
+        reason: "task backup dependsOn cache",
+      },
+      {
+        from: { namespace: "ops", name: "report" },
+        to: { namespace: "core", name: "api" },
+        port: 8000,
+        reason: "task report dependsOn api",
+      },
+      {
+        from: { namespace: "observability" },
+        to: { namespace: "data", name: "cache" },
+        port: 9121,
+        reason: "prometheus scrapes cache",
+      },
+      {
+        from: { namespace: "observability" },
+        to: { namespace: "core", name: "api" },
+        port: 8000,
+        reason: "prometheus scrapes api",
+      },
+    ]);
+  });
+
+  it("opens no metrics path without a monitoring namespace, and nothing for an empty graph", () => {
+    const { monitoringNamespace: _, ...noMonitoring } = GRAPH;
+    const edges = networkEdges(noMonitoring);
+    expect(edges.map((e) => e.reason)).toEqual([
+      "api dependsOn db",
+      "api dependsOn cache",
+      "web dependsOn api",
+      "task backup targets db",
+      "task backup dependsOn cache",
+      "task report dependsOn api",
+    ]);
+    expect(networkEdges({ services: [], tasks: [], monitoringNamespace: "observability" })).toEqual([]);
+  });
+});
+
+describe("workloadRules", () => {
+  const edges = networkEdges(GRAPH);
+
+  it("lets in exactly what reaches the workload and out exactly what it reaches", () => {
+    expect(workloadRules({ namespace: "core", name: "api" }, edges)).toEqual({
+      ingress: [
+        { from: [pods("web", "web")], ports: [{ protocol: "TCP", port: 8000 }] },
+        { from: [pods("ops", "report")], ports: [{ protocol: "TCP", port: 8000 }] },
+        { from: [wholeNamespace("observability")], ports: [{ protocol: "TCP", port: 8000 }] },
+      ],
+      egress: [
+        { to: [pods("data", "db")], ports: [{ protocol: "TCP", port: 5432 }] },
+        { to: [pods("data", "cache")], ports: [{ protocol: "TCP", port: 6379 }] },
+      ],
+    });
+  });
+
+  it("adds a source-less ingress rule for a public port", () => {
+    expect(workloadRules({ namespace: "web", name: "web" }, edges, 8080)).toEqual({
+      ingress: [{ ports: [{ protocol: "TCP", port: 8080 }] }],
+      egress: [{ to: [pods("core", "api")], ports: [{ protocol: "TCP", port: 8000 }] }],
+    });
+  });
+
+  it("matches the namespace as well as the name", () => {
+    expect(workloadRules({ namespace: "other", name: "api" }, edges)).toEqual({ ingress: [], egress: [] });
+  });
+
+  it("keeps one rule per identical path", () => {
+    const twice: Edge[] = [
+      { from: { namespace: "core", name: "a" }, to: { namespace: "data", name: "b" }, port: 1, reason: "a dependsOn b" },
+      { from: { namespace: "core", name: "a" }, to: { namespace: "data", name: "b" }, port: 1, reason: "task a targets b" },
+      { from: { namespace: "core", name: "a" }, to: { namespace: "data", name: "b" }, port: 2, reason: "other port" },
+    ];
+    expect(workloadRules({ namespace: "core", name: "a" }, twice)).toEqual({
+      ingress: [],
+      egress: [
+        { to: [pods("data", "b")], ports: [{ protocol: "TCP", port: 1 }] },
+        { to: [pods("data", "b")], ports: [{ protocol: "TCP", port: 2 }] },
+      ],
+    });
+    expect(workloadRules({ namespace: "data", name: "b" }, twice, 1)).toEqual({
+      ingress: [
+        { from: [pods("core", "a")], ports: [{ protocol: "TCP", port: 1 }] },
+        { from: [pods("core", "a")], ports: [{ protocol: "TCP", port: 2 }] },
+        { ports: [{ protocol: "TCP", port: 1 }] },
+      ],
+      egress: [],
+    });
+  });
+});
+
+describe("namespaceEgressRules", () => {
+  it("opens only the paths whose source is the whole namespace, once each", () => {
+    const edges = networkEdges(GRAPH);
+    const doubled = [...edges, ...edges];
+    expect(namespaceEgressRules("observability", doubled)).toEqual([
+      { to: [pods("data", "cache")], ports: [{ protocol: "TCP", port: 9121 }] },
+      { to: [pods("core", "api")], ports: [{ protocol: "TCP", port: 8000 }] },
+    ]);
+    // A namespace whose edges all start at named workloads gets none.
+    expect(namespaceEgressRules("core", edges)).toEqual([]);
+    expect(namespaceEgressRules("data", edges)).toEqual([]);
+  });
+});
+
+describe("namespace-wide specs", () => {
+  it("denies everything by default", () => {
+    expect(defaultDenySpec()).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+  });
+
+  it("allows DNS to kube-dns only", () => {
+    expect(dnsEgressSpec()).toEqual({
+      podSelector: {},
+      policyTypes: ["Egress"],
+      egress: [
+        {
+          to: [
+            {
+              namespaceSelector: { matchLabels: { [NS]: "kube-system" } },
+              podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+            },
+          ],
+          ports: [
+            { protocol: "UDP", port: 53 },
+            { protocol: "TCP", port: 53 },
+          ],
+        },
+      ],
+    });
+  });
+
+  it("allows the rule's CIDRs on the rule's ports", () => {
+    expect(
+      cidrEgressSpec({ name: "smtp", cidrs: ["203.0.113.25/32", "10.0.0.0/8"], ports: [587, 465], namespaces: [] }),
+    ).toEqual({
+      podSelector: {},
+      policyTypes: ["Egress"],
+      egress: [
+        {
+          to: [{ ipBlock: { cidr: "203.0.113.25/32" } }, { ipBlock: { cidr: "10.0.0.0/8" } }],
+          ports: [
+            { protocol: "TCP", port: 587 },
+            { protocol: "TCP", port: 465 },
+          ],
+        },
+      ],
+    });
+  });
+});

@@ -1,0 +1,271 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Edge } from "../../components/builders/network";
+import {
+  SecurityBaseline,
+  limitRangeSpec,
+  podSecurityLabels,
+  type SecurityBaselineArgs,
+} from "../../components/securityBaseline";
+import { runMocked, type MockRun } from "../support/mocks";
+
+const PARENT = "nexus:security:SecurityBaseline";
+const NAMESPACE = "kubernetes:core/v1:Namespace";
+const NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+const QUOTA = "kubernetes:core/v1:ResourceQuota";
+const LIMITS = "kubernetes:core/v1:LimitRange";
+const ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role";
+const BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding";
+
+const EDGES: Edge[] = [
+  // Prometheus in "mon" scrapes api: a whole namespace as the source.
+  { from: { namespace: "mon" }, to: { namespace: "apps", name: "api" }, port: 9100, reason: "prometheus scrapes api" },
+  // A workload-to-workload edge: opened by the workload itself, not here.
+  { from: { namespace: "apps", name: "web" }, to: { namespace: "apps", name: "api" }, port: 8000, reason: "web dependsOn api" },
+];
+
+const ARGS: SecurityBaselineArgs = {
+  context: { environment: "prod", skipAwait: false },
+  namespaces: [
+    { name: "apps", owner: "backend", source: "registries/orchestration.yaml:40", quota: { cpu: "8", memory: "16Gi", pods: 50 } },
+    { name: "mon", owner: "sre", source: "registries/orchestration.yaml:52", quota: { cpu: "4", memory: "8Gi", pods: 30 } },
+  ],
+  podSecurity: { level: "restricted", source: "registries/security.yaml:10" },
+  network: {
+    defaultDeny: true,
+    allowDns: true,
+    source: "registries/security.yaml:14",
+    egress: [{ name: "smtp", cidrs: ["203.0.113.25/32"], ports: [587], namespaces: ["mon"] }],
+    edges: EDGES,
+    openNamespaces: ["mon"],
+  },
+  rbac: [
+    {
+      name: "deployers",
+      owner: "platform",
+      namespaces: ["apps"],
+      subjects: [
+        { kind: "ServiceAccount", name: "ci" },
+        { kind: "Group", name: "devs" },
+      ],
+      rules: [
+        { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list", "patch"] },
+        { apiGroups: [""], resources: ["pods", "pods/log"], verbs: ["get"] },
+      ],
+      source: "registries/security.yaml:30",
+    },
+  ],
+};
+
+function deploy(a: SecurityBaselineArgs): Promise<MockRun> {
+  return runMocked(() => {
+    const b = new SecurityBaseline("baseline", a);
+    return { count: b.networkPolicyCount, namespaces: Object.keys(b.namespaces) };
+  });
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+const inputs = (run: MockRun, type: string, name: string): any => run.one(type, name).inputs;
+
+const labelsFor = (name: string, owner: string, env = "prod") => ({
+  "app.kubernetes.io/name": name,
+  "app.kubernetes.io/instance": `${name}-${env}`,
+  "app.kubernetes.io/component": "security",
+  "app.kubernetes.io/part-of": "nexus-platform",
+  "app.kubernetes.io/managed-by": "pulumi",
+  "nexus.platform/owner": owner,
+  "nexus.platform/environment": env,
+});
+
+describe("SecurityBaseline", () => {
+  let run: MockRun;
+  beforeAll(async () => {
+    run = await deploy(ARGS);
+  });
+
+  it("creates exactly the namespace floor, the graph egress, the open namespace and the RBAC", () => {
+    expect(run.resources.map((r) => [r.type, r.name, r.parentType]).sort()).toEqual(
+      [
+        [PARENT, "baseline", ""],
+        [NAMESPACE, "baseline-apps", PARENT],
+        [NETPOL, "baseline-apps-default-deny", PARENT],
+        [NETPOL, "baseline-apps-allow-dns", PARENT],
+        [QUOTA, "baseline-apps-quota", PARENT],
+        [LIMITS, "baseline-apps-limits", PARENT],
+        [NAMESPACE, "baseline-mon", PARENT],
+        [NETPOL, "baseline-mon-default-deny", PARENT],
+        [NETPOL, "baseline-mon-allow-dns", PARENT],
+        [NETPOL, "baseline-mon-egress-smtp", PARENT],
+        [NETPOL, "baseline-mon-egress-graph", PARENT],
+        [NETPOL, "baseline-mon-allow-same-namespace", PARENT],
+        [QUOTA, "baseline-mon-quota", PARENT],
+        [LIMITS, "baseline-mon-limits", PARENT],
+        [ROLE, "baseline-apps-deployers", PARENT],
+        [BINDING, "baseline-apps-deployers-binding", PARENT],
+      ].sort(),
+    );
+    expect(run.outputs).toEqual({ count: 7, namespaces: ["apps", "mon"] });
+  });
+
+  it("labels namespaces for Pod Security Admission at the registry's level", () => {
+    expect(inputs(run, NAMESPACE, "baseline-apps").metadata).toEqual({
+      name: "apps",
+      labels: {
+        ...labelsFor("apps", "backend"),
+        "pod-security.kubernetes.io/enforce": "restricted",
+        "pod-security.kubernetes.io/enforce-version": "latest",
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/audit": "restricted",
+      },
+      annotations: { "nexus.platform/source": "registries/orchestration.yaml:40" },
+    });
+    expect(inputs(run, NAMESPACE, "baseline-mon").metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+    expect(podSecurityLabels("baseline")).toEqual({
+      "pod-security.kubernetes.io/enforce": "baseline",
+      "pod-security.kubernetes.io/enforce-version": "latest",
+      "pod-security.kubernetes.io/warn": "baseline",
+      "pod-security.kubernetes.io/audit": "baseline",
+    });
+  });
+
+  it("denies by default and allows DNS, traced to the network entry", () => {
+    const deny = inputs(run, NETPOL, "baseline-apps-default-deny");
+    expect(deny).toEqual({
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: {
+        name: "apps-default-deny",
+        namespace: "apps",
+        labels: labelsFor("apps", "backend"),
+        annotations: { "nexus.platform/source": "registries/security.yaml:14" },
+      },
+      spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+    });
+    const dns = inputs(run, NETPOL, "baseline-mon-allow-dns");
+    expect(dns.metadata.name).toBe("mon-allow-dns");
+    expect(dns.spec.policyTypes).toEqual(["Egress"]);
+    expect(dns.spec.egress[0].ports).toEqual([
+      { protocol: "UDP", port: 53 },
+      { protocol: "TCP", port: 53 },
+    ]);
+  });
+
+  it("opens the CIDR egress, the graph egress and the same-namespace traffic where declared", () => {
+    expect(inputs(run, NETPOL, "baseline-mon-egress-smtp").spec).toEqual({
+      podSelector: {},
+      policyTypes: ["Egress"],
+      egress: [{ to: [{ ipBlock: { cidr: "203.0.113.25/32" } }], ports: [{ protocol: "TCP", port: 587 }] }],
+    });
+    expect(inputs(run, NETPOL, "baseline-mon-egress-graph")).toEqual({
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: {
+        name: "mon-egress-graph",
+        namespace: "mon",
+        labels: labelsFor("mon", "sre"),
+        annotations: { "nexus.platform/source": "registries/security.yaml:14" },
+      },
+      spec: {
+        podSelector: {},
+        policyTypes: ["Egress"],
+        egress: [
+          {
+            to: [
+              {
+                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "apps" } },
+                podSelector: { matchLabels: { "app.kubernetes.io/name": "api", "app.kubernetes.io/part-of": "nexus-platform" } },
+              },
+            ],
+            ports: [{ protocol: "TCP", port: 9100 }],
+          },
+        ],
+      },
+    });
+    expect(inputs(run, NETPOL, "baseline-mon-allow-same-namespace").spec).toEqual({
+      podSelector: {},
+      policyTypes: ["Ingress", "Egress"],
+      ingress: [{ from: [{ podSelector: {} }] }],
+      egress: [{ to: [{ podSelector: {} }] }],
+    });
+  });
+
+  it("sets the namespace's quota and default container limits", () => {
+    expect(inputs(run, QUOTA, "baseline-apps-quota")).toEqual({
+      apiVersion: "v1",
+      kind: "ResourceQuota",
+      metadata: {
+        name: "apps-quota",
+        namespace: "apps",
+        labels: labelsFor("apps", "backend"),
+        annotations: { "nexus.platform/source": "registries/orchestration.yaml:40" },
+      },
+      spec: { hard: { "limits.cpu": "8", "limits.memory": "16Gi", pods: "50" } },
+    });
+    expect(inputs(run, QUOTA, "baseline-mon-quota").spec).toEqual({
+      hard: { "limits.cpu": "4", "limits.memory": "8Gi", pods: "30" },
+    });
+    expect(inputs(run, LIMITS, "baseline-mon-limits").spec).toEqual(limitRangeSpec());
+    expect(limitRangeSpec()).toEqual({
+      limits: [
+        {
+          type: "Container",
+          default: { cpu: "500m", memory: "512Mi" },
+          defaultRequest: { cpu: "100m", memory: "128Mi" },
+        },
+      ],
+    });
+  });
+
+  it("grants the registry's rules to exactly its subjects", () => {
+    const role = inputs(run, ROLE, "baseline-apps-deployers");
+    expect(role).toEqual({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: {
+        name: "deployers",
+        namespace: "apps",
+        labels: labelsFor("deployers", "platform"),
+        annotations: { "nexus.platform/source": "registries/security.yaml:30" },
+      },
+      rules: [
+        { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list", "patch"] },
+        { apiGroups: [""], resources: ["pods", "pods/log"], verbs: ["get"] },
+      ],
+    });
+    const binding = inputs(run, BINDING, "baseline-apps-deployers-binding");
+    expect(binding.metadata).toEqual(role.metadata);
+    expect(binding.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "deployers" });
+    expect(binding.subjects).toEqual([
+      { kind: "ServiceAccount", name: "ci", namespace: "apps" },
+      { kind: "Group", name: "devs", apiGroup: "rbac.authorization.k8s.io" },
+    ]);
+  });
+});
+
+describe("SecurityBaseline switches", () => {
+  it("creates no network policy when default-deny, DNS, egress, graph and open namespaces are all off", async () => {
+    const run = await deploy({
+      ...ARGS,
+      context: { environment: "dev", skipAwait: true },
+      network: { ...ARGS.network, defaultDeny: false, allowDns: false, egress: [], edges: [], openNamespaces: [] },
+      rbac: [],
+    });
+    expect(run.byType(NETPOL)).toEqual([]);
+    expect(run.outputs).toEqual({ count: 0, namespaces: ["apps", "mon"] });
+    expect(inputs(run, NAMESPACE, "baseline-apps").metadata.annotations).toEqual({
+      "nexus.platform/source": "registries/orchestration.yaml:40",
+      "pulumi.com/skipAwait": "true",
+      "pulumi.com/deletionPropagationPolicy": "background",
+    });
+  });
+
+  it("applies an egress rule without namespaces to every namespace", async () => {
+    const run = await deploy({
+      ...ARGS,
+      network: { ...ARGS.network, egress: [{ name: "proxy", cidrs: ["10.0.0.1/32"], ports: [3128], namespaces: [] }] },
+    });
+    expect(run.byType(NETPOL).map((r) => r.name).filter((n) => n.includes("egress-proxy")).sort()).toEqual([
+      "baseline-apps-egress-proxy",
+      "baseline-mon-egress-proxy",
+    ]);
+  });
+});
