@@ -340,17 +340,25 @@ export interface LifecycleRule {
  * data would outlive its GDPR maximum. Abandoned multipart uploads hold data too: dropped after
  * a day.
  */
+/** Days a replaced or expired backup object is kept as a noncurrent version. */
+export const NONCURRENT_DAYS = 1;
+
 export function s3LifecycleRules(tasks: readonly ResolvedTask[]): LifecycleRule[] {
   return tasks
     .filter((t) => t.kind === "backup")
     .map((t) => {
       const backup = backupOf(t);
+      // An expired object lingers as a noncurrent version for NONCURRENT_DAYS more: personal
+      // data must be gone by the GDPR maximum, so it expires that much earlier.
+      const days = backup.gdpr?.personalData
+        ? Math.max(1, Math.min(backup.retention.days, backup.gdpr.maxRetentionDays - NONCURRENT_DAYS))
+        : effectiveRetentionDays(backup);
       return {
         id: t.name,
         status: "Enabled",
         filter: { prefix: backup.destination.prefix },
-        expiration: { days: effectiveRetentionDays(backup) },
-        noncurrentVersionExpiration: { noncurrentDays: 1 },
+        expiration: { days },
+        noncurrentVersionExpiration: { noncurrentDays: NONCURRENT_DAYS },
         abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
       };
     });

@@ -175,6 +175,14 @@ describe("tlsOnlyBucketPolicy", () => {
 });
 
 describe("s3LifecycleRules", () => {
+  it("expires personal data a noncurrent-version period early, so no copy outlives the GDPR maximum", () => {
+    const task = withRetention("db-backup", "db/", 30, 30);
+    const personal = { ...task, backup: { ...task.backup!, gdpr: { personalData: true, maxRetentionDays: 30 } } };
+    const [rule] = s3LifecycleRules([personal]);
+    expect(rule!.expiration).toEqual({ days: 29 });
+    expect(rule!.expiration.days + rule!.noncurrentVersionExpiration.noncurrentDays).toBe(30);
+  });
+
   it("expires each prefix after min(retention, GDPR maximum), old versions a day later", () => {
     const rules = s3LifecycleRules([
       withRetention("db-backup", "db/", 14, 30),
