@@ -69,9 +69,11 @@ export function loadRegistries(options: LoadOptions): LoadResult {
   let model: Model | undefined;
   const counts: Record<string, number> = {};
   if (valid.size === KEYS.length) {
+    const perEnvironment = new Map<string, Problem[]>();
     for (const env of environments) {
-      const before = problems.length;
-      const at = new Locator(files, env, problems);
+      const found: Problem[] = [];
+      perEnvironment.set(env, found);
+      const at = new Locator(files, env, found);
       const resolved = {} as Record<RegistryKey, unknown>;
       for (const key of KEYS) {
         const data = resolveEnvironment(files[key].data, env);
@@ -79,14 +81,15 @@ export function loadRegistries(options: LoadOptions): LoadResult {
         if (result.success) resolved[key] = result.data;
         else reportIssues(at, key, REGISTRY_FILES[key].schema, result.error.issues, data);
       }
-      if (problems.length > before) continue;
+      if (found.length > 0) continue;
       const registries = resolved as unknown as Registries;
       crossCheck(registries, at);
-      if (problems.length === before && env === options.env) {
+      if (found.length === 0 && env === options.env) {
         model = buildModel(registries, env, at, options.today ?? new Date().toISOString().slice(0, 10));
       }
       Object.assign(counts, countEntries(registries));
     }
+    problems.push(...nameEnvironments(perEnvironment, options.env === undefined));
   }
   const sorted = sortProblems(problems);
   return { problems: sorted, model: sorted.length === 0 ? model : undefined, environments, counts };
@@ -97,6 +100,29 @@ export function loadModel(options: LoadOptions & { env: string }): Model {
   const result = loadRegistries(options);
   if (result.problems.length > 0 || !result.model) throw new RegistryError(result.problems);
   return result.model;
+}
+
+/**
+ * When several environments are validated, a problem that only some of them have says which,
+ * since the fix is often in that environment's override.
+ */
+function nameEnvironments(perEnvironment: Map<string, Problem[]>, several: boolean): Problem[] {
+  const envs = [...perEnvironment.keys()];
+  if (!several || envs.length < 2) return [...perEnvironment.values()].flat();
+  const key = (p: Problem) => `${p.file}:${p.line}:${p.column}:${p.path}:${p.message}`;
+  const seenIn = new Map<string, { problem: Problem; envs: string[] }>();
+  for (const [env, found] of perEnvironment) {
+    for (const p of found) {
+      const entry = seenIn.get(key(p)) ?? { problem: p, envs: [] };
+      if (!entry.envs.includes(env)) entry.envs.push(env);
+      seenIn.set(key(p), entry);
+    }
+  }
+  return [...seenIn.values()].map(({ problem, envs: where }) =>
+    where.length === envs.length || where.every((env) => problem.path.includes(`environments.${env}`))
+      ? problem
+      : { ...problem, message: `in ${where.join(", ")}: ${problem.message}` },
+  );
 }
 
 function reportIssues(at: Locator, key: RegistryKey, schema: (typeof REGISTRY_FILES)[RegistryKey]["schema"], issues: Parameters<typeof describeIssues>[1], data: unknown): void {

@@ -23,7 +23,14 @@ export function problemAt(
   code: string,
 ): Problem {
   const pos = offset === undefined ? { line: 1, col: 1 } : file.lineCounter.linePos(offset);
-  return { file: file.display, line: pos.line, column: pos.col, path, message, code };
+  return { file: file.display, line: pos.line, column: pos.col, path: oneLine(path), message: oneLine(message), code };
+}
+
+/** Escapes control characters a key or value may carry, so that one problem stays one line. */
+function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029]/g, (c) =>
+    c === "\n" ? "\\n" : c === "\r" ? "\\r" : c === "\t" ? "\\t" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /**

@@ -17,6 +17,8 @@ const Mutation = z.strictObject({
   content: z.string().optional(),
   delete: z.boolean().optional(),
   padBytes: z.number().int().optional(),
+  /** Text appended after any padding, to place an error beyond it. */
+  append: z.string().optional(),
 });
 const Case = z.strictObject({
   description: z.string(),
@@ -42,6 +44,7 @@ function apply(dir: string, m: z.infer<typeof Mutation>): void {
     const line = `# ${"padding ".repeat(12)}\n`;
     fs.appendFileSync(target, line.repeat(Math.ceil(m.padBytes / line.length)));
   }
+  if (m.append !== undefined) fs.appendFileSync(target, Buffer.from(m.append, "latin1"));
 }
 
 describe("bad registry input", () => {
