@@ -1,6 +1,8 @@
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { ci } from "../ci/cli";
 import { formatProblem, loadRegistries } from "../loader";
+import { policyConfig } from "./policyConfig";
 import { writeSchemas } from "./schema";
 
 type Command = (args: string[]) => Promise<number>;
@@ -10,6 +12,9 @@ const USAGE = `Usage: nexus <command> [options]
 Commands:
   validate   check the registries (schemas, references, cycles, cron, images, backups)
   schema     regenerate the JSON Schemas in registries/schema/
+  policy-config  compile the policy pack config of one environment (--policy-pack-config)
+  ci generate    write .github/workflows/ from registries/pipelines.yaml (--check: verify)
+  audit      compliance report of a stack: program + policy pack under mocks (--stack dev|prod)
 
 Run "nexus <command> --help" for a command's options.
 Example: npx nexus validate --env prod`;
@@ -92,7 +97,11 @@ const schema: Command = async (args) => {
   return 0;
 };
 
-const COMMANDS: Record<string, Command> = { validate, schema };
+// Loaded on use: it brings the Pulumi SDKs and the policy pack (require: bin/nexus.js runs under tsx/cjs).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const audit: Command = (args) => (require("../audit/cli") as typeof import("../audit/cli")).auditCommand(args);
+
+const COMMANDS: Record<string, Command> = { validate, schema, "policy-config": policyConfig, ci, audit };
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
