@@ -14,27 +14,74 @@ export interface StackSettings {
     | { enabled: true; region: string; backupBucket: string; oidcProviderArn: string; oidcIssuer: string };
 }
 
-/** Reads the stack configuration. Only the program entry calls this; components never read config. */
-export function readSettings(stack: string): StackSettings {
-  const config = new pulumi.Config();
-  const awsEnabled = config.getBoolean("awsEnabled") ?? false;
-  const kubeconfig = config.get("kubeconfig");
-  const context = config.get("kubeContext");
+/** Keys of the project namespace the settings read (set as `nexus-platform:KEY` in Pulumi.<stack>.yaml). */
+export const SETTINGS_KEYS = [
+  "environment",
+  "registries",
+  "kubeconfig",
+  "kubeContext",
+  "skipAwait",
+  "awsEnabled",
+  "backupBucket",
+  "oidcProviderArn",
+  "oidcIssuer",
+] as const;
+
+/**
+ * Stack configuration as plain values: keys of the project namespace bare ("awsEnabled"), keys of
+ * other namespaces qualified ("aws:region"), values as Pulumi stores them (strings).
+ */
+export type ConfigValues = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The settings from configuration values, with the defaults, the boolean parsing and the errors of
+ * `pulumi.Config` (`getBoolean`, `require`). Shared by the program entry (`readSettings`) and
+ * `nexus audit`, which reads Pulumi.<stack>.yaml itself.
+ */
+export function settingsFromConfig(stack: string, values: ConfigValues, project = "nexus-platform"): StackSettings {
+  const full = (key: string) => (key.includes(":") ? key : `${project}:${key}`);
+  const get = (key: string): string | undefined => values[key];
+  const getBoolean = (key: string): boolean | undefined => {
+    const v = get(key);
+    if (v === undefined) return undefined;
+    if (v === "true") return true;
+    if (v === "false") return false;
+    throw new pulumi.RunError(`Configuration '${full(key)}' value '${v}' is not a valid boolean`);
+  };
+  const require = (key: string): string => {
+    const v = get(key);
+    if (v === undefined) {
+      throw new pulumi.RunError(`Missing required configuration variable '${full(key)}'\n\tplease set a value using the command \`pulumi config set ${full(key)} <value>\``);
+    }
+    return v;
+  };
+  const awsEnabled = getBoolean("awsEnabled") ?? false;
+  const kubeconfig = get("kubeconfig");
+  const context = get("kubeContext");
   return {
-    environment: config.get("environment") ?? stack,
-    registriesDir: config.get("registries") ?? "registries",
+    environment: get("environment") ?? stack,
+    registriesDir: get("registries") ?? "registries",
     kubernetes: { ...(kubeconfig ? { kubeconfig } : {}), ...(context ? { context } : {}) },
-    skipAwait: config.getBoolean("skipAwait") ?? false,
+    skipAwait: getBoolean("skipAwait") ?? false,
     aws: awsEnabled
       ? {
           enabled: true,
-          region: new pulumi.Config("aws").require("region"),
-          backupBucket: config.require("backupBucket"),
-          oidcProviderArn: config.require("oidcProviderArn"),
-          oidcIssuer: config.require("oidcIssuer"),
+          region: require("aws:region"),
+          backupBucket: require("backupBucket"),
+          oidcProviderArn: require("oidcProviderArn"),
+          oidcIssuer: require("oidcIssuer"),
         }
       : { enabled: false },
   };
+}
+
+/** Reads the stack configuration. Only the program entry calls this; components never read config. */
+export function readSettings(stack: string): StackSettings {
+  const config = new pulumi.Config();
+  const values: Record<string, string | undefined> = {};
+  for (const key of SETTINGS_KEYS) values[key] = config.get(key);
+  values["aws:region"] = new pulumi.Config("aws").get("region");
+  return settingsFromConfig(stack, values, config.name);
 }
 
 /** Every Pulumi config key the registries reference as a secret, with who references it. */

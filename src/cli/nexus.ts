@@ -4,6 +4,7 @@ import { ci } from "../ci/cli";
 import { formatProblem, loadRegistries } from "../loader";
 import { policyConfig } from "./policyConfig";
 import { writeSchemas } from "./schema";
+import { secretsCommand } from "./secrets";
 
 type Command = (args: string[]) => Promise<number>;
 
@@ -12,6 +13,7 @@ const USAGE = `Usage: nexus <command> [options]
 Commands:
   validate   check the registries (schemas, references, cycles, cron, images, backups)
   schema     regenerate the JSON Schemas in registries/schema/
+  secrets    list the secret config keys the registries reference
   policy-config  compile the policy pack config of one environment (--policy-pack-config)
   ci generate    write .github/workflows/ from registries/pipelines.yaml (--check: verify)
   audit      compliance report of a stack: program + policy pack under mocks (--stack dev|prod)
@@ -101,7 +103,7 @@ const schema: Command = async (args) => {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const audit: Command = (args) => (require("../audit/cli") as typeof import("../audit/cli")).auditCommand(args);
 
-const COMMANDS: Record<string, Command> = { validate, schema, "policy-config": policyConfig, ci, audit };
+const COMMANDS: Record<string, Command> = { validate, schema, "policy-config": policyConfig, ci, audit, secrets: secretsCommand };
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -187,31 +187,40 @@ function dependencyCycles(o: OrchestrationRegistry, at: Locator): void {
   const index = new Map(o.services.map((s, i) => [s.name, i]));
   const state = new Map<string, "visiting" | "done">();
   const reported = new Set<string>();
-  const visit = (name: string, stack: string[]): void => {
-    state.set(name, "visiting");
-    const i = index.get(name)!;
-    for (const dep of o.services[i]!.dependsOn) {
+  for (const root of o.services) {
+    if (state.has(root.name)) continue;
+    // Explicit stack instead of recursion: a long dependsOn chain must not overflow the call stack.
+    const path: string[] = [root.name];
+    const next: number[] = [0];
+    state.set(root.name, "visiting");
+    while (path.length > 0) {
+      const name = path[path.length - 1]!;
+      const i = index.get(name)!;
+      const deps = o.services[i]!.dependsOn;
+      const k = next[next.length - 1]!;
+      if (k >= deps.length) {
+        state.set(name, "done");
+        path.pop();
+        next.pop();
+        continue;
+      }
+      next[next.length - 1] = k + 1;
+      const dep = deps[k]!;
       if (!index.has(dep) || dep === name) continue;
       if (state.get(dep) === "visiting") {
-        const cycle = [...stack.slice(stack.indexOf(dep)), dep];
+        const cycle = [...path.slice(path.indexOf(dep)), dep];
         const key = [...cycle.slice(0, -1)].sort().join(",");
         if (!reported.has(key)) {
           reported.add(key);
-          const j = o.services[i]!.dependsOn.indexOf(dep);
-          at.report(
-            "orchestration",
-            ["services", i, "dependsOn", j],
-            `dependency cycle: ${cycle.join(" -> ")}: remove one of these dependsOn entries`,
-            "dependency-cycle",
-          );
+          at.report("orchestration", ["services", i, "dependsOn", k], `dependency cycle: ${cycle.join(" -> ")}: remove one of these dependsOn entries`, "dependency-cycle");
         }
       } else if (state.get(dep) !== "done") {
-        visit(dep, [...stack, dep]);
+        state.set(dep, "visiting");
+        path.push(dep);
+        next.push(0);
       }
     }
-    state.set(name, "done");
-  };
-  for (const s of o.services) if (!state.has(s.name)) visit(s.name, [s.name]);
+  }
 }
 
 function checkResources(at: Locator, key: RegistryKey, path: PathSegment[], res: Resources | undefined): void {
@@ -301,12 +310,15 @@ function tasks(r: Registries, at: Locator): void {
 
 function backups(r: Registries, at: Locator): void {
   const tasks = r.automation.tasks;
+  const backedUp = new Set<string>();
+  for (const t of tasks) if (t.kind === "backup" && t.enabled && t.target !== undefined) backedUp.add(t.target);
+  const serviceByName = new Map(r.orchestration.services.map((s) => [s.name, s] as const));
   r.orchestration.services.forEach((s, i) => {
     if (!s.stateful) return;
     if (!s.storage) {
       at.report("orchestration", ["services", i], `stateful service "${s.name}" needs storage (size, mountPath): add it`, "missing-field");
     }
-    const backed = tasks.some((t) => t.kind === "backup" && t.enabled && t.target === s.name);
+    const backed = backedUp.has(s.name);
     if (!backed) {
       at.report(
         "orchestration",
@@ -318,7 +330,7 @@ function backups(r: Registries, at: Locator): void {
   });
   tasks.forEach((t, i) => {
     if (!t.backup) return;
-    const service = r.orchestration.services.find((s) => s.name === t.target);
+    const service = t.target === undefined ? undefined : serviceByName.get(t.target);
     const gdpr = t.backup.gdpr;
     if (service?.personalData && !gdpr?.personalData) {
       at.report(

@@ -297,7 +297,7 @@ describe.concurrent("nexus validate", () => {
   const BIN = path.join(ROOT, "bin", "nexus.js");
   const run = (args: string[]) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, [BIN, ...args], { cwd: ROOT, timeout: 20_000 }, (error, stdout, stderr) => {
+      execFile(process.execPath, [BIN, ...args], { cwd: ROOT, timeout: 120_000 }, (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
         resolve({ code, stdout, stderr });
       });

@@ -1,0 +1,53 @@
+/**
+ * The audit reads the stack settings from Pulumi.<stack>.yaml itself; the program reads them
+ * through pulumi.Config. Both go through settingsFromConfig, so they cannot drift apart.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import * as runtimeSettings from "@pulumi/pulumi/runtime/settings";
+import { describe, expect, it } from "vitest";
+import { PROJECT_DIR, StackConfigError, readStackConfig, stackSettings } from "../../src/audit/stack";
+import { readSettings, settingsFromConfig } from "../../stacks/settings";
+
+describe("stack settings", () => {
+  it("read from Pulumi.yaml defaults and Pulumi.<stack>.yaml", () => {
+    expect(stackSettings(PROJECT_DIR, "dev").settings).toEqual({ environment: "dev", registriesDir: "registries", kubernetes: {}, skipAwait: true, aws: { enabled: false } });
+    const prod = stackSettings(PROJECT_DIR, "prod");
+    expect(prod.stackConfig.config).toMatchObject({ "aws:region": "eu-central-1", "nexus-platform:awsEnabled": "true", "nexus-platform:registries": "registries" });
+    expect(prod.settings).toEqual({
+      environment: "prod",
+      registriesDir: "registries",
+      kubernetes: { context: "nexus-prod" },
+      skipAwait: false,
+      aws: {
+        enabled: true,
+        region: "eu-central-1",
+        backupBucket: "nexus-prod-backups",
+        oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-central-1.amazonaws.com/id/NEXUSPROD",
+        oidcIssuer: "oidc.eks.eu-central-1.amazonaws.com/id/NEXUSPROD",
+      },
+    });
+  });
+
+  it("are what readSettings gives the program for the same stack config", () => {
+    for (const stack of ["dev", "prod"]) {
+      const { config, values, project } = readStackConfig(PROJECT_DIR, stack);
+      runtimeSettings.setMockOptions(new MockMonitor({ newResource: () => ({ id: "x", state: {} }), call: () => ({}) }), project, stack, false);
+      pulumi.runtime.setAllConfig(config);
+      expect(readSettings(stack)).toEqual(settingsFromConfig(stack, values, project));
+    }
+  });
+
+  it("apply readSettings' defaults, boolean parsing and required keys", () => {
+    expect(settingsFromConfig("qa", {})).toEqual({ environment: "qa", registriesDir: "registries", kubernetes: {}, skipAwait: false, aws: { enabled: false } });
+    expect(() => settingsFromConfig("qa", { skipAwait: "yes" })).toThrow("Configuration 'nexus-platform:skipAwait' value 'yes' is not a valid boolean");
+    expect(() => settingsFromConfig("qa", { awsEnabled: "true", "aws:region": "eu-west-1" })).toThrow(
+      "Missing required configuration variable 'nexus-platform:backupBucket'\n\tplease set a value using the command `pulumi config set nexus-platform:backupBucket <value>`",
+    );
+    expect(() => settingsFromConfig("qa", { awsEnabled: "true" })).toThrow("Missing required configuration variable 'aws:region'");
+  });
+
+  it("name the known stacks when one does not exist", () => {
+    expect(() => readStackConfig(PROJECT_DIR, "staging")).toThrow(new StackConfigError('unknown stack "staging": there is no Pulumi.staging.yaml; stacks of this project: dev, prod', true));
+  });
+});

@@ -1,0 +1,123 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+export const ROOT = path.resolve(__dirname, "..", "..");
+export const KUBECONFIG = path.join(ROOT, ".tools", "cluster", "kubeconfig");
+
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** What a failed command said, for assertion messages. */
+export function explain(r: Result): string {
+  return `exit ${r.code}\n--- stdout ---\n${r.stdout.slice(-6000)}\n--- stderr ---\n${r.stderr.slice(-6000)}`;
+}
+
+const COPIED = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "package.json", "tsconfig.json", "bin", "src", "stacks", "components", "registries", "scripts"];
+
+/**
+ * A private copy of the project: its own registries to edit, its own state backend and stack
+ * config, sharing only node_modules, the toolchain and the local cluster with the checkout.
+ */
+export class Project {
+  readonly dir: string;
+  readonly env: NodeJS.ProcessEnv;
+
+  constructor() {
+    this.dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "nexus-it-")), "project");
+    fs.mkdirSync(this.dir);
+    for (const entry of COPIED) fs.cpSync(path.join(ROOT, entry), path.join(this.dir, entry), { recursive: true });
+    fs.mkdirSync(path.join(this.dir, "policy"));
+    for (const entry of fs.readdirSync(path.join(ROOT, "policy"))) {
+      const from = path.join(ROOT, "policy", entry);
+      if (entry === "node_modules") fs.symlinkSync(from, path.join(this.dir, "policy", entry));
+      else fs.cpSync(from, path.join(this.dir, "policy", entry), { recursive: true });
+    }
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(this.dir, "node_modules"));
+    fs.symlinkSync(path.join(ROOT, ".tools"), path.join(this.dir, ".tools"));
+    const bin = path.join(ROOT, ".tools", "bin");
+    this.env = {
+      ...process.env,
+      PATH: `${bin}:${process.env.PATH}`,
+      KUBECONFIG,
+      PULUMI_BACKEND_URL: `file://${path.join(path.dirname(this.dir), "state")}`,
+      PULUMI_CONFIG_PASSPHRASE: "integration-tests-only",
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+      PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
+      PULUMI_HOME: path.join(ROOT, ".tools", "pulumi-home"),
+      NO_COLOR: "1",
+    };
+    fs.mkdirSync(path.join(path.dirname(this.dir), "state"));
+  }
+
+  run(command: string, args: readonly string[]): Result {
+    const r = spawnSync(command, args, { cwd: this.dir, env: this.env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+    return { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+  }
+
+  /** The project's own stack command (npm run preview|up|destroy|refresh). */
+  stack(action: string, ...flags: string[]): Result {
+    return this.run("bash", [path.join(this.dir, "scripts", "stack"), action, ...flags]);
+  }
+
+  /** A pulumi command on the dev stack with the stack command's config file. */
+  pulumi(...args: string[]): Result {
+    return this.run("pulumi", [...args, "--stack", "dev", "--config-file", path.join(this.dir, ".pulumi-state", "Pulumi.dev.yaml"), "--non-interactive"]);
+  }
+
+  kubectl(...args: string[]): Result {
+    return this.run("kubectl", args);
+  }
+
+  /** Parsed JSON of `kubectl get ... -o json`. */
+  getJson<T = { items: KubeObject[] }>(...args: string[]): T {
+    const r = this.kubectl("get", ...args, "-o", "json");
+    if (r.code !== 0) throw new Error(`kubectl get ${args.join(" ")} failed:\n${explain(r)}`);
+    return JSON.parse(r.stdout) as T;
+  }
+
+  edit(file: string, from: string, to: string): void {
+    const target = path.join(this.dir, file);
+    const text = fs.readFileSync(target, "utf8");
+    if (!text.includes(from)) throw new Error(`"${from}" is not in ${file}`);
+    fs.writeFileSync(target, text.replace(from, to));
+  }
+
+  read(file: string): string {
+    return fs.readFileSync(path.join(this.dir, file), "utf8");
+  }
+
+  write(file: string, text: string): void {
+    fs.writeFileSync(path.join(this.dir, file), text);
+  }
+
+  remove(): void {
+    fs.rmSync(path.dirname(this.dir), { recursive: true, force: true });
+  }
+}
+
+export interface KubeObject {
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    resourceVersion?: string;
+  };
+  spec?: Record<string, unknown>;
+  data?: Record<string, string>;
+}
+
+/** URNs a `pulumi preview --json` plans to change, with the operation. */
+export function plannedChanges(previewJson: string): Record<string, string> {
+  const plan = JSON.parse(previewJson) as { steps?: { op: string; urn: string }[] };
+  const out: Record<string, string> = {};
+  for (const step of plan.steps ?? []) if (step.op !== "same") out[step.urn] = step.op;
+  return out;
+}
