@@ -6,7 +6,7 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { configSchema, stringList, type BaseConfig } from "../lib/config";
 import { subjectNames } from "../lib/exceptions";
-import { ANNOTATION, K8S, LABEL, WORKLOAD_TYPES, describe, labelsOf, podTemplate, type ContainerRef, type Workload } from "../lib/kube";
+import { ANNOTATION, K8S, LABEL, WORKLOAD_TYPES, describe, labelsOf, podTemplate, workloadOf, type ContainerRef, type Workload } from "../lib/kube";
 import { checked, workloadCheck } from "../lib/policy";
 import { asArray, asObject, asString, isObject, list, path, q } from "../lib/props";
 
@@ -321,9 +321,22 @@ export function looksSecret(name: string, value: string): boolean {
 
 export const noLiteralSecretEnv: ResourceValidationPolicy = {
   name: "no-literal-secret-env",
-  description: "Checks whether any container sets a secret as a literal environment variable value instead of a Secret reference (CIS 5.4.1).",
+  description:
+    "Checks whether any container sets a secret as a literal environment variable value, or any ConfigMap (read as env with envFrom) holds one, instead of a Secret reference (CIS 5.4.1).",
   configSchema: configSchema(),
-  validateResource: workloadCheck((w, say) => {
+  validateResource: checked([...WORKLOAD_TYPES, K8S.ConfigMap], (args, say) => {
+    if (args.type === K8S.ConfigMap) {
+      const props = asObject(args.props);
+      const name = asString(asObject(props.metadata).name) ?? args.name;
+      for (const [key, value] of Object.entries(asObject(props.data))) {
+        if (typeof value === "string" && looksSecret(key, value)) {
+          say(`ConfigMap "${name}": key ${key} holds a value that looks like a secret: move it to the entry's secrets: in the registry (a Pulumi config secret), which becomes a Secret`);
+        }
+      }
+      return;
+    }
+    const w = workloadOf(args.type, args.name, args.props);
+    if (!w) return;
     for (const ref of w.containers) {
       for (const e of asArray(ref.container.env)) {
         const env = asObject(e);

@@ -199,6 +199,14 @@ const TABLE: Row[] = [
       "Deployment \"api\": container \"api\" sets env DATABASE_URL to a literal value that looks like a secret: reference a Secret with valueFrom.secretKeyRef instead (list it under secrets: in the registry; the value lives in Pulumi config secrets)",
     ],
   },
+  {
+    policy: "no-literal-secret-env",
+    resource: "configmap-literal-secret",
+    expected: "fail",
+    messages: [
+      "ConfigMap \"api-env\": key SMTP_PASSWORD holds a value that looks like a secret: move it to the entry's secrets: in the registry (a Pulumi config secret), which becomes a Secret",
+    ],
+  },
   { policy: "namespace-default-deny", resource: "namespace-default-deny", expected: "pass" },
   {
     policy: "namespace-default-deny",
