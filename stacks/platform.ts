@@ -172,6 +172,10 @@ export function buildPlatform(
       tasks[t.name] = { runner: t.runner, kind: "CronJob" };
       continue;
     }
+    if (t.runner === "local-command" && !settings.localCommands) {
+      tasks[t.name] = { runner: t.runner, kind: "skipped: localCommands is off for this stack" };
+      continue;
+    }
     const localSecrets = Object.fromEntries(t.secrets.map((r) => [r.env, secrets[r.configKey]!]));
     const task = new AutomationTask(
       t.name,

@@ -9,6 +9,11 @@ export interface StackSettings {
   kubernetes: { kubeconfig?: string; context?: string };
   /** For an API server without nodes: do not wait for workloads to become ready. */
   skipAwait: boolean;
+  /**
+   * Whether local-command tasks run. Off only where the Command provider plugin is not
+   * available; the skipped tasks are then listed in the stack outputs.
+   */
+  localCommands: boolean;
   aws:
     | { enabled: false }
     | { enabled: true; region: string; backupBucket: string; oidcProviderArn: string; oidcIssuer: string };
@@ -21,6 +26,7 @@ export const SETTINGS_KEYS = [
   "kubeconfig",
   "kubeContext",
   "skipAwait",
+  "localCommands",
   "awsEnabled",
   "backupBucket",
   "oidcProviderArn",
@@ -63,6 +69,7 @@ export function settingsFromConfig(stack: string, values: ConfigValues, project 
     registriesDir: get("registries") ?? "registries",
     kubernetes: { ...(kubeconfig ? { kubeconfig } : {}), ...(context ? { context } : {}) },
     skipAwait: getBoolean("skipAwait") ?? false,
+    localCommands: getBoolean("localCommands") ?? true,
     aws: awsEnabled
       ? {
           enabled: true,

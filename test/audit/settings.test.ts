@@ -11,7 +11,7 @@ import { readSettings, settingsFromConfig } from "../../stacks/settings";
 
 describe("stack settings", () => {
   it("read from Pulumi.yaml defaults and Pulumi.<stack>.yaml", () => {
-    expect(stackSettings(PROJECT_DIR, "dev").settings).toEqual({ environment: "dev", registriesDir: "registries", kubernetes: {}, skipAwait: true, aws: { enabled: false } });
+    expect(stackSettings(PROJECT_DIR, "dev").settings).toEqual({ environment: "dev", registriesDir: "registries", kubernetes: {}, skipAwait: true, localCommands: true, aws: { enabled: false } });
     const prod = stackSettings(PROJECT_DIR, "prod");
     expect(prod.stackConfig.config).toMatchObject({ "aws:region": "eu-central-1", "nexus-platform:awsEnabled": "true", "nexus-platform:registries": "registries" });
     expect(prod.settings).toEqual({
@@ -19,6 +19,7 @@ describe("stack settings", () => {
       registriesDir: "registries",
       kubernetes: { context: "nexus-prod" },
       skipAwait: false,
+      localCommands: true,
       aws: {
         enabled: true,
         region: "eu-central-1",
@@ -39,7 +40,7 @@ describe("stack settings", () => {
   });
 
   it("apply readSettings' defaults, boolean parsing and required keys", () => {
-    expect(settingsFromConfig("qa", {})).toEqual({ environment: "qa", registriesDir: "registries", kubernetes: {}, skipAwait: false, aws: { enabled: false } });
+    expect(settingsFromConfig("qa", {})).toEqual({ environment: "qa", registriesDir: "registries", kubernetes: {}, skipAwait: false, localCommands: true, aws: { enabled: false } });
     expect(() => settingsFromConfig("qa", { skipAwait: "yes" })).toThrow("Configuration 'nexus-platform:skipAwait' value 'yes' is not a valid boolean");
     expect(() => settingsFromConfig("qa", { awsEnabled: "true", "aws:region": "eu-west-1" })).toThrow(
       "Missing required configuration variable 'nexus-platform:backupBucket'\n\tplease set a value using the command `pulumi config set nexus-platform:backupBucket <value>`",

@@ -461,3 +461,15 @@ describe("backupSecretRefs", () => {
     expect(backupSecretRefs(t, target)).toEqual([{ env: "PGPASSWORD", secretName: "postgres-secrets", key: "POSTGRES_PASSWORD" }]);
   });
 });
+
+describe("a stack without the Command provider", () => {
+  it("skips the local-command tasks and says so in its outputs", async () => {
+    const model = realModel("dev");
+    const run = await runMocked(() => buildPlatform(model, { ...DEV_SETTINGS, localCommands: false }, fakeSecrets(model)) as never, { stack: "dev" });
+    const local = model.tasks.filter((t) => t.runner === "local-command").map((t) => t.name);
+    expect(local.length).toBeGreaterThan(0);
+    expect(run.byType("command:local:Command")).toEqual([]);
+    const tasks = run.outputs.tasks as Record<string, { kind: string }>;
+    for (const name of local) expect(tasks[name]).toEqual({ runner: "local-command", kind: "skipped: localCommands is off for this stack" });
+  });
+});

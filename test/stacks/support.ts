@@ -9,6 +9,7 @@ export const DEV_SETTINGS: StackSettings = {
   registriesDir: "registries",
   kubernetes: {},
   skipAwait: true,
+  localCommands: true,
   aws: { enabled: false },
 };
 
@@ -17,6 +18,7 @@ export const PROD_SETTINGS: StackSettings = {
   registriesDir: "registries",
   kubernetes: {},
   skipAwait: false,
+  localCommands: true,
   aws: {
     enabled: true,
     region: "eu-central-1",
