@@ -24,6 +24,7 @@ export const ANNOTATION = {
   tokenAutomount: "nexus.platform/token-automount",
   stateful: "nexus.platform/stateful",
   skipAwait: "pulumi.com/skipAwait",
+  patchForce: "pulumi.com/patchForce",
   deletionPropagation: "pulumi.com/deletionPropagationPolicy",
 } as const;
 
@@ -66,6 +67,9 @@ export interface AwaitBehaviour {
 export function annotations(t: Traceable, await_: AwaitBehaviour, extra: Record<string, string> = {}): Record<string, string> {
   return {
     [ANNOTATION.source]: t.source,
+    // The registries are the source of truth: a field someone changed through the API is taken
+    // back on the next deploy instead of failing it with a field-manager conflict.
+    [ANNOTATION.patchForce]: "true",
     ...(await_.skipAwait ? { [ANNOTATION.skipAwait]: "true", [ANNOTATION.deletionPropagation]: "background" } : {}),
     ...extra,
   };

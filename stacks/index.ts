@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { loadModel } from "../src/loader";
 import { buildPlatform } from "./platform";
-import { readSecrets, readSettings } from "./settings";
+import { kubernetesProviderArgs, readSecrets, readSettings } from "./settings";
 
 // The program entry: the only place that reads stack configuration and the registries.
 const resourceCountsByType: Record<string, number> = {};
@@ -16,12 +16,7 @@ const settings = readSettings(pulumi.getStack());
 const model = loadModel({ registriesDir: path.resolve(__dirname, "..", settings.registriesDir), env: settings.environment });
 const secrets = readSecrets(model);
 
-const kubernetes = new k8s.Provider("kubernetes", {
-  ...(settings.kubernetes.kubeconfig ? { kubeconfig: settings.kubernetes.kubeconfig } : {}),
-  ...(settings.kubernetes.context ? { context: settings.kubernetes.context } : {}),
-  // Apply with server-side apply so drift made by others shows up as a field-manager conflict.
-  enableServerSideApply: true,
-});
+const kubernetes = new k8s.Provider("kubernetes", kubernetesProviderArgs(settings));
 
 const platform = buildPlatform(model, settings, secrets, { providers: [kubernetes] });
 

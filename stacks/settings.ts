@@ -127,3 +127,18 @@ export function readSecrets(model: Model): Record<string, pulumi.Output<string>>
   }
   return secrets;
 }
+
+/**
+ * The Kubernetes provider's arguments, shared by the program and `nexus audit`. Server-side apply
+ * makes changes by others visible as drift; mutable ConfigMaps and Secrets are updated in place
+ * (pods roll through their checksum annotation) instead of being replaced under a fixed name.
+ */
+export function kubernetesProviderArgs(settings: StackSettings) {
+  return {
+    ...(settings.kubernetes.kubeconfig ? { kubeconfig: settings.kubernetes.kubeconfig } : {}),
+    ...(settings.kubernetes.context ? { context: settings.kubernetes.context } : {}),
+    enableServerSideApply: true,
+    enableConfigMapMutable: true,
+    enableSecretMutable: true,
+  };
+}

@@ -16,7 +16,7 @@ import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as runtimeSettings from "@pulumi/pulumi/runtime/settings";
 import { runInPulumiStack } from "@pulumi/pulumi/runtime/stack";
 import { buildPlatform } from "../../stacks/platform";
-import { referencedSecrets, type StackSettings } from "../../stacks/settings";
+import { kubernetesProviderArgs, referencedSecrets, type StackSettings } from "../../stacks/settings";
 import type { Problem } from "../loader";
 import type { Model } from "../model";
 import type { AnalyzedResource } from "../policy/analyzer";
@@ -225,11 +225,7 @@ export async function runProgram(prepared: PreparedStack): Promise<EvaluatedProg
     await runInPulumiStack(async () => {
       // As stacks/index.ts: placeholders stand in for readSecrets, the rest is the same program.
       const secrets = Object.fromEntries([...referencedSecrets(model).keys()].map((k) => [k, pulumi.secret(SECRET_PLACEHOLDER)]));
-      const kubernetes = new k8s.Provider(KUBERNETES_PROVIDER, {
-        ...(settings.kubernetes.kubeconfig ? { kubeconfig: settings.kubernetes.kubeconfig } : {}),
-        ...(settings.kubernetes.context ? { context: settings.kubernetes.context } : {}),
-        enableServerSideApply: true,
-      });
+      const kubernetes = new k8s.Provider(KUBERNETES_PROVIDER, kubernetesProviderArgs(settings));
       const platform = buildPlatform(model, settings, secrets, { providers: [kubernetes] });
       return { ...platform };
     });

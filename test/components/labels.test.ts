@@ -69,12 +69,12 @@ describe("labels", () => {
 
 describe("annotations", () => {
   it("carry only the source when the stack awaits", () => {
-    expect(annotations(T, { skipAwait: false })).toEqual({ "nexus.platform/source": "registries/orchestration.yaml:212" });
+    expect(annotations(T, { skipAwait: false })).toEqual({ "nexus.platform/source": "registries/orchestration.yaml:212", "pulumi.com/patchForce": "true" });
   });
 
   it("add skipAwait and background deletion when asked", () => {
     expect(annotations(T, { skipAwait: true })).toEqual({
-      "nexus.platform/source": "registries/orchestration.yaml:212",
+      "nexus.platform/source": "registries/orchestration.yaml:212", "pulumi.com/patchForce": "true",
       "pulumi.com/skipAwait": "true",
       "pulumi.com/deletionPropagationPolicy": "background",
     });
@@ -82,7 +82,7 @@ describe("annotations", () => {
 
   it("keep extra annotations", () => {
     expect(annotations(T, { skipAwait: false }, { "nexus.platform/exposure": "public" })).toEqual({
-      "nexus.platform/source": "registries/orchestration.yaml:212",
+      "nexus.platform/source": "registries/orchestration.yaml:212", "pulumi.com/patchForce": "true",
       "nexus.platform/exposure": "public",
     });
   });
@@ -95,7 +95,7 @@ describe("metadata", () => {
       namespace: "core",
       labels: LABELS,
       annotations: {
-        "nexus.platform/source": "registries/orchestration.yaml:212",
+        "nexus.platform/source": "registries/orchestration.yaml:212", "pulumi.com/patchForce": "true",
         "pulumi.com/skipAwait": "true",
         "pulumi.com/deletionPropagationPolicy": "background",
         a: "b",
@@ -108,7 +108,7 @@ describe("metadata", () => {
     expect(m).toEqual({
       name: "core",
       labels: LABELS,
-      annotations: { "nexus.platform/source": "registries/orchestration.yaml:212" },
+      annotations: { "nexus.platform/source": "registries/orchestration.yaml:212", "pulumi.com/patchForce": "true" },
     });
     expect("namespace" in m).toBe(false);
   });

@@ -116,7 +116,7 @@ describe("SecurityBaseline", () => {
         "pod-security.kubernetes.io/warn": "restricted",
         "pod-security.kubernetes.io/audit": "restricted",
       },
-      annotations: { "nexus.platform/source": "registries/orchestration.yaml:40" },
+      annotations: { "nexus.platform/source": "registries/orchestration.yaml:40", "pulumi.com/patchForce": "true" },
     });
     expect(inputs(run, NAMESPACE, "baseline-mon").metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
     expect(podSecurityLabels("baseline")).toEqual({
@@ -136,7 +136,7 @@ describe("SecurityBaseline", () => {
         name: "apps-default-deny",
         namespace: "apps",
         labels: labelsFor("apps", "backend"),
-        annotations: { "nexus.platform/source": "registries/security.yaml:14" },
+        annotations: { "nexus.platform/source": "registries/security.yaml:14", "pulumi.com/patchForce": "true" },
       },
       spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
     });
@@ -162,7 +162,7 @@ describe("SecurityBaseline", () => {
         name: "mon-egress-graph",
         namespace: "mon",
         labels: labelsFor("mon", "sre"),
-        annotations: { "nexus.platform/source": "registries/security.yaml:14" },
+        annotations: { "nexus.platform/source": "registries/security.yaml:14", "pulumi.com/patchForce": "true" },
       },
       spec: {
         podSelector: {},
@@ -196,7 +196,7 @@ describe("SecurityBaseline", () => {
         name: "apps-quota",
         namespace: "apps",
         labels: labelsFor("apps", "backend"),
-        annotations: { "nexus.platform/source": "registries/orchestration.yaml:40" },
+        annotations: { "nexus.platform/source": "registries/orchestration.yaml:40", "pulumi.com/patchForce": "true" },
       },
       spec: { hard: { "limits.cpu": "8", "limits.memory": "16Gi", pods: "50" } },
     });
@@ -224,7 +224,7 @@ describe("SecurityBaseline", () => {
         name: "deployers",
         namespace: "apps",
         labels: labelsFor("deployers", "platform"),
-        annotations: { "nexus.platform/source": "registries/security.yaml:30" },
+        annotations: { "nexus.platform/source": "registries/security.yaml:30", "pulumi.com/patchForce": "true" },
       },
       rules: [
         { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list", "patch"] },
@@ -252,7 +252,7 @@ describe("SecurityBaseline switches", () => {
     expect(run.byType(NETPOL)).toEqual([]);
     expect(run.outputs).toEqual({ count: 0, namespaces: ["apps", "mon"] });
     expect(inputs(run, NAMESPACE, "baseline-apps").metadata.annotations).toEqual({
-      "nexus.platform/source": "registries/orchestration.yaml:40",
+      "nexus.platform/source": "registries/orchestration.yaml:40", "pulumi.com/patchForce": "true",
       "pulumi.com/skipAwait": "true",
       "pulumi.com/deletionPropagationPolicy": "background",
     });

@@ -244,7 +244,7 @@ describe("ServiceDeployment (stateless, autoscaled, public)", () => {
       { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: SELECTOR("api") } },
     ]);
     expect(inputs(run, T.sa, "api-sa").automountServiceAccountToken).toBe(false);
-    expect(inputs(run, T.sa, "api-sa").metadata.annotations).toEqual({ "nexus.platform/source": "registries/orchestration.yaml:120" });
+    expect(inputs(run, T.sa, "api-sa").metadata.annotations).toEqual({ "nexus.platform/source": "registries/orchestration.yaml:120", "pulumi.com/patchForce": "true" });
   });
 
   it("puts plain config in the ConfigMap and secrets, marked secret, in the Secret", () => {
@@ -305,7 +305,7 @@ describe("ServiceDeployment (stateless, autoscaled, public)", () => {
     const svc = inputs(run, T.svc, "api-svc");
     expect(svc.metadata.name).toBe("api");
     expect(svc.metadata.annotations).toEqual({
-      "nexus.platform/source": "registries/orchestration.yaml:120",
+      "nexus.platform/source": "registries/orchestration.yaml:120", "pulumi.com/patchForce": "true",
       "nexus.platform/exposure": "public",
     });
     expect(svc.spec).toEqual({
@@ -349,7 +349,7 @@ describe("ServiceDeployment (single replica, internal, no extras)", () => {
     expect("topologySpreadConstraints" in d.spec.template.spec).toBe(false);
     // Await hints on the objects, never on the pods.
     expect(d.metadata.annotations).toEqual({
-      "nexus.platform/source": "registries/orchestration.yaml:120",
+      "nexus.platform/source": "registries/orchestration.yaml:120", "pulumi.com/patchForce": "true",
       "pulumi.com/skipAwait": "true",
       "pulumi.com/deletionPropagationPolicy": "background",
     });
@@ -398,7 +398,7 @@ describe("ServiceDeployment (stateful)", () => {
   it("claims storage of the registry's size and class and mounts it", () => {
     const sts = inputs(run, T.statefulSet, "db-statefulset");
     expect(sts.metadata.annotations).toEqual({
-      "nexus.platform/source": "registries/orchestration.yaml:60",
+      "nexus.platform/source": "registries/orchestration.yaml:60", "pulumi.com/patchForce": "true",
       "nexus.platform/stateful": "true",
     });
     expect(sts.spec.replicas).toBe(1);
@@ -424,7 +424,7 @@ describe("ServiceDeployment (stateful)", () => {
         name: "db-headless",
         namespace: "data",
         labels: labelsFor(DB),
-        annotations: { "nexus.platform/source": "registries/orchestration.yaml:60", "nexus.platform/exposure": "internal" },
+        annotations: { "nexus.platform/source": "registries/orchestration.yaml:60", "pulumi.com/patchForce": "true", "nexus.platform/exposure": "internal" },
       },
       spec: { clusterIP: "None", selector: SELECTOR("db"), ports: [{ name: "tcp", port: 5432, targetPort: 5432 }] },
     });

@@ -13,6 +13,7 @@ describe("the dev stack on the real engine", () => {
   let project: Project;
   let model: Model;
   const PART_OF = "app.kubernetes.io/part-of=nexus-platform";
+  const dashboardNs = () => model.services.find((s) => s.name === "system-dashboard")!.namespace;
 
   beforeAll(() => {
     project = new Project();
@@ -101,12 +102,12 @@ describe("the dev stack on the real engine", () => {
 
     const up = project.stack("up");
     expect(up.code, explain(up)).toBe(0);
-    const cm = project.getJson<KubeObject>("configmap", "-n", "observability", "system-dashboard-env");
+    const cm = project.getJson<KubeObject>("configmap", "-n", dashboardNs(), "system-dashboard-env");
     expect(cm.data?.REFRESH_SECONDS).toBe("15");
   });
 
   it("5. a change made through the API is reported by refresh as drift", () => {
-    const patch = project.kubectl("patch", "configmap", "-n", "observability", "system-dashboard-env", "--type", "merge", "-p", '{"data":{"REFRESH_SECONDS":"99"}}');
+    const patch = project.kubectl("patch", "configmap", "-n", dashboardNs(), "system-dashboard-env", "--type", "merge", "-p", '{"data":{"REFRESH_SECONDS":"99"}}');
     expect(patch.code, explain(patch)).toBe(0);
     const drift = project.pulumi("refresh", "--preview-only", "--expect-no-changes");
     expect(drift.code, explain(drift)).not.toBe(0);
@@ -116,7 +117,7 @@ describe("the dev stack on the real engine", () => {
     expect(project.pulumi("refresh", "--yes").code).toBe(0);
     const up = project.stack("up");
     expect(up.code, explain(up)).toBe(0);
-    const cm = project.getJson<KubeObject>("configmap", "-n", "observability", "system-dashboard-env");
+    const cm = project.getJson<KubeObject>("configmap", "-n", dashboardNs(), "system-dashboard-env");
     expect(cm.data?.REFRESH_SECONDS).toBe("15");
   });
 
@@ -155,7 +156,7 @@ describe("the dev stack on the real engine", () => {
   });
 
   it("8. the state holds no plaintext secret value", () => {
-    const exported = project.pulumi("stack", "export");
+    const exported = project.run("pulumi", ["stack", "export", "--stack", "dev"]);
     expect(exported.code, explain(exported)).toBe(0);
     const keys = project.run("node", ["bin/nexus.js", "secrets", "--env", "dev"]).stdout.trim().split("\n").map((l) => l.split("\t")[0]!);
     expect(keys.length).toBeGreaterThan(0);

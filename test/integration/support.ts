@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
-export const KUBECONFIG = path.join(ROOT, ".tools", "cluster", "kubeconfig");
+export const KUBECONFIG = path.join(ROOT, ".tools", "test-cluster", "kubeconfig");
 
 export interface Result {
   code: number;
@@ -17,7 +17,7 @@ export function explain(r: Result): string {
   return `exit ${r.code}\n--- stdout ---\n${r.stdout.slice(-6000)}\n--- stderr ---\n${r.stderr.slice(-6000)}`;
 }
 
-const COPIED = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "package.json", "tsconfig.json", "bin", "src", "stacks", "components", "registries", "scripts"];
+const COPIED = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "package.json", "package-lock.json", "tsconfig.json", "bin", "src", "stacks", "components", "registries", "scripts"];
 
 /**
  * A private copy of the project: its own registries to edit, its own state backend and stack
