@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
+import { isIsoDate, parseCommand, usageError as commandUsageError } from "../cli/args";
 import { formatProblem } from "../loader";
 import type { ComplianceReport } from "./report";
 import { PROJECT_DIR, StackConfigError, prepareStack } from "./stack";
@@ -38,15 +38,9 @@ Example:
   npx nexus audit --stack dev --format json --today 2026-11-27 > audit-dev.json`;
 
 function usageError(message: string): number {
-  console.error(`nexus: ${message}\n\n${AUDIT_USAGE}`);
-  return 2;
+  return commandUsageError(message, AUDIT_USAGE);
 }
 
-function isDate(value: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
-  const d = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value;
-}
 
 /** 0 when no mandatory policy is violated, else 1. */
 export function exitCodeOf(report: ComplianceReport): 0 | 1 {
@@ -70,36 +64,25 @@ function registriesArg(dir: string, PROJECT_DIR: string): string {
 }
 
 export async function auditCommand(args: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    const parsed = parseArgs({
-      args,
-      options: {
-        stack: { type: "string" },
-        format: { type: "string" },
-        registries: { type: "string" },
-        out: { type: "string" },
-        today: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: true,
-    });
-    if (parsed.positionals.length > 0) return usageError(`unexpected argument "${parsed.positionals[0]}"`);
-    values = parsed.values;
-  } catch (error) {
-    return usageError((error as Error).message.split("\n")[0]!);
-  }
-  if (values.help) {
-    console.log(AUDIT_USAGE);
-    return 0;
-  }
+  const parsed = parseCommand(
+    args,
+    {
+    stack: { type: "string" },
+    format: { type: "string" },
+    registries: { type: "string" },
+    out: { type: "string" },
+    today: { type: "string" },
+    },
+    AUDIT_USAGE,
+  );
+  if ("exit" in parsed) return parsed.exit;
+  const values = parsed.values;
   const stack = values.stack as string | undefined;
   if (!stack) return usageError("--stack is required");
   const format = (values.format as string | undefined) ?? "md";
   if (format !== "md" && format !== "json") return usageError(`--format must be md or json, got "${format}"`);
   const today = (values.today as string | undefined) ?? new Date().toISOString().slice(0, 10);
-  if (!isDate(today)) return usageError(`--today must be a date YYYY-MM-DD, got "${today}"`);
+  if (!isIsoDate(today)) return usageError(`--today must be a date YYYY-MM-DD, got "${today}"`);
   const registries = values.registries as string | undefined;
   if (registries !== undefined && !fs.existsSync(registries)) return usageError(`--registries ${registries}: no such folder`);
   const out = values.out as string | undefined;

@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { parseArgs } from "node:util";
+import { parseCommand, usageError } from "../cli/args";
 import { formatProblem } from "../loader";
 import { ADAPTERS, compareWithDisk, DEFAULT_TARGET, generateWorkflows, writeGenerated, type Difference } from "./index";
 
@@ -35,11 +35,6 @@ Examples:
   npx nexus ci generate
   npx nexus ci generate --check`;
 
-function usageError(message: string, usage: string): number {
-  console.error(`nexus: ${message}\n\n${usage}`);
-  return 2;
-}
-
 /** `nexus ci ...` */
 export async function ci(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
@@ -59,29 +54,18 @@ const describe: Record<Difference["kind"], string> = {
 };
 
 export async function ciGenerate(args: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    const parsed = parseArgs({
-      args,
-      options: {
-        target: { type: "string" },
-        registries: { type: "string" },
-        out: { type: "string" },
-        check: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: true,
-    });
-    if (parsed.positionals.length > 0) return usageError(`unexpected argument "${parsed.positionals[0]}"`, CI_GENERATE_USAGE);
-    values = parsed.values;
-  } catch (error) {
-    return usageError((error as Error).message.split("\n")[0]!, CI_GENERATE_USAGE);
-  }
-  if (values.help) {
-    console.log(CI_GENERATE_USAGE);
-    return 0;
-  }
+  const parsed = parseCommand(
+    args,
+    {
+    target: { type: "string" },
+    registries: { type: "string" },
+    out: { type: "string" },
+    check: { type: "boolean" },
+    },
+    CI_GENERATE_USAGE,
+  );
+  if ("exit" in parsed) return parsed.exit;
+  const values = parsed.values;
   const target = (values.target as string | undefined) ?? DEFAULT_TARGET;
   const adapter = ADAPTERS[target];
   if (!adapter) return usageError(`--target must be one of ${Object.keys(ADAPTERS).join(", ")}, got "${target}"`, CI_GENERATE_USAGE);

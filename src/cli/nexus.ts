@@ -1,7 +1,7 @@
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { ci } from "../ci/cli";
 import { formatProblem, loadRegistries } from "../loader";
+import { parseCommand, usageError } from "./args";
 import { policyConfig } from "./policyConfig";
 import { writeSchemas } from "./schema";
 import { secretsCommand } from "./secrets";
@@ -45,29 +45,10 @@ Options:
 
 Example: npx nexus schema`;
 
-function usageError(message: string, usage: string): number {
-  console.error(`nexus: ${message}\n\n${usage}`);
-  return 2;
-}
-
-function parse(args: string[], options: Record<string, { type: "string" | "boolean"; short?: string }>, usage: string) {
-  try {
-    const { values, positionals } = parseArgs({ args, options: { ...options, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: true });
-    if (positionals.length > 0) return { error: usageError(`unexpected argument "${positionals[0]}"`, usage) };
-    return { values: values as Record<string, string | boolean | undefined> };
-  } catch (error) {
-    return { error: usageError((error as Error).message.split("\n")[0]!, usage) };
-  }
-}
-
 const validate: Command = async (args) => {
-  const parsed = parse(args, { registries: { type: "string" }, env: { type: "string" }, format: { type: "string" } }, VALIDATE_USAGE);
-  if (parsed.error !== undefined) return parsed.error;
+  const parsed = parseCommand(args, { registries: { type: "string" }, env: { type: "string" }, format: { type: "string" } }, VALIDATE_USAGE);
+  if ("exit" in parsed) return parsed.exit;
   const v = parsed.values;
-  if (v.help) {
-    console.log(VALIDATE_USAGE);
-    return 0;
-  }
   const format = (v.format as string | undefined) ?? "text";
   if (format !== "text" && format !== "json") return usageError(`--format must be text or json, got "${format}"`, VALIDATE_USAGE);
   const registriesDir = (v.registries as string | undefined) ?? "registries";
@@ -88,12 +69,8 @@ const validate: Command = async (args) => {
 };
 
 const schema: Command = async (args) => {
-  const parsed = parse(args, { out: { type: "string" } }, SCHEMA_USAGE);
-  if (parsed.error !== undefined) return parsed.error;
-  if (parsed.values.help) {
-    console.log(SCHEMA_USAGE);
-    return 0;
-  }
+  const parsed = parseCommand(args, { out: { type: "string" } }, SCHEMA_USAGE);
+  if ("exit" in parsed) return parsed.exit;
   const files = writeSchemas((parsed.values.out as string | undefined) ?? path.join("registries", "schema"));
   for (const f of files) console.log(`wrote ${f}`);
   return 0;

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
+import { isIsoDate, parseCommand, usageError as commandUsageError } from "./args";
 import { formatProblem, loadRegistries } from "../loader";
 import { policyPackConfig } from "../policy/config";
 
@@ -24,44 +24,27 @@ Example:
   pulumi preview --stack prod --policy-pack policy --policy-pack-config .nexus/policy-prod.json`;
 
 function usageError(message: string): number {
-  console.error(`nexus: ${message}\n\n${POLICY_CONFIG_USAGE}`);
-  return 2;
+  return commandUsageError(message, POLICY_CONFIG_USAGE);
 }
 
-function isDate(value: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
-  const d = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value;
-}
 
 export async function policyConfig(args: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    const parsed = parseArgs({
-      args,
-      options: {
-        env: { type: "string" },
-        registries: { type: "string" },
-        out: { type: "string" },
-        today: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: true,
-    });
-    if (parsed.positionals.length > 0) return usageError(`unexpected argument "${parsed.positionals[0]}"`);
-    values = parsed.values;
-  } catch (error) {
-    return usageError((error as Error).message.split("\n")[0]!);
-  }
-  if (values.help) {
-    console.log(POLICY_CONFIG_USAGE);
-    return 0;
-  }
+  const parsed = parseCommand(
+    args,
+    {
+    env: { type: "string" },
+    registries: { type: "string" },
+    out: { type: "string" },
+    today: { type: "string" },
+    },
+    POLICY_CONFIG_USAGE,
+  );
+  if ("exit" in parsed) return parsed.exit;
+  const values = parsed.values;
   const env = values.env as string | undefined;
   if (!env) return usageError("--env is required");
   const today = (values.today as string | undefined) ?? new Date().toISOString().slice(0, 10);
-  if (!isDate(today)) return usageError(`--today must be a date YYYY-MM-DD, got "${today}"`);
+  if (!isIsoDate(today)) return usageError(`--today must be a date YYYY-MM-DD, got "${today}"`);
   const registriesDir = (values.registries as string | undefined) ?? "registries";
 
   const result = loadRegistries({ registriesDir, env, today });
