@@ -10,10 +10,9 @@ import {
   type AutomationTaskArgs,
 } from "../../components/automationTask";
 import type { ResolvedTask } from "../../src/model";
-import { runMocked, type MockRun } from "../support/mocks";
+import { SECRET_SIG, runMocked, type MockRun } from "../support/mocks";
 
 /** The key runMocked shows on a secret value; its `value` is the only place a secret may be. */
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const SECRET = "s3cr3t-do-not-log-4711";
 
 const AUDIT: ResolvedTask = {

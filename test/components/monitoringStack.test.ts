@@ -11,12 +11,10 @@ import {
 import { MonitoringStack, type MonitoringStackArgs } from "../../components/monitoringStack";
 import { loadModel } from "../../src/loader";
 import type { Model } from "../../src/model";
-import { runMocked, type MockRun, type Recorded } from "../support/mocks";
+import { SECRET_SIG, runMocked, type MockRun, type Recorded } from "../support/mocks";
 import { MINIMAL_REGISTRIES } from "../support/registries";
 
 const COMPONENT = "nexus:monitoring:MonitoringStack";
-/** How the mock monitor shows a secret: this key beside `value`. */
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const NS = "observability";
 
 const T = {

@@ -8,9 +8,8 @@ import {
   type ServiceDeploymentArgs,
 } from "../../components/serviceDeployment";
 import type { ResolvedService } from "../../src/model";
-import { runMocked, type MockRun } from "../support/mocks";
+import { SECRET_SIG, runMocked, type MockRun } from "../support/mocks";
 
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const PARENT = "nexus:workloads:ServiceDeployment";
 const T = {
   sa: "kubernetes:core/v1:ServiceAccount",

@@ -7,11 +7,10 @@ import { ServiceDeployment } from "../../components/serviceDeployment";
 import type { Model, ResolvedService, ResolvedTask } from "../../src/model";
 import { BACKUP_STORAGE, BASELINE, MONITORING, backupSecretRefs, buildPlatform, startOrder, taskNamespace } from "../../stacks/platform";
 import type { StackSettings } from "../../stacks/settings";
-import { runMocked, type MockRun, type Recorded } from "../support/mocks";
+import { SECRET_SIG, runMocked, type MockRun, type Recorded } from "../support/mocks";
 import { ROOT } from "../support/registries";
 import { DEV_SETTINGS, PROD_SETTINGS, fakeSecrets, realModel } from "./support";
 
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const SOURCE = /^registries\/[a-z]+\.yaml:\d+$/;
 const T = {
   serviceDeployment: "nexus:workloads:ServiceDeployment",

@@ -1,7 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import { specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import { runInPulumiStack } from "@pulumi/pulumi/runtime/stack";
+
+/** The key beside `value` by which the mock monitor marks a secret value. */
+export const SECRET_SIG = specialSigKey;
 
 /** One resource the program registered, as a test sees it. */
 export interface Recorded {
