@@ -1,21 +1,20 @@
 import type {
   Alert,
-  AutomationRegistry,
   Channel,
   Dashboard,
+  Enforcement,
   Environment,
   MonitoringRegistry,
   Namespace,
-  OrchestrationRegistry,
   Pipeline,
   PolicyException,
+  PolicyId,
   SecurityRegistry,
   Service,
   Slo,
   Task,
   Team,
 } from "../schema";
-import type { Enforcement, PolicyId } from "../schema";
 
 /** Where an entry is written, "registries/orchestration.yaml:12": shown on every resource. */
 export interface Sourced {
@@ -67,5 +66,3 @@ export interface Model {
     audit: SecurityRegistry["audit"];
   }>;
 }
-
-export type { OrchestrationRegistry, AutomationRegistry };
