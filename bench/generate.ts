@@ -11,7 +11,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { POLICY_IDS } from "../src/schema";
+import { POLICY_IDS } from "../domain/schema";
 
 export interface GenerateOptions {
   services: number;
@@ -27,13 +27,7 @@ export interface GenerateStats {
   files: Record<string, number>;
 }
 
-export const REGISTRY_FILE_NAMES = [
-  "orchestration.yaml",
-  "automation.yaml",
-  "pipelines.yaml",
-  "monitoring.yaml",
-  "security.yaml",
-] as const;
+export const REGISTRY_FILE_NAMES = ["orchestration.yaml", "automation.yaml", "pipelines.yaml", "monitoring.yaml", "security.yaml"] as const;
 
 export const IMAGE_REGISTRIES = ["ghcr.io/nexus-platform", "docker.io/library", "registry.nexus.example/platform"];
 export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
@@ -147,7 +141,24 @@ function prng(seed: number): () => number {
 const pad = (i: number, width: number) => String(i).padStart(width, "0");
 const clamp = (v: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, v));
 
-const WORDS = ["orders", "billing", "search", "catalog", "users", "auth", "payments", "ledger", "inventory", "notify", "media", "reports", "agents", "events", "gateway", "profile"];
+const WORDS = [
+  "orders",
+  "billing",
+  "search",
+  "catalog",
+  "users",
+  "auth",
+  "payments",
+  "ledger",
+  "inventory",
+  "notify",
+  "media",
+  "reports",
+  "agents",
+  "events",
+  "gateway",
+  "profile",
+];
 const STORE_KINDS = [
   { image: "docker.io/library/postgres:16.4", port: 5432, method: "postgres-dump", mount: "/var/lib/postgresql/data" },
   { image: "docker.io/library/redis:7.4.1", port: 6379, method: "redis-snapshot", mount: "/data" },
@@ -195,7 +206,14 @@ export function generateRegistries(dir: string, options: GenerateOptions): Gener
   const namespaces = ["observability", ...Array.from({ length: nsCount }, (_, i) => `apps-${pad(i, 2)}`)];
   const channels: Json[] = [
     { name: "oncall-pagerduty", type: "pagerduty", routingKeySecret: "pagerdutyRoutingKey" },
-    { name: "ops-email", type: "email", to: "ops@nexus.example", smarthost: "smtp.nexus.example:587", from: "alerts@nexus.example", passwordSecret: "smtpPassword" },
+    {
+      name: "ops-email",
+      type: "email",
+      to: "ops@nexus.example",
+      smarthost: "smtp.nexus.example:587",
+      from: "alerts@nexus.example",
+      passwordSecret: "smtpPassword",
+    },
     { name: "audit-webhook", type: "webhook", urlSecret: "auditWebhookUrl" },
     ...teams.map((t) => ({ name: `${t}-slack`, type: "slack", slackChannel: `#${t}-alerts`, webhookSecret: `slackWebhook_${t.replace("-", "_")}` })),
   ];
@@ -265,7 +283,11 @@ export function generateRegistries(dir: string, options: GenerateOptions): Gener
       environments:
         i % 3 === 0
           ? {
-              dev: { replicas: 1, env: { LOG_LEVEL: "debug" }, resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } } },
+              dev: {
+                replicas: 1,
+                env: { LOG_LEVEL: "debug" },
+                resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } },
+              },
               prod: { replicas: plan.userFacing ? 3 : 2, topologySpread: true, ...(store ? { storage: { size: "100Gi", storageClass: "gp3" } } : {}) },
             }
           : undefined,
@@ -318,10 +340,36 @@ export function generateRegistries(dir: string, options: GenerateOptions): Gener
       const variant = (i / 3) % 3;
       tasks.push(
         variant === 0
-          ? { name: `${p.name}-scan`, kind: "security-scan", owner: p.team, runner: "k8s-cronjob", schedule: "0 4 * * 1-5", image: taskImage, command: ["nexus-task", "scan", p.name], target: p.name }
+          ? {
+              name: `${p.name}-scan`,
+              kind: "security-scan",
+              owner: p.team,
+              runner: "k8s-cronjob",
+              schedule: "0 4 * * 1-5",
+              image: taskImage,
+              command: ["nexus-task", "scan", p.name],
+              target: p.name,
+            }
           : variant === 1
-            ? { name: `${p.name}-smoke`, kind: "test", owner: p.team, runner: "k8s-job", image: taskImage, command: ["nexus-task", "smoke", p.name], target: p.name, dependsOn: i > 0 ? [plans[i - 1]!.name] : undefined, retries: 0 }
-            : { name: `${p.name}-report`, kind: "report", owner: p.team, runner: "local-command", command: ["node", "-e", `console.log(${JSON.stringify(p.name)})`], timeoutSeconds: 60 },
+            ? {
+                name: `${p.name}-smoke`,
+                kind: "test",
+                owner: p.team,
+                runner: "k8s-job",
+                image: taskImage,
+                command: ["nexus-task", "smoke", p.name],
+                target: p.name,
+                dependsOn: i > 0 ? [plans[i - 1]!.name] : undefined,
+                retries: 0,
+              }
+            : {
+                name: `${p.name}-report`,
+                kind: "report",
+                owner: p.team,
+                runner: "local-command",
+                command: ["node", "-e", `console.log(${JSON.stringify(p.name)})`],
+                timeoutSeconds: 60,
+              },
       );
     }
   }
@@ -382,7 +430,10 @@ export function generateRegistries(dir: string, options: GenerateOptions): Gener
   const dashboards: Json[] = namespaces.slice(1).map((ns) => ({
     name: `${ns}-overview`,
     title: `Namespace ${ns}`,
-    services: plans.filter((p) => p.namespace === ns).slice(0, 8).map((p) => p.name),
+    services: plans
+      .filter((p) => p.namespace === ns)
+      .slice(0, 8)
+      .map((p) => p.name),
     panels: [
       { title: "Requests per second", expr: `sum(rate(http_requests_total{namespace="${ns}"}[5m]))`, unit: "reqps" },
       { title: "Pods ready", type: "stat", expr: `sum(kube_pod_status_ready{namespace="${ns}",condition="true"})` },
@@ -403,7 +454,8 @@ export function generateRegistries(dir: string, options: GenerateOptions): Gener
         name: ns,
         owner: teams[i % teamCount]!,
         quota: { cpu: String(8 + (i % 8)), memory: `${16 + 2 * (i % 8)}Gi`, pods: 100 },
-        environments: i % 2 === 0 ? { dev: { quota: { cpu: "4", memory: "8Gi", pods: 30 } }, prod: { quota: { cpu: "32", memory: "64Gi", pods: 300 } } } : undefined,
+        environments:
+          i % 2 === 0 ? { dev: { quota: { cpu: "4", memory: "8Gi", pods: 30 } }, prod: { quota: { cpu: "32", memory: "64Gi", pods: 300 } } } : undefined,
       })),
       services,
     },
@@ -413,7 +465,11 @@ export function generateRegistries(dir: string, options: GenerateOptions): Gener
   files["pipelines.yaml"] = toYaml(header("pipelines", "pipelines registry"), {
     environments: [
       { name: "dev", description: "Local control plane.", stack: "dev", secrets: { passphrase: "PULUMI_CONFIG_PASSPHRASE" } },
-      { name: "staging", stack: "staging", secrets: { passphrase: "PULUMI_CONFIG_PASSPHRASE", backendUrl: "PULUMI_BACKEND_URL", kubeconfig: "KUBECONFIG_STAGING", awsRoleArn: "AWS_ROLE_ARN" } },
+      {
+        name: "staging",
+        stack: "staging",
+        secrets: { passphrase: "PULUMI_CONFIG_PASSPHRASE", backendUrl: "PULUMI_BACKEND_URL", kubeconfig: "KUBECONFIG_STAGING", awsRoleArn: "AWS_ROLE_ARN" },
+      },
       {
         name: "prod",
         stack: "prod",
@@ -423,9 +479,29 @@ export function generateRegistries(dir: string, options: GenerateOptions): Gener
     ],
     promotion: [...ENVIRONMENTS],
     pipelines: [
-      { name: "pull-request", trigger: "pull-request", stages: [{ name: "validate", type: "validate" }, { name: "test", type: "test" }, { name: "preview", type: "preview", targets: ["dev", "staging"] }] },
-      { name: "release", trigger: "push-main", stages: [{ name: "deploy-staging", type: "deploy", targets: ["staging"] }, { name: "deploy-prod", type: "deploy", targets: ["prod"] }] },
-      { name: "nightly-drift", trigger: "schedule", schedule: "0 6 * * *", stages: [{ name: "drift", type: "drift", targets: ["staging", "prod"], policyGate: false }] },
+      {
+        name: "pull-request",
+        trigger: "pull-request",
+        stages: [
+          { name: "validate", type: "validate" },
+          { name: "test", type: "test" },
+          { name: "preview", type: "preview", targets: ["dev", "staging"] },
+        ],
+      },
+      {
+        name: "release",
+        trigger: "push-main",
+        stages: [
+          { name: "deploy-staging", type: "deploy", targets: ["staging"] },
+          { name: "deploy-prod", type: "deploy", targets: ["prod"] },
+        ],
+      },
+      {
+        name: "nightly-drift",
+        trigger: "schedule",
+        schedule: "0 6 * * *",
+        stages: [{ name: "drift", type: "drift", targets: ["staging", "prod"], policyGate: false }],
+      },
     ],
   });
   files["monitoring.yaml"] = toYaml(header("monitoring", "monitoring registry"), {
@@ -471,7 +547,13 @@ export function generateRegistries(dir: string, options: GenerateOptions): Gener
       environments: i % 5 === 0 ? { dev: { enforcement: "advisory" } } : undefined,
     })),
     exceptions: [
-      { policy: "read-only-root-filesystem", resource: plans[0]!.name, owner: teams[0]!, reason: "Writes a cache to its root filesystem until v2.", expires: "2099-12-31" },
+      {
+        policy: "read-only-root-filesystem",
+        resource: plans[0]!.name,
+        owner: teams[0]!,
+        reason: "Writes a cache to its root filesystem until v2.",
+        expires: "2099-12-31",
+      },
     ],
     audit: { task: "security-audit", reportRetentionDays: 365 },
   });
@@ -502,5 +584,7 @@ if (require.main === module) {
   const services = Number(get("--services") ?? "100");
   const out = get("--out") ?? path.join(__dirname, "out", String(services), "registries");
   const stats = generateRegistries(out, { services, seed: get("--seed") ? Number(get("--seed")) : undefined });
-  console.log(`wrote ${out}: ${stats.services} services, ${stats.tasks} tasks, ${stats.alerts} alerts, ${stats.slos} SLOs, ${(stats.bytes / 1024).toFixed(0)} KiB`);
+  console.log(
+    `wrote ${out}: ${stats.services} services, ${stats.tasks} tasks, ${stats.alerts} alerts, ${stats.slos} SLOs, ${(stats.bytes / 1024).toFixed(0)} KiB`,
+  );
 }

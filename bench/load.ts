@@ -16,7 +16,7 @@ import * as path from "node:path";
 import * as v8 from "node:v8";
 import * as vm from "node:vm";
 import { LineCounter, parseAllDocuments } from "yaml";
-import { formatProblem, loadRegistries } from "../src/loader";
+import { formatProblem, loadRegistries } from "../domain/loader";
 import { generateRegistries, REGISTRY_FILE_NAMES } from "./generate";
 
 const GOAL_OVERHEAD = 0.5; // validation adds at most 50 % over the bare parse
@@ -30,7 +30,9 @@ function option(name: string, fallback: string): string {
   return eq ? eq.slice(name.length + 3) : fallback;
 }
 
-const sizes = option("sizes", "100,1000,10000").split(",").map((s) => Number(s.trim()));
+const sizes = option("sizes", "100,1000,10000")
+  .split(",")
+  .map((s) => Number(s.trim()));
 const rounds = Number(option("rounds", "5"));
 const env = option("env", "dev");
 if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(rounds) || rounds < 2) {
@@ -132,7 +134,9 @@ for (const n of sizes) {
     for (const which of order) {
       const sample = which === "bare" ? measure(() => bareParse(dir)) : measure(() => fullLoad(dir));
       if (r > 0) row[which].push(sample);
-      process.stderr.write(`  round ${r + 1}/${rounds}${r === 0 ? " (warm-up)" : ""} ${which}: ${sample.wallMs.toFixed(1)} ms wall, ${sample.cpuMs.toFixed(1)} ms cpu\n`);
+      process.stderr.write(
+        `  round ${r + 1}/${rounds}${r === 0 ? " (warm-up)" : ""} ${which}: ${sample.wallMs.toFixed(1)} ms wall, ${sample.cpuMs.toFixed(1)} ms cpu\n`,
+      );
     }
   }
   rows.push(row);
@@ -146,7 +150,9 @@ const fmtBytes = (b: number) => (b >= 1048576 ? `${(b / 1048576).toFixed(1)} MiB
 const pct = (a: number, b: number) => `${(((b - a) / a) * 100).toFixed(0)} %`;
 
 const lines: string[] = [];
-lines.push(`| N services | tasks / alerts | files total | bare parse median (ms) | load+validate median (ms) | overhead (b-a)/a | cpu-time overhead | within 50 %? |`);
+lines.push(
+  `| N services | tasks / alerts | files total | bare parse median (ms) | load+validate median (ms) | overhead (b-a)/a | cpu-time overhead | within 50 %? |`,
+);
 lines.push(`|---:|---:|---:|---:|---:|---:|---:|:---:|`);
 for (const r of rows) {
   const a = median(r.bare.map((s) => s.wallMs));

@@ -1,7 +1,7 @@
 /**
  * Where does loadRegistries spend its time? Two views of one generated registry set:
  *
- *  1. Phase timers: the steps of loadRegistries (src/loader/index.ts) replayed in the same order
+ *  1. Phase timers: the steps of loadRegistries (domain/loader/index.ts) replayed in the same order
  *     with the loader's own exported functions: read+parse (parseRegistryFile), base schema
  *     (safeParse of each file as written), resolve (resolveEnvironment), env schema (safeParse of
  *     the resolved data), cross checks (crossCheck). The steps that index.ts does not export
@@ -21,13 +21,13 @@ import * as path from "node:path";
 import * as v8 from "node:v8";
 import * as vm from "node:vm";
 import { LineCounter, parseAllDocuments } from "yaml";
-import { loadRegistries } from "../src/loader";
-import { crossCheck, type Registries } from "../src/loader/checks";
-import { Locator } from "../src/loader/locator";
-import { parseRegistryFile, type ParsedFile } from "../src/loader/parse";
-import type { Problem } from "../src/loader/problems";
-import { resolveEnvironment } from "../src/loader/resolve";
-import { REGISTRY_FILES, type RegistryKey } from "../src/schema";
+import { loadRegistries } from "../domain/loader";
+import { crossCheck, type Registries } from "../domain/loader/checks";
+import { Locator } from "../domain/loader/locator";
+import { parseRegistryFile, type ParsedFile } from "../domain/loader/parse";
+import type { Problem } from "../domain/loader/problems";
+import { resolveEnvironment } from "../domain/loader/resolve";
+import { REGISTRY_FILES, type RegistryKey } from "../domain/schema";
 import { generateRegistries, REGISTRY_FILE_NAMES } from "./generate";
 
 function option(name: string, fallback: string): string {
@@ -95,9 +95,7 @@ function phases(): Record<string, { wall: number; cpu: number }> {
       resolved[key] = r.data;
     }
   });
-  t["5 cross-registry checks (crossCheck)"] = timed(() =>
-    crossCheck(resolved as unknown as Registries, new Locator(files, env, problems)),
-  );
+  t["5 cross-registry checks (crossCheck)"] = timed(() => crossCheck(resolved as unknown as Registries, new Locator(files, env, problems)));
   if (problems.length > 0) throw new Error(`${problems.length} problem(s) in the replay`);
   return t;
 }
@@ -171,9 +169,7 @@ interface Profile {
 }
 
 function post<T>(session: inspector.Session, method: string, params?: object): Promise<T> {
-  return new Promise((resolve, reject) =>
-    session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res as T))),
-  );
+  return new Promise((resolve, reject) => session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res as T))));
 }
 
 async function profileOnce(): Promise<void> {
@@ -215,7 +211,9 @@ async function profileOnce(): Promise<void> {
   total(prof.nodes[0]!, new Map());
 
   const sampled = [...self.values()].reduce((a, b) => a + b, 0);
-  console.log(`\n### CPU profile of one loadRegistries call (N=${n}): ${wall.toFixed(0)} ms wall, ${sampled.toFixed(0)} ms sampled; ${path.relative(process.cwd(), out)}\n`);
+  console.log(
+    `\n### CPU profile of one loadRegistries call (N=${n}): ${wall.toFixed(0)} ms wall, ${sampled.toFixed(0)} ms sampled; ${path.relative(process.cwd(), out)}\n`,
+  );
   console.log("Inclusive time of the loader's functions (and what they call):\n");
   console.log("| function | inclusive ms | share |");
   console.log("|---|---:|---:|");

@@ -9,10 +9,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
-import { loadModel } from "../src/loader";
+import { loadModel } from "../domain/loader";
 import { buildPlatform } from "../stacks/platform";
 import { fakeSecrets, DEV_SETTINGS } from "../test/stacks/support";
-import { runMocked } from "../test/support/mocks";
+import { runMocked } from "../internal/pulumi/mocks";
 import { generateRegistries } from "./generate";
 
 function arg(name: string, fallback: string): string {
@@ -41,9 +41,7 @@ async function main(): Promise<void> {
     });
     const baselineMs = Number(process.hrtime.bigint() - t0) / 1e6;
     const perSecond = (count / programMs) * 1000;
-    rows.push(
-      `| ${n} | ${count} | ${programMs.toFixed(0)} | ${perSecond.toFixed(0)} | ${baselineMs.toFixed(0)} | ${(programMs / baselineMs).toFixed(2)} |`,
-    );
+    rows.push(`| ${n} | ${count} | ${programMs.toFixed(0)} | ${perSecond.toFixed(0)} | ${baselineMs.toFixed(0)} | ${(programMs / baselineMs).toFixed(2)} |`);
     console.error(`N=${n}: ${count} resources in ${programMs.toFixed(0)} ms (${perSecond.toFixed(0)}/s); baseline ${baselineMs.toFixed(0)} ms`);
   }
   console.log("| N services | resources | program under mocks (ms) | resources/s | bare ConfigMaps, same count (ms) | ratio |");

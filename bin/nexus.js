@@ -2,7 +2,7 @@
 "use strict";
 // Runs the TypeScript sources directly so `npx nexus` works right after `npm ci`, with no build.
 require("tsx/cjs");
-const { main } = require("../src/cli/nexus.ts");
+const { main } = require("../cmd/nexus.ts");
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -1,15 +1,8 @@
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ResolvedTask } from "../src/model";
-import {
-  containerEnv,
-  cronJobSpec,
-  jobSpec,
-  stableHash,
-  taskPodTemplate,
-  type SecretEnvRef,
-} from "./builders/backup";
+import type { ResolvedTask } from "../domain/model";
+import { containerEnv, cronJobSpec, jobSpec, stableHash, taskPodTemplate, type SecretEnvRef } from "./builders/backup";
 import type { PlatformContext } from "./context";
 import { ANNOTATION, labels, metadata, type Traceable } from "./labels";
 
@@ -103,14 +96,9 @@ export class AutomationTask extends pulumi.ComponentResource {
       const cmd = this.localCommand(name, task, args.localSecrets);
       this.objectName = cmd.urn.apply(() => `${name}-command`);
     } else {
-      const meta = (objectName: string) =>
-        metadata(traceable, context, objectName, args.namespace);
+      const meta = (objectName: string) => metadata(traceable, context, objectName, args.namespace);
       // The task never calls the Kubernetes API: no token in its pods.
-      const sa = new k8s.core.v1.ServiceAccount(
-        `${name}-sa`,
-        { metadata: meta(name), automountServiceAccountToken: false },
-        { parent: this },
-      );
+      const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata: meta(name), automountServiceAccountToken: false }, { parent: this });
       const declared = new Set(task.secrets.map((s) => s.env));
       const ownSecrets = Object.entries(args.localSecrets).filter(([env]) => declared.has(env));
       const ownRefs: SecretEnvRef[] = [];
@@ -138,11 +126,7 @@ export class AutomationTask extends pulumi.ComponentResource {
       });
 
       if (task.runner === "k8s-cronjob") {
-        const cronJob = new k8s.batch.v1.CronJob(
-          `${name}-cronjob`,
-          { metadata: meta(name), spec: cronJobSpec(task, template) },
-          { parent: this },
-        );
+        const cronJob = new k8s.batch.v1.CronJob(`${name}-cronjob`, { metadata: meta(name), spec: cronJobSpec(task, template) }, { parent: this });
         this.kind = "CronJob";
         this.objectName = cronJob.metadata.name;
       } else {
@@ -171,14 +155,8 @@ export class AutomationTask extends pulumi.ComponentResource {
     this.registerOutputs({ kind: this.kind, objectName: this.objectName });
   }
 
-  private localCommand(
-    name: string,
-    task: ResolvedTask,
-    localSecrets: Readonly<Record<string, pulumi.Input<string>>>,
-  ): command.local.Command {
-    const secretEnv = Object.fromEntries(
-      Object.entries(localSecrets).map(([env, value]) => [env, pulumi.secret(value)]),
-    );
+  private localCommand(name: string, task: ResolvedTask, localSecrets: Readonly<Record<string, pulumi.Input<string>>>): command.local.Command {
+    const secretEnv = Object.fromEntries(Object.entries(localSecrets).map(([env, value]) => [env, pulumi.secret(value)]));
     const hasSecrets = Object.keys(secretEnv).length > 0;
     return new command.local.Command(
       `${name}-command`,

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ResolvedService, ResolvedTask } from "../src/model";
+import type { ResolvedService, ResolvedTask } from "../domain/model";
 import {
   BACKUP_DIR,
   ENV,
@@ -101,8 +101,7 @@ export class BackupJob extends pulumi.ComponentResource {
       ...m,
       labels: { ...m.labels, [LABEL.backupOf]: target.name },
     });
-    const meta = (objectName: string, extra: Record<string, string> = {}) =>
-      withBackupOf(metadata(traceable, context, objectName, namespace, extra));
+    const meta = (objectName: string, extra: Record<string, string> = {}) => withBackupOf(metadata(traceable, context, objectName, namespace, extra));
 
     const serviceAccountName = name;
     let roleArn: pulumi.Output<string> | undefined;
@@ -111,12 +110,7 @@ export class BackupJob extends pulumi.ComponentResource {
         `${name}-role`,
         {
           description: `Backup ${task.name}: write ${backup.destination.prefix} of its bucket`,
-          assumeRolePolicy: irsaTrustPolicy(
-            storage.oidcProviderArn,
-            storage.oidcIssuer,
-            namespace,
-            serviceAccountName,
-          ),
+          assumeRolePolicy: irsaTrustPolicy(storage.oidcProviderArn, storage.oidcIssuer, namespace, serviceAccountName),
           tags: { ...awsTags(traceable), [LABEL.backupOf]: target.name },
         },
         { parent: this },
@@ -127,9 +121,7 @@ export class BackupJob extends pulumi.ComponentResource {
           role: role.id,
           policy: pulumi
             .all([storage.bucketArn, storage.kmsKeyArn])
-            .apply(([bucketArn, keyArn]) =>
-              backupRolePolicy(bucketArn, backup.destination.prefix, keyArn),
-            ),
+            .apply(([bucketArn, keyArn]) => backupRolePolicy(bucketArn, backup.destination.prefix, keyArn)),
         },
         { parent: this },
       );
@@ -142,9 +134,7 @@ export class BackupJob extends pulumi.ComponentResource {
     const sa = new k8s.core.v1.ServiceAccount(
       `${name}-sa`,
       {
-        metadata: roleArn
-          ? { ...saMeta, annotations: { ...saMeta.annotations, [ROLE_ARN_ANNOTATION]: roleArn } }
-          : saMeta,
+        metadata: roleArn ? { ...saMeta, annotations: { ...saMeta.annotations, [ROLE_ARN_ANNOTATION]: roleArn } } : saMeta,
         automountServiceAccountToken: false,
       },
       { parent: this },
@@ -158,11 +148,7 @@ export class BackupJob extends pulumi.ComponentResource {
       retentionDays: effectiveRetentionDays(backup),
       keepLast: backup.retention.keepLast,
     });
-    const configMap = new k8s.core.v1.ConfigMap(
-      `${name}-script`,
-      { metadata: meta(`${name}-script`), data: { [SCRIPT_FILE]: script } },
-      { parent: this },
-    );
+    const configMap = new k8s.core.v1.ConfigMap(`${name}-script`, { metadata: meta(`${name}-script`), data: { [SCRIPT_FILE]: script } }, { parent: this });
 
     const size = target.storage?.size ?? FALLBACK_SIZE;
     const storageClass = target.storage?.storageClass;
@@ -210,10 +196,7 @@ export class BackupJob extends pulumi.ComponentResource {
       args.secretEnv,
     );
 
-    const volumes: k8s.types.input.core.v1.Volume[] = [
-      { name: "script", configMap: { name: configMap.metadata.name, defaultMode: 0o444 } },
-      backupVolume,
-    ];
+    const volumes: k8s.types.input.core.v1.Volume[] = [{ name: "script", configMap: { name: configMap.metadata.name, defaultMode: 0o444 } }, backupVolume];
     const mounts: k8s.types.input.core.v1.VolumeMount[] = [
       { name: "script", mountPath: SCRIPT_DIR, readOnly: true },
       { name: "backup", mountPath: BACKUP_DIR },

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { ResolvedTask } from "../src/model";
+import type { ResolvedTask } from "../domain/model";
 import { objectLockDays, s3LifecycleRules, tlsOnlyBucketPolicy } from "./builders/backup";
 import type { PlatformContext } from "./context";
 import { awsTags, type Traceable } from "./labels";
@@ -53,23 +53,11 @@ export class BackupStorage extends pulumi.ComponentResource {
       },
       parent,
     );
-    new aws.kms.Alias(
-      `${name}-key-alias`,
-      { name: `alias/${args.bucketName.replace(/[^a-zA-Z0-9/_-]/g, "-")}`, targetKeyId: key.arn },
-      parent,
-    );
+    new aws.kms.Alias(`${name}-key-alias`, { name: `alias/${args.bucketName.replace(/[^a-zA-Z0-9/_-]/g, "-")}`, targetKeyId: key.arn }, parent);
 
-    const bucket = new aws.s3.Bucket(
-      `${name}-bucket`,
-      { bucket: args.bucketName, objectLockEnabled: args.objectLock, tags },
-      parent,
-    );
+    const bucket = new aws.s3.Bucket(`${name}-bucket`, { bucket: args.bucketName, objectLockEnabled: args.objectLock, tags }, parent);
 
-    const versioning = new aws.s3.BucketVersioning(
-      `${name}-versioning`,
-      { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
-      parent,
-    );
+    const versioning = new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, parent);
     new aws.s3.BucketServerSideEncryptionConfiguration(
       `${name}-encryption`,
       {

@@ -3,30 +3,9 @@
  * select by owner and environment; the source annotation answers an auditor's "where was this
  * declared" with a registry file and line.
  */
+import { ANNOTATION, LABEL, MANAGED_BY, PART_OF } from "../contract/labels";
 
-export const PART_OF = "nexus-platform";
-export const MANAGED_BY = "pulumi";
-
-export const LABEL = {
-  name: "app.kubernetes.io/name",
-  instance: "app.kubernetes.io/instance",
-  component: "app.kubernetes.io/component",
-  partOf: "app.kubernetes.io/part-of",
-  managedBy: "app.kubernetes.io/managed-by",
-  owner: "nexus.platform/owner",
-  environment: "nexus.platform/environment",
-  backupOf: "nexus.platform/backup-of",
-} as const;
-
-export const ANNOTATION = {
-  source: "nexus.platform/source",
-  exposure: "nexus.platform/exposure",
-  tokenAutomount: "nexus.platform/token-automount",
-  stateful: "nexus.platform/stateful",
-  skipAwait: "pulumi.com/skipAwait",
-  patchForce: "pulumi.com/patchForce",
-  deletionPropagation: "pulumi.com/deletionPropagationPolicy",
-} as const;
+export { ANNOTATION, LABEL, MANAGED_BY, PART_OF };
 
 export type Component = "service" | "backup" | "automation" | "monitoring" | "security";
 
@@ -76,13 +55,7 @@ export function annotations(t: Traceable, await_: AwaitBehaviour, extra: Record<
 }
 
 /** Kubernetes object metadata for a traceable resource. */
-export function metadata(
-  t: Traceable,
-  await_: AwaitBehaviour,
-  objectName: string,
-  namespace?: string,
-  extra: Record<string, string> = {},
-) {
+export function metadata(t: Traceable, await_: AwaitBehaviour, objectName: string, namespace?: string, extra: Record<string, string> = {}) {
   return {
     name: objectName,
     ...(namespace !== undefined ? { namespace } : {}),

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Model } from "../src/model";
-import type { Probe } from "../src/schema";
+import type { Model } from "../domain/model";
+import type { Probe } from "../domain/schema";
 import {
   alertmanagerConfig,
   alertRuleGroups,
@@ -20,23 +20,9 @@ import {
   type ScrapeTarget,
   toYaml,
 } from "./builders/monitoring";
-import {
-  probe,
-  resourceRequirements,
-  restrictedContainerSecurityContext,
-  restrictedPodSecurityContext,
-  tmpVolume,
-} from "./builders/pod";
+import { probe, resourceRequirements, restrictedContainerSecurityContext, restrictedPodSecurityContext, tmpVolume } from "./builders/pod";
 import type { PlatformContext } from "./context";
-import {
-  LABEL,
-  PART_OF,
-  annotations,
-  labels,
-  metadata,
-  selectorLabels,
-  type Traceable,
-} from "./labels";
+import { LABEL, PART_OF, annotations, labels, metadata, selectorLabels, type Traceable } from "./labels";
 
 type Stack = Model["monitoring"]["stack"];
 type Volume = k8s.types.input.core.v1.Volume;
@@ -103,9 +89,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
     // Hashed with placeholders for the secrets: a plain hash of the real file would let anyone
     // reading the Deployment test guesses of a weak password offline, and a secret hash would
     // hide the whole pod spec from previews. Rotating only a secret needs a rollout restart.
-    const alertmanagerChecksum = sha256(
-      renderAlertmanager(args, Object.fromEntries(secretKeys.map((k) => [k, `<secret:${k}>`]))),
-    );
+    const alertmanagerChecksum = sha256(renderAlertmanager(args, Object.fromEntries(secretKeys.map((k) => [k, `<secret:${k}>`]))));
     super("nexus:monitoring:MonitoringStack", name, {}, opts);
     const { context, namespace, stack } = args;
     const parent = { parent: this };
@@ -116,8 +100,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
       environment: context.environment,
       component: "monitoring",
     });
-    const meta = (part: string, objectName: string, ns: string | undefined = namespace) =>
-      metadata(traceable(part), context, objectName, ns);
+    const meta = (part: string, objectName: string, ns: string | undefined = namespace) => metadata(traceable(part), context, objectName, ns);
     const names = {
       prometheus: `${name}-prometheus`,
       alertmanager: `${name}-alertmanager`,
@@ -135,13 +118,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
         parent,
       );
 
-    const service = (
-      part: string,
-      objectName: string,
-      port: number,
-      selector = podSelector(part, context.environment),
-      targetPort = "http",
-    ) =>
+    const service = (part: string, objectName: string, port: number, selector = podSelector(part, context.environment), targetPort = "http") =>
       new k8s.core.v1.Service(
         objectName,
         {
@@ -182,15 +159,9 @@ export class MonitoringStack extends pulumi.ComponentResource {
                     image: w.component.image,
                     args: w.args,
                     env: w.env,
-                    ports: [
-                      { name: "http", containerPort: w.port, protocol: "TCP" },
-                      ...(w.extraPorts ?? []),
-                    ],
+                    ports: [{ name: "http", containerPort: w.port, protocol: "TCP" }, ...(w.extraPorts ?? [])],
                     readinessProbe: probe(httpProbe(w.readyPath), w.port),
-                    livenessProbe: probe(
-                      { ...httpProbe(w.livePath), initialDelaySeconds: 30 },
-                      w.port,
-                    ),
+                    livenessProbe: probe({ ...httpProbe(w.livePath), initialDelaySeconds: 30 }, w.port),
                     resources: resourceRequirements(w.component.resources),
                     securityContext: restrictedContainerSecurityContext(),
                     volumeMounts: [...w.mounts, tmpVolume().mount],
@@ -208,9 +179,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
     const alertmanagerYaml = pulumi.secret(
       pulumi
         .all(secretKeys.map((key) => args.secrets[key]!))
-        .apply((values) =>
-          renderAlertmanager(args, Object.fromEntries(secretKeys.map((k, i) => [k, values[i]!]))),
-        ),
+        .apply((values) => renderAlertmanager(args, Object.fromEntries(secretKeys.map((k, i) => [k, values[i]!])))),
     );
     const amSecret = new k8s.core.v1.Secret(
       names.alertmanager,
@@ -250,15 +219,10 @@ export class MonitoringStack extends pulumi.ComponentResource {
         `--config.file=${ALERTMANAGER_CONFIG_DIR}/alertmanager.yml`,
         "--storage.path=/alertmanager",
         ...(amClustered
-          ? [
-              `--cluster.listen-address=0.0.0.0:${ALERTMANAGER_CLUSTER_PORT}`,
-              `--cluster.peer=${svcHost(amPeers)}:${ALERTMANAGER_CLUSTER_PORT}`,
-            ]
+          ? [`--cluster.listen-address=0.0.0.0:${ALERTMANAGER_CLUSTER_PORT}`, `--cluster.peer=${svcHost(amPeers)}:${ALERTMANAGER_CLUSTER_PORT}`]
           : ["--cluster.listen-address="]),
       ],
-      extraPorts: amClustered
-        ? [{ name: "cluster", containerPort: ALERTMANAGER_CLUSTER_PORT, protocol: "TCP" }]
-        : [],
+      extraPorts: amClustered ? [{ name: "cluster", containerPort: ALERTMANAGER_CLUSTER_PORT, protocol: "TCP" }] : [],
       checksum: alertmanagerChecksum,
       volumes: [
         { name: "config", secret: { secretName: amSecret.metadata.name } },
@@ -282,29 +246,19 @@ export class MonitoringStack extends pulumi.ComponentResource {
             ruleFiles: ruleFiles.map(ruleFileName),
             alertmanagers: [`${svcHost(names.alertmanager)}:${ALERTMANAGER_PORT}`],
             targets: args.scrapeTargets,
-            ...(args.kubeStateMetrics !== undefined
-              ? { kubeStateMetrics: args.kubeStateMetrics }
-              : {}),
+            ...(args.kubeStateMetrics !== undefined ? { kubeStateMetrics: args.kubeStateMetrics } : {}),
           }),
         ),
         ...Object.fromEntries(ruleFiles.map((kind) => [ruleFileName(kind), toYaml(rules[kind])])),
       };
-      const config = new k8s.core.v1.ConfigMap(
-        names.prometheus,
-        { metadata: meta("prometheus", names.prometheus), data },
-        parent,
-      );
+      const config = new k8s.core.v1.ConfigMap(names.prometheus, { metadata: meta("prometheus", names.prometheus), data }, parent);
       deployment("prometheus", names.prometheus, {
         component: stack.prometheus,
         serviceAccount: promAccount,
         port: PROMETHEUS_PORT,
         readyPath: "/-/ready",
         livePath: "/-/healthy",
-        args: [
-          `--config.file=${PROMETHEUS_CONFIG_DIR}/prometheus.yml`,
-          "--storage.tsdb.path=/prometheus",
-          `--storage.tsdb.retention.time=${stack.retention}`,
-        ],
+        args: [`--config.file=${PROMETHEUS_CONFIG_DIR}/prometheus.yml`, "--storage.tsdb.path=/prometheus", `--storage.tsdb.retention.time=${stack.retention}`],
         checksum: sha256(JSON.stringify(data)),
         volumes: [
           { name: "config", configMap: { name: config.metadata.name } },
@@ -331,38 +285,21 @@ export class MonitoringStack extends pulumi.ComponentResource {
     const promService =
       stack.mode === "standalone"
         ? service("prometheus", names.prometheus, PROMETHEUS_PORT)
-        : service(
-            "prometheus",
-            names.prometheus,
-            PROMETHEUS_PORT,
-            { [LABEL.name]: "prometheus", "operator.prometheus.io/name": names.prometheus },
-            "web",
-          );
+        : service("prometheus", names.prometheus, PROMETHEUS_PORT, { [LABEL.name]: "prometheus", "operator.prometheus.io/name": names.prometheus }, "web");
 
     // --- Grafana ---------------------------------------------------------------------------------
     const prometheusUrl = `http://${svcHost(names.prometheus)}:${PROMETHEUS_PORT}`;
     const grafanaFiles = {
       datasources: {
-        "datasources.yaml": toYaml(
-          grafanaDatasources({ prometheusUrl, scrapeInterval: stack.scrapeInterval }),
-        ),
+        "datasources.yaml": toYaml(grafanaDatasources({ prometheusUrl, scrapeInterval: stack.scrapeInterval })),
       },
       provider: {
         "dashboards.yaml": toYaml(grafanaDashboardProvider({ path: GRAFANA_DASHBOARDS_DIR })),
       },
-      dashboards: Object.fromEntries(
-        args.dashboards.map((d) => [
-          `${d.name}.json`,
-          JSON.stringify(grafanaDashboard(d), null, 2),
-        ]),
-      ),
+      dashboards: Object.fromEntries(args.dashboards.map((d) => [`${d.name}.json`, JSON.stringify(grafanaDashboard(d), null, 2)])),
     };
     const grafanaConfigMap = (suffix: string, data: Record<string, string>) =>
-      new k8s.core.v1.ConfigMap(
-        `${names.grafana}-${suffix}`,
-        { metadata: meta("grafana", `${names.grafana}-${suffix}`), data },
-        parent,
-      );
+      new k8s.core.v1.ConfigMap(`${names.grafana}-${suffix}`, { metadata: meta("grafana", `${names.grafana}-${suffix}`), data }, parent);
     const datasources = grafanaConfigMap("datasources", grafanaFiles.datasources);
     const provider = grafanaConfigMap("dashboard-provider", grafanaFiles.provider);
     const dashboards = grafanaConfigMap("dashboards", grafanaFiles.dashboards);
@@ -394,8 +331,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
     });
     const grafanaService = service("grafana", names.grafana, GRAFANA_PORT);
 
-    const url = (svc: k8s.core.v1.Service, port: number) =>
-      pulumi.interpolate`http://${svc.metadata.name}.${namespace}.svc:${port}`;
+    const url = (svc: k8s.core.v1.Service, port: number) => pulumi.interpolate`http://${svc.metadata.name}.${namespace}.svc:${port}`;
     this.prometheusUrl = url(promService, PROMETHEUS_PORT);
     this.alertmanagerUrl = url(amService, ALERTMANAGER_PORT);
     this.grafanaUrl = url(grafanaService, GRAFANA_PORT);
@@ -464,9 +400,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
                 targetPort: target.port,
                 path: target.metricsPath,
                 interval: stack.scrapeInterval,
-                relabelings: [
-                  { action: "replace", targetLabel: "owner", replacement: target.owner },
-                ],
+                relabelings: [{ action: "replace", targetLabel: "owner", replacement: target.owner }],
               },
             ],
           },
@@ -490,11 +424,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
     ];
     for (const ns of new Set([namespace, ...args.scrapeTargets.map((t) => t.namespace)])) {
       const resourceName = ns === namespace ? promName : `${promName}-${ns}`;
-      const role = new k8s.rbac.v1.Role(
-        resourceName,
-        { metadata: x.meta("prometheus", promName, ns), rules: discovery },
-        x.parent,
-      );
+      const role = new k8s.rbac.v1.Role(resourceName, { metadata: x.meta("prometheus", promName, ns), rules: discovery }, x.parent);
       new k8s.rbac.v1.RoleBinding(
         resourceName,
         {
@@ -568,10 +498,7 @@ function requiredSecretKeys(args: MonitoringStackArgs): string[] {
   const keys = channelSecretKeys(args.channels);
   const missing = keys.filter((key) => args.secrets[key] === undefined);
   if (missing.length > 0) {
-    throw new Error(
-      `monitoring channels need the secrets ${missing.join(", ")}: ` +
-        `pulumi config set --secret KEY VALUE (${args.stack.source})`,
-    );
+    throw new Error(`monitoring channels need the secrets ${missing.join(", ")}: ` + `pulumi config set --secret KEY VALUE (${args.stack.source})`);
   }
   return keys;
 }

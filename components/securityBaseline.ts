@@ -1,13 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { EgressRule, RbacBinding } from "../src/schema";
-import {
-  cidrEgressSpec,
-  defaultDenySpec,
-  dnsEgressSpec,
-  namespaceEgressRules,
-  type Edge,
-} from "./builders/network";
+import type { EgressRule, RbacBinding } from "../domain/schema";
+import { cidrEgressSpec, defaultDenySpec, dnsEgressSpec, namespaceEgressRules, type Edge } from "./builders/network";
 import type { PlatformContext } from "./context";
 import { metadata, type Traceable } from "./labels";
 

@@ -1,16 +1,9 @@
 import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ResolvedService } from "../src/model";
+import type { ResolvedService } from "../domain/model";
 import { workloadRules, type Edge } from "./builders/network";
-import {
-  envFrom,
-  probe,
-  resourceRequirements,
-  restrictedContainerSecurityContext,
-  restrictedPodSecurityContext,
-  tmpVolume,
-} from "./builders/pod";
+import { envFrom, probe, resourceRequirements, restrictedContainerSecurityContext, restrictedPodSecurityContext, tmpVolume } from "./builders/pod";
 import type { PlatformContext } from "./context";
 import { ANNOTATION, metadata, selectorLabels, type Traceable } from "./labels";
 
@@ -71,8 +64,7 @@ export class ServiceDeployment extends pulumi.ComponentResource {
       environment: context.environment,
       component: "service",
     };
-    const meta = (objectName: string, extra: Record<string, string> = {}) =>
-      metadata(trace, context, objectName, namespace, extra);
+    const meta = (objectName: string, extra: Record<string, string> = {}) => metadata(trace, context, objectName, namespace, extra);
     const selector = selectorLabels(s.name);
 
     const serviceAccount = new k8s.core.v1.ServiceAccount(
@@ -86,9 +78,7 @@ export class ServiceDeployment extends pulumi.ComponentResource {
 
     const envNames = Object.keys(s.env);
     const configMap =
-      envNames.length > 0
-        ? new k8s.core.v1.ConfigMap(`${name}-env`, { metadata: meta(`${s.name}-env`), data: { ...s.env } }, child)
-        : undefined;
+      envNames.length > 0 ? new k8s.core.v1.ConfigMap(`${name}-env`, { metadata: meta(`${s.name}-env`), data: { ...s.env } }, child) : undefined;
 
     let secret: k8s.core.v1.Secret | undefined;
     if (s.secrets.length > 0) {
@@ -220,11 +210,7 @@ export class ServiceDeployment extends pulumi.ComponentResource {
     }
     const minReplicas = s.autoscaling ? s.autoscaling.minReplicas : s.replicas;
     if (minReplicas > 1) {
-      new k8s.policy.v1.PodDisruptionBudget(
-        `${name}-pdb`,
-        { metadata: meta(s.name), spec: { maxUnavailable: 1, selector: { matchLabels: selector } } },
-        child,
-      );
+      new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, { metadata: meta(s.name), spec: { maxUnavailable: 1, selector: { matchLabels: selector } } }, child);
     }
 
     const rules = workloadRules({ namespace, name: s.name }, args.edges, s.exposure === "public" ? s.port : undefined);

@@ -8,7 +8,7 @@ import type { PlatformContext } from "../components/context";
 import { MonitoringStack } from "../components/monitoringStack";
 import { SecurityBaseline } from "../components/securityBaseline";
 import { ServiceDeployment } from "../components/serviceDeployment";
-import type { Model, ResolvedService, ResolvedTask } from "../src/model";
+import type { Model, ResolvedService, ResolvedTask } from "../domain/model";
 import type { StackSettings } from "./settings";
 
 /** Names of the platform-wide components; their children's names derive from these. */
@@ -128,14 +128,18 @@ export function buildPlatform(
 
   const storage =
     settings.aws.enabled && model.tasks.some((t) => t.kind === "backup")
-      ? new BackupStorage(BACKUP_STORAGE, {
-          context,
-          bucketName: settings.aws.backupBucket,
-          owner: model.monitoring.stack.owner,
-          source: model.tasks.find((t) => t.kind === "backup")!.source,
-          tasks: model.tasks.filter((t) => t.kind === "backup"),
-          objectLock: model.tasks.some((t) => t.backup?.destination.objectLock === true),
-        }, opts)
+      ? new BackupStorage(
+          BACKUP_STORAGE,
+          {
+            context,
+            bucketName: settings.aws.backupBucket,
+            owner: model.monitoring.stack.owner,
+            source: model.tasks.find((t) => t.kind === "backup")!.source,
+            tasks: model.tasks.filter((t) => t.kind === "backup"),
+            objectLock: model.tasks.some((t) => t.backup?.destination.objectLock === true),
+          },
+          opts,
+        )
       : undefined;
 
   const backups: PlatformOutputs["backups"] = {};

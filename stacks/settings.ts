@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { Model } from "../src/model";
+import type { Model } from "../domain/model";
 
 /** Everything a stack may set; the registries say what runs, the stack says where. */
 export interface StackSettings {
@@ -14,9 +14,7 @@ export interface StackSettings {
    * available; the skipped tasks are then listed in the stack outputs.
    */
   localCommands: boolean;
-  aws:
-    | { enabled: false }
-    | { enabled: true; region: string; backupBucket: string; oidcProviderArn: string; oidcIssuer: string };
+  aws: { enabled: false } | { enabled: true; region: string; backupBucket: string; oidcProviderArn: string; oidcIssuer: string };
 }
 
 /** Keys of the project namespace the settings read (set as `nexus-platform:KEY` in Pulumi.<stack>.yaml). */
@@ -57,7 +55,9 @@ export function settingsFromConfig(stack: string, values: ConfigValues, project 
   const require = (key: string): string => {
     const v = get(key);
     if (v === undefined) {
-      throw new pulumi.RunError(`Missing required configuration variable '${full(key)}'\n\tplease set a value using the command \`pulumi config set ${full(key)} <value>\``);
+      throw new pulumi.RunError(
+        `Missing required configuration variable '${full(key)}'\n\tplease set a value using the command \`pulumi config set ${full(key)} <value>\``,
+      );
     }
     return v;
   };

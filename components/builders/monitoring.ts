@@ -4,14 +4,7 @@
  * every generated file can be checked exactly in tests and by the real promtool and amtool.
  */
 import YAML from "yaml";
-import type {
-  Model,
-  ResolvedAlert,
-  ResolvedChannel,
-  ResolvedDashboard,
-  ResolvedSlo,
-  ResolvedTeam,
-} from "../../src/model";
+import type { Model, ResolvedAlert, ResolvedChannel, ResolvedDashboard, ResolvedSlo, ResolvedTeam } from "../../domain/model";
 
 export interface AlertingRule {
   alert: string;
@@ -114,10 +107,7 @@ export function assertUniqueAlertNames(files: readonly RuleFile[]): void {
         if (!("alert" in rule)) continue;
         const previous = seen.get(rule.alert);
         if (previous !== undefined && previous !== group.name) {
-          throw new Error(
-            `alert name ${rule.alert} is generated in both rule groups "${previous}" and ` +
-              `"${group.name}": rename one registry entry`,
-          );
+          throw new Error(`alert name ${rule.alert} is generated in both rule groups "${previous}" and ` + `"${group.name}": rename one registry entry`);
         }
         seen.set(rule.alert, group.name);
       }
@@ -136,10 +126,7 @@ export function ruleCount(files: readonly RuleFile[]): number {
 /** Alerts without a service gather here. */
 export const PLATFORM_GROUP = "platform";
 
-export function alertRuleGroups(input: {
-  alerts: readonly ResolvedAlert[];
-  ownership: Ownership;
-}): RuleFile {
+export function alertRuleGroups(input: { alerts: readonly ResolvedAlert[]; ownership: Ownership }): RuleFile {
   const groups = new Map<string, Rule[]>();
   const names = new Map<string, string>();
   for (const alert of input.alerts) {
@@ -147,10 +134,7 @@ export function alertRuleGroups(input: {
     const name = toPrometheusAlertName(alert.name);
     const clash = names.get(name);
     if (clash !== undefined) {
-      throw new Error(
-        `alerts "${clash}" and "${alert.name}" both become Prometheus alert ${name}: ` +
-          `rename one (${alert.source})`,
-      );
+      throw new Error(`alerts "${clash}" and "${alert.name}" both become Prometheus alert ${name}: ` + `rename one (${alert.source})`);
     }
     names.set(name, alert.name);
     const team = ownerOf(alert.service, input.ownership);
@@ -212,9 +196,7 @@ export function sloRuleGroups(slos: readonly ResolvedSlo[], ownership?: Ownershi
       for (const [field, query] of Object.entries(slo.sli)) {
         if (!query.includes("{{window}}")) {
           // Without the placeholder every window measures the same thing and no alert is right.
-          throw new Error(
-            `SLO ${slo.name}: sli.${field} has no [{{window}}] range (${slo.source})`,
-          );
+          throw new Error(`SLO ${slo.name}: sli.${field} has no [{{window}}] range (${slo.source})`);
         }
       }
       const selector = `{slo="${slo.name}"}`;
@@ -222,9 +204,7 @@ export function sloRuleGroups(slos: readonly ResolvedSlo[], ownership?: Ownershi
       const budget = errorBudget(slo.objective);
       const records: RecordingRule[] = SLO_WINDOWS.map((window) => ({
         record: sloErrorRatioRecord(window),
-        expr:
-          `(${withWindow(slo.sli.errorQuery, window)})` +
-          ` / (${withWindow(slo.sli.totalQuery, window)})`,
+        expr: `(${withWindow(slo.sli.errorQuery, window)})` + ` / (${withWindow(slo.sli.totalQuery, window)})`,
         labels: { slo: slo.name, service: slo.service },
       }));
       const alerts: AlertingRule[] = (["critical", "warning"] as const).map((severity) => {
@@ -236,9 +216,7 @@ export function sloRuleGroups(slos: readonly ResolvedSlo[], ownership?: Ownershi
               ` and ${sloErrorRatioRecord(b.short)}${selector} > (${b.factor} * ${budget}))`,
           )
           .join(" or ");
-        const windows = pairs
-          .map((b) => `${b.factor}x over ${b.long} and ${b.short}`)
-          .join(", or ");
+        const windows = pairs.map((b) => `${b.factor}x over ${b.long} and ${b.short}`).join(", or ");
         return {
           alert: `${toPrometheusAlertName(slo.name)}ErrorBudgetBurn`,
           expr,
@@ -250,12 +228,8 @@ export function sloRuleGroups(slos: readonly ResolvedSlo[], ownership?: Ownershi
           },
           annotations: {
             summary:
-              `SLO ${slo.name} (${slo.objective}% over ${slo.window})` +
-              " is burning its error budget " +
-              (severity === "critical" ? "fast" : "steadily"),
-            description:
-              (slo.description ? `${slo.description} ` : "") +
-              `Error ratio above ${windows} times the budget of ${budget}.`,
+              `SLO ${slo.name} (${slo.objective}% over ${slo.window})` + " is burning its error budget " + (severity === "critical" ? "fast" : "steadily"),
+            description: (slo.description ? `${slo.description} ` : "") + `Error ratio above ${windows} times the budget of ${budget}.`,
             nexus_source: slo.source,
           },
         };
@@ -309,9 +283,7 @@ export function backupAlertRules(tasks: readonly BackupTask[]): RuleFile {
         for: "15m",
         labels: { severity: "critical", ...labels },
         annotations: {
-          summary:
-            `Backup ${task.name} has not succeeded for more than ${humanSeconds(threshold)}` +
-            ` (schedule "${task.schedule}")`,
+          summary: `Backup ${task.name} has not succeeded for more than ${humanSeconds(threshold)}` + ` (schedule "${task.schedule}")`,
           description:
             `No successful run of CronJob ${task.namespace}/${task.name} within two schedule` +
             " periods, or the CronJob is not visible to kube-state-metrics.",
@@ -330,9 +302,7 @@ export function backupAlertRules(tasks: readonly BackupTask[]): RuleFile {
         annotations: {
           summary: `The latest run of backup ${task.name} failed`,
           description:
-            `A Job of CronJob ${task.namespace}/${task.name} failed` +
-            " after the last successful run:" +
-            ` see kubectl -n ${task.namespace} get jobs.`,
+            `A Job of CronJob ${task.namespace}/${task.name} failed` + " after the last successful run:" + ` see kubectl -n ${task.namespace} get jobs.`,
           nexus_source: task.source,
         },
       },
@@ -379,13 +349,7 @@ export function cronPeriodSeconds(schedule: string): number {
   const fields = expanded.split(/\s+/);
   if (fields.length !== 5) throw new Error(`not a five-field cron schedule: "${schedule}"`);
   const sets = fields.map((text, i) => cronField(text, CRON_FIELDS[i]!));
-  const [minutes, hours, days, months, weekdays] = sets as [
-    Set<number>,
-    Set<number>,
-    Set<number>,
-    Set<number>,
-    Set<number>,
-  ];
+  const [minutes, hours, days, months, weekdays] = sets as [Set<number>, Set<number>, Set<number>, Set<number>, Set<number>];
   if (weekdays.has(7)) weekdays.add(0);
   // Vixie cron: when both day fields are restricted a day matches either; otherwise both.
   const either = !fields[2]!.startsWith("*") && !fields[4]!.startsWith("*");
@@ -442,8 +406,7 @@ function cronField(text: string, field: (typeof CRON_FIELDS)[number]): Set<numbe
 export const UNROUTED_RECEIVER = "_unrouted";
 
 export const SLACK_TEXT =
-  "{{ range .Alerts }}*{{ .Annotations.summary }}*" +
-  "{{ if .Annotations.runbook_url }} <{{ .Annotations.runbook_url }}|runbook>{{ end }}\n{{ end }}";
+  "{{ range .Alerts }}*{{ .Annotations.summary }}*" + "{{ if .Annotations.runbook_url }} <{{ .Annotations.runbook_url }}|runbook>{{ end }}\n{{ end }}";
 
 /** The Pulumi config secrets the channels need, in channel order. */
 export function channelSecretKeys(channels: readonly ResolvedChannel[]): string[] {
@@ -485,22 +448,15 @@ export function alertmanagerConfig(input: AlertmanagerInput) {
   const secret = (key: string, channel: string): string => {
     const value = input.secrets[key];
     if (value === undefined || value === "") {
-      throw new Error(
-        `channel ${channel} needs the secret "${key}": pulumi config set --secret ${key} VALUE`,
-      );
+      throw new Error(`channel ${channel} needs the secret "${key}": pulumi config set --secret ${key} VALUE`);
     }
     return value;
   };
   // One sibling route per receiver: each but the last continues, so every listed channel is
   // notified and the alert still stops before the routes below it.
-  const fanOut = (
-    channels: readonly string[],
-    matchers: string[],
-    extra: Partial<Route> = {},
-  ): Route[] =>
+  const fanOut = (channels: readonly string[], matchers: string[], extra: Partial<Route> = {}): Route[] =>
     channels.map((receiver, i) => {
-      if (!known.has(receiver))
-        throw new Error(`route to unknown channel "${receiver}" (${matchers.join(", ")})`);
+      if (!known.has(receiver)) throw new Error(`route to unknown channel "${receiver}" (${matchers.join(", ")})`);
       return {
         receiver,
         matchers: [...matchers],
@@ -532,9 +488,7 @@ export function alertmanagerConfig(input: AlertmanagerInput) {
               from: c.from,
               smarthost: c.smarthost,
               // The registry has no separate login: the sender address is the SMTP user.
-              ...(c.passwordSecret !== undefined
-                ? { auth_username: c.from, auth_password: secret(c.passwordSecret, c.name) }
-                : {}),
+              ...(c.passwordSecret !== undefined ? { auth_username: c.from, auth_password: secret(c.passwordSecret, c.name) } : {}),
               send_resolved: true,
             },
           ],
@@ -542,9 +496,7 @@ export function alertmanagerConfig(input: AlertmanagerInput) {
       case "pagerduty":
         return {
           name: c.name,
-          pagerduty_configs: [
-            { routing_key: secret(c.routingKeySecret, c.name), send_resolved: true },
-          ],
+          pagerduty_configs: [{ routing_key: secret(c.routingKeySecret, c.name), send_resolved: true }],
         };
       case "webhook":
         return {
@@ -561,23 +513,15 @@ export function alertmanagerConfig(input: AlertmanagerInput) {
     ...backupTeams.flatMap((team) => {
       const channel = teamChannel.get(team);
       if (channel === undefined) throw new Error(`backup owner "${team}" is not a declared team`);
-      return fanOut(
-        [channel],
-        [`${BACKUP_CATEGORY.label}="${BACKUP_CATEGORY.value}"`, `team="${team}"`],
-        {
-          group_by: ["alertname", "task"],
-        },
-      );
+      return fanOut([channel], [`${BACKUP_CATEGORY.label}="${BACKUP_CATEGORY.value}"`, `team="${team}"`], {
+        group_by: ["alertname", "task"],
+      });
     }),
     ...input.alerts
       .filter((a) => a.enabled && a.channels !== undefined && a.channels.length > 0)
       .flatMap((a) => fanOut(a.channels!, [`alertname="${toPrometheusAlertName(a.name)}"`])),
-    ...input.slos
-      .filter((s) => s.channels !== undefined && s.channels.length > 0)
-      .flatMap((s) => fanOut(s.channels!, [`slo="${s.name}"`])),
-    ...(["critical", "warning", "info"] as const).flatMap((severity) =>
-      fanOut(input.routing[severity], [`severity="${severity}"`]),
-    ),
+    ...input.slos.filter((s) => s.channels !== undefined && s.channels.length > 0).flatMap((s) => fanOut(s.channels!, [`slo="${s.name}"`])),
+    ...(["critical", "warning", "info"] as const).flatMap((severity) => fanOut(input.routing[severity], [`severity="${severity}"`])),
   ];
 
   return {
@@ -662,10 +606,7 @@ export const PROMETHEUS_DATASOURCE_UID = "nexus-prometheus";
 const PANEL_WIDTH = 12;
 const PANEL_HEIGHT = 8;
 
-export function grafanaDashboard(
-  dashboard: ResolvedDashboard,
-  datasourceUid = PROMETHEUS_DATASOURCE_UID,
-) {
+export function grafanaDashboard(dashboard: ResolvedDashboard, datasourceUid = PROMETHEUS_DATASOURCE_UID) {
   const datasource = { type: "prometheus", uid: datasourceUid };
   return {
     uid: grafanaUid(dashboard.name),
@@ -709,11 +650,7 @@ export function grafanaDashboard(
   };
 }
 
-export function grafanaDatasources(input: {
-  prometheusUrl: string;
-  scrapeInterval: string;
-  uid?: string;
-}) {
+export function grafanaDatasources(input: { prometheusUrl: string; scrapeInterval: string; uid?: string }) {
   return {
     apiVersion: 1,
     datasources: [

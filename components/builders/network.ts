@@ -1,5 +1,5 @@
 import type * as k8s from "@pulumi/kubernetes";
-import type { EgressRule } from "../../src/schema";
+import type { EgressRule } from "../../domain/schema";
 import { selectorLabels } from "../labels";
 
 type Ingress = k8s.types.input.networking.v1.NetworkPolicyIngressRule;
@@ -84,19 +84,11 @@ function peer(e: Endpoint): Peer {
 }
 
 /** Ingress and egress rules of one workload's allow policy; public workloads accept any source. */
-export function workloadRules(
-  workload: Endpoint & { name: string },
-  edges: readonly Edge[],
-  publicPort?: number,
-): { ingress: Ingress[]; egress: Egress[] } {
+export function workloadRules(workload: Endpoint & { name: string }, edges: readonly Edge[], publicPort?: number): { ingress: Ingress[]; egress: Egress[] } {
   const same = (a: Endpoint, b: Endpoint) => a.namespace === b.namespace && a.name === b.name;
-  const ingress: Ingress[] = edges
-    .filter((e) => same(e.to, workload))
-    .map((e) => ({ from: [peer(e.from)], ports: [{ protocol: "TCP", port: e.port }] }));
+  const ingress: Ingress[] = edges.filter((e) => same(e.to, workload)).map((e) => ({ from: [peer(e.from)], ports: [{ protocol: "TCP", port: e.port }] }));
   if (publicPort !== undefined) ingress.push({ ports: [{ protocol: "TCP", port: publicPort }] });
-  const egress: Egress[] = edges
-    .filter((e) => same(e.from, workload))
-    .map((e) => ({ to: [peer(e.to)], ports: [{ protocol: "TCP", port: e.port }] }));
+  const egress: Egress[] = edges.filter((e) => same(e.from, workload)).map((e) => ({ to: [peer(e.to)], ports: [{ protocol: "TCP", port: e.port }] }));
   return { ingress: dedupe(ingress), egress: dedupe(egress) };
 }
 
@@ -159,4 +151,3 @@ export function cidrEgressSpec(rule: EgressRule): k8s.types.input.networking.v1.
     ],
   };
 }
-

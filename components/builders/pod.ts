@@ -1,6 +1,6 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import type { Probe, Resources } from "../../src/schema";
+import type { Probe, Resources } from "../../domain/schema";
 
 type Input = k8s.types.input.core.v1.SecurityContext;
 
@@ -70,8 +70,5 @@ export function envFrom(
   configMapName: pulumi.Input<string> | undefined,
   secretName: pulumi.Input<string> | undefined,
 ): k8s.types.input.core.v1.EnvFromSource[] {
-  return [
-    ...(configMapName ? [{ configMapRef: { name: configMapName } }] : []),
-    ...(secretName ? [{ secretRef: { name: secretName } }] : []),
-  ];
+  return [...(configMapName ? [{ configMapRef: { name: configMapName } }] : []), ...(secretName ? [{ secretRef: { name: secretName } }] : [])];
 }

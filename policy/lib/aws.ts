@@ -1,22 +1,10 @@
+import { AWS } from "../../contract/types";
 import type { PolicyResource } from "@pulumi/policy";
 import { kindOf } from "./kube";
 import { UNKNOWN, asObject, asString, isObject, known, q, type Props, type Unknown } from "./props";
 
 /** @pulumi/aws v7 type tokens; the V2 aliases of v6 are accepted too. */
-export const AWS = {
-  buckets: ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"],
-  versioning: ["aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2"],
-  encryption: [
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
-  ],
-  publicAccessBlock: ["aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"],
-  lifecycle: ["aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"],
-  bucketPolicy: ["aws:s3/bucketPolicy:BucketPolicy"],
-  kmsKey: "aws:kms/key:Key",
-  iamPolicies: ["aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy", "aws:iam/userPolicy:UserPolicy", "aws:iam/groupPolicy:GroupPolicy"],
-  iamRole: "aws:iam/role:Role",
-} as const;
+export { AWS };
 
 function knownString(read: () => unknown): string | undefined {
   const v = known(read);

@@ -1,24 +1,8 @@
 import type { PolicyConfigSchema } from "@pulumi/policy";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
+import type { BaseConfig, ExceptionConfig } from "../../contract/policyConfig";
 
-/**
- * One time-boxed exception from registries/security.yaml, compiled into the config of the policy
- * it exempts (`nexus policy-config`). `resource` is the registry entry name (also the resource's
- * `app.kubernetes.io/name` label), the Kubernetes object name or the Pulumi resource name.
- */
-export interface ExceptionConfig {
-  resource: string;
-  expires: string;
-  owner: string;
-  reason: string;
-}
-
-/** Properties every policy of the pack accepts. */
-export interface BaseConfig {
-  /** The day exceptions are judged against, YYYY-MM-DD; set when the config is compiled. */
-  today?: string;
-  exceptions?: ExceptionConfig[];
-}
+export type { BaseConfig, ExceptionConfig };
 
 const DATE = "^\\d{4}-\\d{2}-\\d{2}$";
 

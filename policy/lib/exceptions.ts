@@ -1,9 +1,10 @@
+import { LABEL } from "../../contract/labels";
 import type { PolicyResource, ReportViolation, ResourceValidationArgs } from "@pulumi/policy";
 import { today, type BaseConfig, type ExceptionConfig } from "./config";
 import { UNKNOWN, asString, known, path, stringMap, type Props } from "./props";
 
 /** The label every resource carries with its registry entry name (components/labels.ts). */
-export const NAME_LABEL = "app.kubernetes.io/name";
+const NAME_LABEL = LABEL.name;
 
 /** A resource a violation is about, as exceptions name it. */
 export interface Subject {
@@ -34,10 +35,7 @@ export function subjectOf(resource: Pick<PolicyResource, "name" | "props" | "urn
   return { names: subjectNames(resource.name, resource.props), urn: resource.urn };
 }
 
-export type Verdict =
-  | { kind: "none" }
-  | { kind: "active"; exception: ExceptionConfig }
-  | { kind: "expired"; exception: ExceptionConfig };
+export type Verdict = { kind: "none" } | { kind: "active"; exception: ExceptionConfig } | { kind: "expired"; exception: ExceptionConfig };
 
 /**
  * Whether an exception covers a subject on a day: an exception applies up to and including its

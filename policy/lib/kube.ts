@@ -1,40 +1,11 @@
 import type { PolicyResource } from "@pulumi/policy";
-import { NAME_LABEL } from "./exceptions";
+import { ANNOTATION, LABEL } from "../../contract/labels";
+import { K8S } from "../../contract/types";
 import { UNKNOWN, asArray, asObject, asString, isObject, known, path, q, stringMap, type Props } from "./props";
 
-export const K8S = {
-  Deployment: "kubernetes:apps/v1:Deployment",
-  StatefulSet: "kubernetes:apps/v1:StatefulSet",
-  DaemonSet: "kubernetes:apps/v1:DaemonSet",
-  ReplicaSet: "kubernetes:apps/v1:ReplicaSet",
-  Job: "kubernetes:batch/v1:Job",
-  CronJob: "kubernetes:batch/v1:CronJob",
-  Pod: "kubernetes:core/v1:Pod",
-  Service: "kubernetes:core/v1:Service",
-  ServiceAccount: "kubernetes:core/v1:ServiceAccount",
-  Namespace: "kubernetes:core/v1:Namespace",
-  ConfigMap: "kubernetes:core/v1:ConfigMap",
-  NetworkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
-  Role: "kubernetes:rbac.authorization.k8s.io/v1:Role",
-  ClusterRole: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
-  RoleBinding: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
-  ClusterRoleBinding: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
-  PodDisruptionBudget: "kubernetes:policy/v1:PodDisruptionBudget",
-  HorizontalPodAutoscaler: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
-  PrometheusRule: "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
-} as const;
+export { K8S };
 
-export const LABEL = {
-  name: NAME_LABEL,
-  owner: "nexus.platform/owner",
-  backupOf: "nexus.platform/backup-of",
-} as const;
-
-export const ANNOTATION = {
-  source: "nexus.platform/source",
-  exposure: "nexus.platform/exposure",
-  tokenAutomount: "nexus.platform/token-automount",
-} as const;
+export { ANNOTATION, LABEL };
 
 /** Types whose pod template the workload policies inspect; batch types need no probes. */
 export const WORKLOAD_TYPES: readonly string[] = [K8S.Deployment, K8S.StatefulSet, K8S.DaemonSet, K8S.ReplicaSet, K8S.Job, K8S.CronJob, K8S.Pod];

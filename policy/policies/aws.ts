@@ -67,7 +67,9 @@ export const s3SseKms: StackValidationPolicy = {
   validateStack: eachBucket((bucket, { resources, report, what }) => {
     const configs = companionsOf(bucket, resources, AWS.encryption);
     if (configs.length === 0) {
-      report(`${what} has no server-side encryption configuration: add an aws.s3.BucketServerSideEncryptionConfiguration for it with sseAlgorithm "aws:kms" and the backup KMS key as kmsMasterKeyId`);
+      report(
+        `${what} has no server-side encryption configuration: add an aws.s3.BucketServerSideEncryptionConfiguration for it with sseAlgorithm "aws:kms" and the backup KMS key as kmsMasterKeyId`,
+      );
       return;
     }
     const rules = configs.flatMap((c) => {
@@ -81,7 +83,9 @@ export const s3SseKms: StackValidationPolicy = {
     const kms = defaults.filter((_d, i) => KMS_ALGORITHMS.includes(algorithms[i] as string));
     if (kms.length === 0) {
       const used = algorithms.filter((a): a is string => typeof a === "string");
-      report(`${what} encrypts with ${used.length > 0 ? list(used) : "no default algorithm"} instead of SSE-KMS: set applyServerSideEncryptionByDefault.sseAlgorithm to "aws:kms" with kmsMasterKeyId set to the backup KMS key`);
+      report(
+        `${what} encrypts with ${used.length > 0 ? list(used) : "no default algorithm"} instead of SSE-KMS: set applyServerSideEncryptionByDefault.sseAlgorithm to "aws:kms" with kmsMasterKeyId set to the backup KMS key`,
+      );
       return;
     }
     const keyed = kms.some((d) => {
@@ -165,7 +169,9 @@ function lifecycleRules(resource: PolicyResource): LifecycleRule[] | typeof UNKN
       const prefix = asString(filter.prefix) ?? asString(path(filter, "and", "prefix")) ?? asString(rule.prefix) ?? "";
       const days = path(rule, "expiration", "days");
       const noncurrent = path(rule, "noncurrentVersionExpiration", "noncurrentDays");
-      return [{ prefix, ...(typeof days === "number" ? { expirationDays: days } : {}), ...(typeof noncurrent === "number" ? { noncurrentDays: noncurrent } : {}) }];
+      return [
+        { prefix, ...(typeof days === "number" ? { expirationDays: days } : {}), ...(typeof noncurrent === "number" ? { noncurrentDays: noncurrent } : {}) },
+      ];
     }),
   );
   return rules;
@@ -173,7 +179,8 @@ function lifecycleRules(resource: PolicyResource): LifecycleRule[] | typeof UNKN
 
 export const s3LifecycleWithinGdpr: StackValidationPolicy = {
   name: "s3-lifecycle-within-gdpr",
-  description: "Checks whether every S3 bucket expires its objects by a lifecycle rule, and objects under each personal-data backup prefix (current and noncurrent versions) within the GDPR maximum of their backup task.",
+  description:
+    "Checks whether every S3 bucket expires its objects by a lifecycle rule, and objects under each personal-data backup prefix (current and noncurrent versions) within the GDPR maximum of their backup task.",
   configSchema: configSchema({
     gdprMaxDays: {
       type: "object",
@@ -191,25 +198,37 @@ export const s3LifecycleWithinGdpr: StackValidationPolicy = {
     }
     const expiring = all.filter((r) => r.expirationDays !== undefined);
     if (expiring.length === 0) {
-      report(`${what} has no enabled lifecycle rule that expires objects, so backups are kept forever: add an aws.s3.BucketLifecycleConfiguration with expiration.days from each backup task's retention`);
+      report(
+        `${what} has no enabled lifecycle rule that expires objects, so backups are kept forever: add an aws.s3.BucketLifecycleConfiguration with expiration.days from each backup task's retention`,
+      );
       return;
     }
-    const versioned = companionsOf(bucket, resources, AWS.versioning).some((v) => known(() => path(v.props, "versioningConfiguration", "status")) !== "Suspended");
+    const versioned = companionsOf(bucket, resources, AWS.versioning).some(
+      (v) => known(() => path(v.props, "versioningConfiguration", "status")) !== "Suspended",
+    );
     for (const [prefix, max] of Object.entries(config.gdprMaxDays ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
       const covering = expiring.filter((r) => prefix.startsWith(r.prefix));
       if (covering.length === 0) {
-        report(`${what} has no lifecycle rule expiring objects under ${q(prefix)}, which hold personal data: add a rule with filter.prefix ${q(prefix)} and expiration.days at most ${max} (the task's gdpr.maxRetentionDays)`);
+        report(
+          `${what} has no lifecycle rule expiring objects under ${q(prefix)}, which hold personal data: add a rule with filter.prefix ${q(prefix)} and expiration.days at most ${max} (the task's gdpr.maxRetentionDays)`,
+        );
         continue;
       }
       const rule = [...covering].sort((a, b) => (a.expirationDays ?? 0) - (b.expirationDays ?? 0))[0]!;
       const days = rule.expirationDays ?? 0;
       const ruleName = rule.prefix === "" ? "the bucket-wide rule" : `the rule for ${q(rule.prefix)}`;
       if (days > max) {
-        report(`${what} keeps objects under ${q(prefix)} for ${days} days, beyond the GDPR maximum of ${max} days: set expiration.days of ${ruleName} to at most ${max} (registries/automation.yaml retention)`);
+        report(
+          `${what} keeps objects under ${q(prefix)} for ${days} days, beyond the GDPR maximum of ${max} days: set expiration.days of ${ruleName} to at most ${max} (registries/automation.yaml retention)`,
+        );
       } else if (versioned && rule.noncurrentDays === undefined) {
-        report(`${what} is versioned but never expires noncurrent versions under ${q(prefix)}, so deleted personal data stays: add noncurrentVersionExpiration with noncurrentDays at most ${max - days} to ${ruleName}`);
+        report(
+          `${what} is versioned but never expires noncurrent versions under ${q(prefix)}, so deleted personal data stays: add noncurrentVersionExpiration with noncurrentDays at most ${max - days} to ${ruleName}`,
+        );
       } else if (versioned && days + (rule.noncurrentDays ?? 0) > max) {
-        report(`${what} keeps personal data under ${q(prefix)} up to ${days + (rule.noncurrentDays ?? 0)} days (expiration ${days} + noncurrent ${rule.noncurrentDays}), beyond the GDPR maximum of ${max} days: lower noncurrentVersionExpiration.noncurrentDays to at most ${max - days}`);
+        report(
+          `${what} keeps personal data under ${q(prefix)} up to ${days + (rule.noncurrentDays ?? 0)} days (expiration ${days} + noncurrent ${rule.noncurrentDays}), beyond the GDPR maximum of ${max} days: lower noncurrentVersionExpiration.noncurrentDays to at most ${max - days}`,
+        );
       }
     }
   }),
@@ -247,7 +266,7 @@ function wildcardFindings(statements: Statement[]): string[] {
 
 export const iamNoWildcards: ResourceValidationPolicy = {
   name: "iam-no-wildcards",
-  description: "Checks whether an IAM policy (managed or inline) allows \"*\" or service-wide \"svc:*\" actions, or \"*\" resources (CIS AWS 1.16).",
+  description: 'Checks whether an IAM policy (managed or inline) allows "*" or service-wide "svc:*" actions, or "*" resources (CIS AWS 1.16).',
   configSchema: configSchema(),
   validateResource: checked([...AWS.iamPolicies, AWS.iamRole], (args, say) => {
     const what = describeAws(args);

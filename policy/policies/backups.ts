@@ -36,7 +36,9 @@ export const cronjobConcurrencyForbid: ResourceValidationPolicy = {
   validateResource: checked([K8S.CronJob], (args, say) => {
     const policy = path(args.props, "spec", "concurrencyPolicy");
     if (policy !== "Forbid") {
-      say(`${describe(args.type, args.name, args.props)} has concurrencyPolicy ${typeof policy === "string" ? policy : "unset (Allow)"}: set spec.concurrencyPolicy: Forbid so two runs never overlap`);
+      say(
+        `${describe(args.type, args.name, args.props)} has concurrencyPolicy ${typeof policy === "string" ? policy : "unset (Allow)"}: set spec.concurrencyPolicy: Forbid so two runs never overlap`,
+      );
     }
   }),
 };
@@ -52,7 +54,9 @@ export const cronjobDeadlines: ResourceValidationPolicy = {
     if (!positive(path(args.props, "spec", "startingDeadlineSeconds"))) missing.push("spec.startingDeadlineSeconds");
     if (!positive(path(args.props, "spec", "jobTemplate", "spec", "activeDeadlineSeconds"))) missing.push("spec.jobTemplate.spec.activeDeadlineSeconds");
     if (missing.length > 0) {
-      say(`${describe(args.type, args.name, args.props)} has no ${list(missing)}: set ${missing.length > 1 ? "both" : "it"} (a missed run starts at most that late; a hung run is stopped after the task's timeoutSeconds)`);
+      say(
+        `${describe(args.type, args.name, args.props)} has no ${list(missing)}: set ${missing.length > 1 ? "both" : "it"} (a missed run starts at most that late; a hung run is stopped after the task's timeoutSeconds)`,
+      );
     }
   }),
 };

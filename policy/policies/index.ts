@@ -12,7 +12,7 @@ export const PACK_NAME = "nexus-platform";
 /** Level of a policy the config does not mention (the compiled config always names every one). */
 export const PACK_ENFORCEMENT = "mandatory" as const;
 
-/** Every policy of the pack, in the order of the catalog (src/schema/policies.ts) by domain. */
+/** Every policy of the pack, in the order of the catalog (domain/schema/policies.ts) by domain. */
 export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   ...workloadPolicies,
   ...networkPolicies,

@@ -86,20 +86,24 @@ export const noPublicServiceTypes: ResourceValidationPolicy = {
     if (type === undefined || !EXPOSED_TYPES.includes(type)) return;
     const names = subjectNames(args.name, args.props);
     if (names.some((n) => (config.publicServices ?? []).includes(n))) return;
-    say(`${describe(args.type, args.name, args.props)} has type ${type} but ${q(names[0] ?? args.name)} is not declared exposure: public in registries/orchestration.yaml: use type ClusterIP, or declare the service public`);
+    say(
+      `${describe(args.type, args.name, args.props)} has type ${type} but ${q(names[0] ?? args.name)} is not declared exposure: public in registries/orchestration.yaml: use type ClusterIP, or declare the service public`,
+    );
   }),
 };
 
 export const noWildcardRbac: ResourceValidationPolicy = {
   name: "no-wildcard-rbac",
-  description: "Checks whether a Role or ClusterRole grants \"*\" in apiGroups, resources, verbs or nonResourceURLs (CIS 5.1.3).",
+  description: 'Checks whether a Role or ClusterRole grants "*" in apiGroups, resources, verbs or nonResourceURLs (CIS 5.1.3).',
   configSchema: configSchema(),
   validateResource: checked([K8S.Role, K8S.ClusterRole], (args, say) => {
     asArray(args.props.rules).forEach((r, i) => {
       const rule = asObject(r);
       const fields = (["apiGroups", "resources", "verbs", "nonResourceURLs"] as const).filter((f) => asArray(rule[f]).includes("*"));
       if (fields.length > 0) {
-        say(`${describe(args.type, args.name, args.props)} rule ${i + 1} grants "*" in ${list(fields)}: list the exact ${list(fields)} it needs (rbac rules in registries/security.yaml)`);
+        say(
+          `${describe(args.type, args.name, args.props)} rule ${i + 1} grants "*" in ${list(fields)}: list the exact ${list(fields)} it needs (rbac rules in registries/security.yaml)`,
+        );
       }
     });
   }),
@@ -113,8 +117,16 @@ export const noClusterAdminBindings: ResourceValidationPolicy = {
     const roleRef = asObject(args.props.roleRef);
     if (roleRef.kind !== "ClusterRole" || roleRef.name !== "cluster-admin") return;
     const subjects = asArray(args.props.subjects).map((s) => `${asString(asObject(s).kind) ?? "?"} ${q(asString(asObject(s).name) ?? "?")}`);
-    say(`${describe(args.type, args.name, args.props)} binds ClusterRole cluster-admin${subjects.length > 0 ? ` to ${list(subjects)}` : ""}: bind a Role with only the rules needed instead (rbac in registries/security.yaml)`);
+    say(
+      `${describe(args.type, args.name, args.props)} binds ClusterRole cluster-admin${subjects.length > 0 ? ` to ${list(subjects)}` : ""}: bind a Role with only the rules needed instead (rbac in registries/security.yaml)`,
+    );
   }),
 };
 
-export const networkPolicies: (ResourceValidationPolicy | StackValidationPolicy)[] = [namespaceDefaultDeny, namespacePodSecurityLabels, noPublicServiceTypes, noWildcardRbac, noClusterAdminBindings];
+export const networkPolicies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
+  namespaceDefaultDeny,
+  namespacePodSecurityLabels,
+  noPublicServiceTypes,
+  noWildcardRbac,
+  noClusterAdminBindings,
+];

@@ -67,7 +67,10 @@ export function findAlertRules(resources: readonly PolicyResource[], ruleResourc
   const withRules = candidates.map((r) => ({ r, rules: alertRulesOf(r) })).filter((x) => x.rules.length > 0);
   return {
     rules: withRules.flatMap((x) => x.rules),
-    where: withRules.length > 0 ? `the rules of ${list(withRules.map((x) => describe(x.r.type, x.r.name, x.r.props)))}` : "the stack (it has no Prometheus rule ConfigMap or PrometheusRule)",
+    where:
+      withRules.length > 0
+        ? `the rules of ${list(withRules.map((x) => describe(x.r.type, x.r.name, x.r.props)))}`
+        : "the stack (it has no Prometheus rule ConfigMap or PrometheusRule)",
     missing: [],
   };
 }
@@ -102,7 +105,9 @@ export const sloAlertsPresent: StackValidationPolicy = {
     const report = reporter(config, reportViolation);
     const search = findAlertRules(args.resources, config.ruleResources ?? []);
     for (const name of search.missing) {
-      report(`rule resource ${q(name)} is not in the stack: the MonitoringStack must create it, or correct ruleResources in the policy config`, { names: [name] });
+      report(`rule resource ${q(name)} is not in the stack: the MonitoringStack must create it, or correct ruleResources in the policy config`, {
+        names: [name],
+      });
     }
     for (const slo of config.slos ?? []) {
       if (search.rules.some((r) => isSloAlert(r, slo.name))) continue;
@@ -140,7 +145,9 @@ export const backupAlertsPresent: StackValidationPolicy = {
     const report = reporter(config, reportViolation);
     const search = findAlertRules(args.resources, config.ruleResources ?? []);
     for (const name of search.missing) {
-      report(`rule resource ${q(name)} is not in the stack: the MonitoringStack must create it, or correct ruleResources in the policy config`, { names: [name] });
+      report(`rule resource ${q(name)} is not in the stack: the MonitoringStack must create it, or correct ruleResources in the policy config`, {
+        names: [name],
+      });
     }
     const cronJobs = args.resources.filter((r) => r.type === K8S.CronJob && labelsOf(r.props)[LABEL.backupOf] !== undefined);
     const tasks = new Map<string, { target?: string; resource?: PolicyResource }>();
@@ -194,7 +201,10 @@ export const prodHaUserFacing: StackValidationPolicy = {
     for (const service of config.userFacingServices ?? []) {
       const own = workloads.filter((w) => entryName(w.name, w.props) === service);
       if (own.length === 0) {
-        report(`user-facing service ${q(service)} has no Deployment or StatefulSet in this stack: deploy it from registries/orchestration.yaml, or drop userFacing`, { names: [service] });
+        report(
+          `user-facing service ${q(service)} has no Deployment or StatefulSet in this stack: deploy it from registries/orchestration.yaml, or drop userFacing`,
+          { names: [service] },
+        );
         continue;
       }
       for (const w of own) {

@@ -45,9 +45,13 @@ export const traceabilityLabels: ResourceValidationPolicy = {
     const source = kv.annotations[ANNOTATION.source];
     if (!source) missing.push(`${kv.where === "tags" ? "tag" : "annotation"} ${ANNOTATION.source}`);
     if (missing.length > 0) {
-      report(`${what} has ${list(missing.map((m) => `no ${m}`))}: build its ${kv.where} with components/labels.ts (${kv.where === "tags" ? "awsTags" : "metadata"}) so it names its owner team and the registry FILE:LINE it came from`);
+      report(
+        `${what} has ${list(missing.map((m) => `no ${m}`))}: build its ${kv.where} with components/labels.ts (${kv.where === "tags" ? "awsTags" : "metadata"}) so it names its owner team and the registry FILE:LINE it came from`,
+      );
     } else if (source !== undefined && !SOURCE.test(source)) {
-      report(`${what} has ${ANNOTATION.source} ${q(source)}, which is not a registry FILE:LINE: take it from the model entry's source, e.g. "registries/orchestration.yaml:12"`);
+      report(
+        `${what} has ${ANNOTATION.source} ${q(source)}, which is not a registry FILE:LINE: take it from the model entry's source, e.g. "registries/orchestration.yaml:12"`,
+      );
     }
   },
 };

@@ -20,7 +20,9 @@ export const noPrivilegedContainers: ResourceValidationPolicy = {
   validateResource: workloadCheck((w, say) => {
     for (const ref of w.containers) {
       if (securityContext(ref).privileged === true) {
-        say(`${w.what}: ${ref.where} runs privileged: remove securityContext.privileged or set it to false; a privileged container has every device and capability of the node`);
+        say(
+          `${w.what}: ${ref.where} runs privileged: remove securityContext.privileged or set it to false; a privileged container has every device and capability of the node`,
+        );
       }
     }
   }),
@@ -33,7 +35,9 @@ export const noHostNamespaces: ResourceValidationPolicy = {
   validateResource: workloadCheck((w, say) => {
     const shared = (["hostNetwork", "hostPID", "hostIPC"] as const).filter((k) => w.pod.spec[k] === true);
     if (shared.length > 0) {
-      say(`${w.what}: the pod sets ${list(shared.map((k) => `${k}: true`))}: remove ${shared.length > 1 ? "them" : "it"} so the pod keeps its own namespaces; expose traffic through a Service instead`);
+      say(
+        `${w.what}: the pod sets ${list(shared.map((k) => `${k}: true`))}: remove ${shared.length > 1 ? "them" : "it"} so the pod keeps its own namespaces; expose traffic through a Service instead`,
+      );
     }
   }),
 };
@@ -62,7 +66,9 @@ export const noHostPathVolumes: ResourceValidationPolicy = {
     for (const v of asArray(w.pod.spec.volumes)) {
       const volume = asObject(v);
       if (isObject(volume.hostPath)) {
-        say(`${w.what}: volume ${q(asString(volume.name) ?? "?")} mounts hostPath ${q(asString(volume.hostPath.path) ?? "?")} from the node: use an emptyDir, a ConfigMap or Secret, or a PersistentVolumeClaim instead`);
+        say(
+          `${w.what}: volume ${q(asString(volume.name) ?? "?")} mounts hostPath ${q(asString(volume.hostPath.path) ?? "?")} from the node: use an emptyDir, a ConfigMap or Secret, or a PersistentVolumeClaim instead`,
+        );
       }
     }
   }),
@@ -116,7 +122,9 @@ export const dropAllCapabilities: ResourceValidationPolicy = {
         say(`${w.what}: ${ref.where} does not drop all capabilities: set securityContext.capabilities.drop: ["ALL"]`);
       }
       if (added.length > 0) {
-        say(`${w.what}: ${ref.where} adds capabilities ${list(added)}: remove them from securityContext.capabilities.add (only NET_BIND_SERVICE may be added back)`);
+        say(
+          `${w.what}: ${ref.where} adds capabilities ${list(added)}: remove them from securityContext.capabilities.add (only NET_BIND_SERVICE may be added back)`,
+        );
       }
     }
   }),
@@ -148,7 +156,9 @@ export const readOnlyRootFilesystem: ResourceValidationPolicy = {
   validateResource: workloadCheck((w, say) => {
     for (const ref of w.containers) {
       if (securityContext(ref).readOnlyRootFilesystem !== true) {
-        say(`${w.what}: ${ref.where} has a writable root filesystem: set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where it must write (e.g. /tmp)`);
+        say(
+          `${w.what}: ${ref.where} has a writable root filesystem: set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where it must write (e.g. /tmp)`,
+        );
       }
     }
   }),
@@ -227,8 +237,15 @@ export const allowedImageRegistries: ResourceValidationPolicy = {
       if (image === undefined) continue;
       const repo = imageRepository(image);
       if (!allowed.some((r) => repo === r || repo.startsWith(`${r}/`))) {
-        const choices = allowed.length > 1 ? `one of ${list(allowed)}` : allowed.length === 1 ? allowed[0]! : "an allowed registry (none is configured: compile the config with `nexus policy-config`)";
-        say(`${w.what}: ${ref.where} image ${q(image)} is not from an allowed registry: use an image from ${choices}, or add its registry to imageRegistries in registries/security.yaml`);
+        const choices =
+          allowed.length > 1
+            ? `one of ${list(allowed)}`
+            : allowed.length === 1
+              ? allowed[0]!
+              : "an allowed registry (none is configured: compile the config with `nexus policy-config`)";
+        say(
+          `${w.what}: ${ref.where} image ${q(image)} is not from an allowed registry: use an image from ${choices}, or add its registry to imageRegistries in registries/security.yaml`,
+        );
       }
     }
   }),
@@ -271,7 +288,8 @@ interface AutomountConfig extends BaseConfig {
 
 export const tokenAutomountDeclared: ResourceValidationPolicy = {
   name: "token-automount-declared",
-  description: "Checks whether a ServiceAccount or pod mounts a Kubernetes API token only where the registry declares automountServiceAccountToken: true (CIS 5.1.6).",
+  description:
+    "Checks whether a ServiceAccount or pod mounts a Kubernetes API token only where the registry declares automountServiceAccountToken: true (CIS 5.1.6).",
   configSchema: configSchema({
     tokenAutomountServices: stringList("Registry entries that declare automountServiceAccountToken: true"),
   }),
@@ -284,7 +302,9 @@ export const tokenAutomountDeclared: ResourceValidationPolicy = {
     if (args.type === K8S.ServiceAccount) {
       const automount = args.props.automountServiceAccountToken;
       if (automount !== false) {
-        say(`${describe(args.type, args.name, args.props)} mounts its API token (automountServiceAccountToken is ${automount === true ? "true" : "unset, which means true"}): set automountServiceAccountToken: false, or ${fix}`);
+        say(
+          `${describe(args.type, args.name, args.props)} mounts its API token (automountServiceAccountToken is ${automount === true ? "true" : "unset, which means true"}): set automountServiceAccountToken: false, or ${fix}`,
+        );
       }
       return;
     }
@@ -312,7 +332,10 @@ const SECRET_VALUES: readonly RegExp[] = [
 export function looksSecret(name: string, value: string): boolean {
   if (value.length === 0) return false;
   if (SECRET_VALUES.some((re) => re.test(value))) return true;
-  const parts = name.toUpperCase().split(/[^A-Z0-9]+/).filter(Boolean);
+  const parts = name
+    .toUpperCase()
+    .split(/[^A-Z0-9]+/)
+    .filter(Boolean);
   const last = parts[parts.length - 1] ?? "";
   if (REFERENCE_SUFFIXES.includes(last)) return false;
   const joined = parts.map((_, i) => parts.slice(i, i + 2).join(""));
@@ -330,7 +353,9 @@ export const noLiteralSecretEnv: ResourceValidationPolicy = {
       const name = asString(asObject(props.metadata).name) ?? args.name;
       for (const [key, value] of Object.entries(asObject(props.data))) {
         if (typeof value === "string" && looksSecret(key, value)) {
-          say(`ConfigMap "${name}": key ${key} holds a value that looks like a secret: move it to the entry's secrets: in the registry (a Pulumi config secret), which becomes a Secret`);
+          say(
+            `ConfigMap "${name}": key ${key} holds a value that looks like a secret: move it to the entry's secrets: in the registry (a Pulumi config secret), which becomes a Secret`,
+          );
         }
       }
       return;
@@ -343,7 +368,9 @@ export const noLiteralSecretEnv: ResourceValidationPolicy = {
         const name = asString(env.name) ?? "";
         const value = asString(env.value);
         if (value !== undefined && looksSecret(name, value)) {
-          say(`${w.what}: ${ref.where} sets env ${name} to a literal value that looks like a secret: reference a Secret with valueFrom.secretKeyRef instead (list it under secrets: in the registry; the value lives in Pulumi config secrets)`);
+          say(
+            `${w.what}: ${ref.where} sets env ${name} to a literal value that looks like a secret: reference a Secret with valueFrom.secretKeyRef instead (list it under secrets: in the registry; the value lives in Pulumi config secrets)`,
+          );
         }
       }
     }

@@ -4,14 +4,20 @@
  * fail the command itself (exit 1 from `node bin/nexus.js audit`) are in cli.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { exitCodeOf } from "../../src/audit/cli";
-import { audit, type ComplianceReport } from "../../src/audit/report";
+import { exitCodeOf } from "../../cmd/audit/cli";
+import { audit, type ComplianceReport } from "../../cmd/audit/report";
 import { CASES, materialize, type CaseName } from "../policy/bad-registries/cases";
 import { removeRegistries } from "../support/registries";
 import { TODAY, sortViolations, violationsOf } from "./support";
 
 /** Cases judged here; each is one mocked program run, shared by its tests. */
-const HERE = ["literal-secret-env-excepted", "policy-advisory", "policy-disabled", "stale-exception-expired", "prod-single-replica"] as const satisfies readonly CaseName[];
+const HERE = [
+  "literal-secret-env-excepted",
+  "policy-advisory",
+  "policy-disabled",
+  "stale-exception-expired",
+  "prod-single-replica",
+] as const satisfies readonly CaseName[];
 
 const reports = {} as Record<(typeof HERE)[number], ComplianceReport>;
 const dirs: string[] = [];
@@ -76,14 +82,30 @@ describe("bad registries judged by the audit", () => {
 
   it("a disabled policy gives no verdict at all", () => {
     const report = reports["policy-disabled"];
-    expect(report.policies.find((p) => p.name === "no-literal-secret-env")).toMatchObject({ enforcement: "disabled", checked: 0, passed: 0, notApplicable: 0, violations: 0 });
+    expect(report.policies.find((p) => p.name === "no-literal-secret-env")).toMatchObject({
+      enforcement: "disabled",
+      checked: 0,
+      passed: 0,
+      notApplicable: 0,
+      violations: 0,
+    });
     expect(report.resources.flatMap((r) => r.verdicts).filter((v) => v.policy === "no-literal-secret-env")).toEqual([]);
     expect(report.summary).toMatchObject({ policies: 33, disabledPolicies: 2 });
   });
 
   it("an expired exception is flagged even when it silences nothing", () => {
     const report = reports["stale-exception-expired"];
-    expect(report.exceptions).toEqual([expect.objectContaining({ policy: "read-only-root-filesystem", resource: "postgres", expires: "2026-06-30", status: "expired", daysLeft: -150, silences: [], expiredFor: [] })]);
+    expect(report.exceptions).toEqual([
+      expect.objectContaining({
+        policy: "read-only-root-filesystem",
+        resource: "postgres",
+        expires: "2026-06-30",
+        status: "expired",
+        daysLeft: -150,
+        silences: [],
+        expiredFor: [],
+      }),
+    ]);
     expect(report.summary).toMatchObject({ expiredExceptions: 1, mandatory: 0 });
   });
 

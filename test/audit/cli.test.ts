@@ -8,9 +8,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { AUDIT_USAGE, auditCommand } from "../../src/audit/cli";
-import type { ComplianceReport } from "../../src/audit/report";
-import { main } from "../../src/cli/nexus";
+import { AUDIT_USAGE, auditCommand } from "../../cmd/audit/cli";
+import type { ComplianceReport } from "../../cmd/audit/report";
+import { main } from "../../cmd/nexus";
 import { CASES, materialize, type CaseName } from "../policy/bad-registries/cases";
 import { removeRegistries } from "../support/registries";
 import { TODAY, nexus, sortViolations, violationsOf, type CliRun } from "./support";
@@ -69,7 +69,11 @@ describe("nexus audit", () => {
     }
     const json = JSON.parse(fs.readFileSync(reportFile(name), "utf8"));
     expect(json).toMatchObject({ schema: "nexus-audit/v1", stack: "dev", passed: false });
-    expect(json.problems.map((p: { file: string; line: number; column: number; path: string; message: string }) => `${p.file}:${p.line}:${p.column} ${p.path}: ${p.message}`)).toEqual(CASES[name].problems);
+    expect(
+      json.problems.map(
+        (p: { file: string; line: number; column: number; path: string; message: string }) => `${p.file}:${p.line}:${p.column} ${p.path}: ${p.message}`,
+      ),
+    ).toEqual(CASES[name].problems);
   });
 
   it.each(REPORT_CASES)("%s: exits 1 with exactly the expected violations in the report", (name) => {
@@ -83,8 +87,17 @@ describe("nexus audit", () => {
 
   it("expired-exception: the report flags the exception as expired and the violation says when", () => {
     const report = JSON.parse(fs.readFileSync(reportFile("expired-exception"), "utf8")) as ComplianceReport;
-    expect(report.exceptions.find((e) => e.policy === "no-literal-secret-env")).toMatchObject({ resource: "health-check", status: "expired", expires: "2026-10-31", daysLeft: -27, silences: [], expiredFor: [report.violations[0]!.urn] });
-    expect(report.violations).toEqual([expect.objectContaining({ policy: "no-literal-secret-env", expiredException: true, message: expect.stringContaining("expired on 2026-10-31") })]);
+    expect(report.exceptions.find((e) => e.policy === "no-literal-secret-env")).toMatchObject({
+      resource: "health-check",
+      status: "expired",
+      expires: "2026-10-31",
+      daysLeft: -27,
+      silences: [],
+      expiredFor: [report.violations[0]!.urn],
+    });
+    expect(report.violations).toEqual([
+      expect.objectContaining({ policy: "no-literal-secret-env", expiredException: true, message: expect.stringContaining("expired on 2026-10-31") }),
+    ]);
     expect(report.summary.expiredExceptions).toBe(1);
   });
 
@@ -94,7 +107,14 @@ describe("nexus audit", () => {
     try {
       const missing = path.join(out, "missing");
       const codes = [];
-      for (const args of [[], ["--stack", "dev", "--format", "xml"], ["--stack", "dev", "--today", "2026-13-01"], ["--stack", "dev", "extra"], ["--stack", "dev", "--registries", missing], ["--stack", "dev", "--bogus"]]) {
+      for (const args of [
+        [],
+        ["--stack", "dev", "--format", "xml"],
+        ["--stack", "dev", "--today", "2026-13-01"],
+        ["--stack", "dev", "extra"],
+        ["--stack", "dev", "--registries", missing],
+        ["--stack", "dev", "--bogus"],
+      ]) {
         codes.push(await auditCommand(args));
       }
       expect(codes).toEqual([2, 2, 2, 2, 2, 2]);
@@ -122,7 +142,9 @@ describe("nexus audit", () => {
     const error = vi.spyOn(console, "error").mockImplementation(() => undefined);
     try {
       expect(await auditCommand(["--stack", "staging"])).toBe(2);
-      expect(String(error.mock.calls[0]?.[0]).split("\n")[0]).toBe('nexus: unknown stack "staging": there is no Pulumi.staging.yaml; stacks of this project: dev, prod');
+      expect(String(error.mock.calls[0]?.[0]).split("\n")[0]).toBe(
+        'nexus: unknown stack "staging": there is no Pulumi.staging.yaml; stacks of this project: dev, prod',
+      );
     } finally {
       error.mockRestore();
     }

@@ -7,15 +7,16 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { exitCodeOf } from "../../src/audit/cli";
-import { KUBERNETES_PROVIDER, SECRET_PLACEHOLDER, evaluateProgram, type EvaluatedProgram, type ProgramResource } from "../../src/audit/evaluate";
-import { PACK, POLICY_DIR, buildReport, packAnalyzer, renderJson, renderMarkdown, type ComplianceReport } from "../../src/audit/report";
-import { PackAnalyzer, spawnPolicyPack, type Evaluation } from "../../src/policy/analyzer";
-import { policyPackConfig } from "../../src/policy/config";
+import { exitCodeOf } from "../../cmd/audit/cli";
+import { KUBERNETES_PROVIDER, SECRET_PLACEHOLDER, evaluateProgram, type EvaluatedProgram, type ProgramResource } from "../../cmd/audit/evaluate";
+import { WIRE } from "../../internal/pulumi/sdk";
+import { PACK, POLICY_DIR, buildReport, packAnalyzer, renderJson, renderMarkdown, type ComplianceReport } from "../../cmd/audit/report";
+import { PackAnalyzer, spawnPolicyPack, type Evaluation } from "../../internal/pulumi/analyzer";
+import { policyPackConfig } from "../../stacks/policyConfig";
 import { TODAY, violationsOf } from "./support";
 
 const SOURCE = /^registries\/[a-z]+\.yaml:\d+$/;
-const SECRET_SIG = { key: "4dabf18193072939515e22adb298388d", value: "1b47061264138c4ac30d75fd1eb44270" };
+const SECRET_SIG = { key: WIRE.sigKey, value: WIRE.secret };
 const T = {
   stack: "pulumi:pulumi:Stack",
   baseline: "nexus:security:SecurityBaseline",
@@ -96,11 +97,14 @@ describe("the real programs", () => {
   it("give every resource its registry FILE:LINE, except the stack, the provider and the baseline that span several entries", () => {
     for (const { report, program } of [dev, prod]) {
       const without = report.resources.filter((r) => r.source === null).map((r) => `${r.type} ${r.name}`);
-      expect(without.sort()).toEqual([`${T.baseline} baseline`, `pulumi:providers:kubernetes ${KUBERNETES_PROVIDER}`, `${T.stack} nexus-platform-${program.stack}`].sort());
+      expect(without.sort()).toEqual(
+        [`${T.baseline} baseline`, `pulumi:providers:kubernetes ${KUBERNETES_PROVIDER}`, `${T.stack} nexus-platform-${program.stack}`].sort(),
+      );
       for (const r of report.resources.filter((x) => x.source !== null)) expect(r.source, r.urn).toMatch(SOURCE);
       // Kubernetes objects carry their own annotation, taggable AWS resources their own tag.
       for (const r of report.resources.filter((x) => x.type.startsWith("kubernetes:"))) expect(r.sourceFrom, r.urn).toBe("annotation");
-      for (const r of report.resources.filter((x) => [T.bucket, T.kmsKey, "aws:iam/role:Role"].includes(x.type as never))) expect(r.sourceFrom, r.urn).toBe("tag");
+      for (const r of report.resources.filter((x) => [T.bucket, T.kmsKey, "aws:iam/role:Role"].includes(x.type as never)))
+        expect(r.sourceFrom, r.urn).toBe("tag");
       // The entry itself: postgres' StatefulSet points at postgres in orchestration.yaml.
       const postgres = program.model.services.find((s) => s.name === "postgres")!;
       expect(report.resources.find((r) => r.type === T.statefulSet && r.name.startsWith("postgres"))?.source).toBe(postgres.source);
@@ -123,7 +127,11 @@ describe("the real programs", () => {
     });
     const sts = program.resources.find((r) => r.type === T.statefulSet && r.name.startsWith("postgres"))!;
     expect(sts.parent).toMatch(/nexus:workloads:ServiceDeployment::postgres$/);
-    expect(sts.provider).toMatchObject({ type: "pulumi:providers:kubernetes", name: KUBERNETES_PROVIDER, props: { context: "nexus-prod", enableServerSideApply: "true" } });
+    expect(sts.provider).toMatchObject({
+      type: "pulumi:providers:kubernetes",
+      name: KUBERNETES_PROVIDER,
+      props: { context: "nexus-prod", enableServerSideApply: "true" },
+    });
     expect(sts.custom).toBe(true);
     expect(program.resources[0]?.type).toBe(T.stack);
   });
@@ -137,7 +145,8 @@ describe("the real programs", () => {
 
   it("judge every resource with every enabled resource policy, at the environment's level", () => {
     for (const { report, program } of [dev, prod]) {
-      for (const p of report.policies) expect(p.enforcement, p.name).toBe(program.model.security.enforcement[p.name as keyof typeof program.model.security.enforcement]);
+      for (const p of report.policies)
+        expect(p.enforcement, p.name).toBe(program.model.security.enforcement[p.name as keyof typeof program.model.security.enforcement]);
       for (const p of report.policies.filter((x) => x.kind === "resource" && x.enforcement !== "disabled")) {
         expect((p.checked ?? 0) + p.notApplicable, p.name).toBe(report.resources.length);
         expect(p.passed, p.name).toBe(p.checked);
@@ -145,8 +154,15 @@ describe("the real programs", () => {
       const workloads = report.resources.filter((r) => r.type === T.deployment || r.type === T.statefulSet);
       expect(workloads.length).toBeGreaterThan(5);
       for (const w of workloads) {
-        expect(w.verdicts.find((v) => v.policy === "no-privileged-containers")).toEqual({ policy: "no-privileged-containers", verdict: "pass", enforcement: "mandatory" });
-        expect(w.verdicts.find((v) => v.policy === "kms-key-rotation")).toMatchObject({ verdict: "not-applicable", reason: expect.stringContaining("aws:kms/key:Key") });
+        expect(w.verdicts.find((v) => v.policy === "no-privileged-containers")).toEqual({
+          policy: "no-privileged-containers",
+          verdict: "pass",
+          enforcement: "mandatory",
+        });
+        expect(w.verdicts.find((v) => v.policy === "kms-key-rotation")).toMatchObject({
+          verdict: "not-applicable",
+          reason: expect.stringContaining("aws:kms/key:Key"),
+        });
       }
     }
     // dev: read-only-root-filesystem advisory, prod-ha-user-facing disabled (registries/security.yaml).
@@ -185,7 +201,10 @@ describe("prod with AWS on", () => {
     const bucket = prod.report.resources.find((r) => r.type === T.bucket)!;
     expect(bucket).toMatchObject({ name: "backups-bucket", source: expect.stringMatching(SOURCE), sourceFrom: "tag" });
     for (const name of ["s3-block-public-access", "s3-sse-kms", "s3-versioning", "s3-tls-only", "s3-lifecycle-within-gdpr"]) {
-      expect(prod.report.policies.find((p) => p.name === name), name).toMatchObject({ kind: "stack", enforcement: "mandatory", violations: 0, excepted: 0 });
+      expect(
+        prod.report.policies.find((p) => p.name === name),
+        name,
+      ).toMatchObject({ kind: "stack", enforcement: "mandatory", violations: 0, excepted: 0 });
     }
     const key = prod.report.resources.find((r) => r.type === T.kmsKey)!;
     expect(key.verdicts.find((v) => v.policy === "kms-key-rotation")?.verdict).toBe("pass");
@@ -224,7 +243,8 @@ describe("prod with AWS on", () => {
         policy: "s3-block-public-access",
         enforcement: "mandatory",
         resource: "backups-bucket",
-        message: 'Bucket "nexus-prod-backups" has the public ACL "public-read": remove acl (buckets are private by default) and serve objects through signed URLs if needed',
+        message:
+          'Bucket "nexus-prod-backups" has the public ACL "public-read": remove acl (buckets are private by default) and serve objects through signed URLs if needed',
       },
     ]);
   });
@@ -247,7 +267,10 @@ describe("a privileged container (not expressible in the registries: injected in
     ]);
     const frontend = dev.program.model.services.find((s) => s.name === "frontend")!;
     expect(report.violations[0]?.source).toBe(frontend.source);
-    expect(report.resources.find((r) => r.name === "frontend-deployment")?.verdicts[0]).toMatchObject({ policy: "no-privileged-containers", verdict: "violation" });
+    expect(report.resources.find((r) => r.name === "frontend-deployment")?.verdicts[0]).toMatchObject({
+      policy: "no-privileged-containers",
+      verdict: "violation",
+    });
     expect(exitCodeOf(report)).toBe(1);
   });
 });
@@ -259,7 +282,9 @@ describe("the report formats", () => {
     expect(lines[0]).toBe("<!-- nexus-audit stack=dev -->");
     expect(lines[1]).toBe(`**0 mandatory violations, 0 advisory, ${dev.report.resources.length} resources, 34 policies**`);
     expect(md).toContain("### Violations\n\nNone.");
-    expect(md).toMatch(/\| `read-only-root-filesystem` \(advisory\) \| `postgres` \| data \| 2027-06-30 \| in force, 215 days left; silences nothing \(the resource complies: the exception can go\) \| 0 \|/);
+    expect(md).toMatch(
+      /\| `read-only-root-filesystem` \(advisory\) \| `postgres` \| data \| 2027-06-30 \| in force, 215 days left; silences nothing \(the resource complies: the exception can go\) \| 0 \|/,
+    );
     expect(md).toContain("<details><summary>Policies: 34 enabled, 1 disabled in dev</summary>");
     expect(md).toContain(`<details><summary>All ${dev.report.resources.length} resources, with the registry entry each came from</summary>`);
     for (const r of dev.report.resources) expect(md).toContain(`\`${r.urn}\``);
@@ -275,13 +300,38 @@ describe("the report formats", () => {
     const failingMd = renderMarkdown(failing);
     expect(failingMd.split("\n")[1]).toBe(`**1 mandatory violation, 0 advisory, ${failing.resources.length} resources, 34 policies**`);
     expect(failingMd).toContain("| Level | Policy | Resource | Source | Message |");
-    expect(failingMd).toMatch(/\| \*\*mandatory\*\* \| `no-privileged-containers` \| `frontend-deployment`<br><sub>kubernetes:apps\/v1:Deployment<\/sub> \| `registries\/orchestration\.yaml:\d+` \| Deployment "frontend": container "frontend" runs privileged/);
+    expect(failingMd).toMatch(
+      /\| \*\*mandatory\*\* \| `no-privileged-containers` \| `frontend-deployment`<br><sub>kubernetes:apps\/v1:Deployment<\/sub> \| `registries\/orchestration\.yaml:\d+` \| Deployment "frontend": container "frontend" runs privileged/,
+    );
   });
 
   it("JSON: a stable structure, the same for the same program and day", async () => {
     const json = JSON.parse(renderJson(prod.report));
-    expect(Object.keys(json)).toEqual(["schema", "project", "stack", "environment", "today", "registries", "pack", "passed", "summary", "policies", "exceptions", "violations", "resources"]);
-    expect(json).toMatchObject({ schema: "nexus-audit/v1", project: "nexus-platform", stack: "prod", environment: "prod", today: TODAY, registries: "registries", pack: { name: "nexus-platform", version: PACK.packVersion }, passed: true });
+    expect(Object.keys(json)).toEqual([
+      "schema",
+      "project",
+      "stack",
+      "environment",
+      "today",
+      "registries",
+      "pack",
+      "passed",
+      "summary",
+      "policies",
+      "exceptions",
+      "violations",
+      "resources",
+    ]);
+    expect(json).toMatchObject({
+      schema: "nexus-audit/v1",
+      project: "nexus-platform",
+      stack: "prod",
+      environment: "prod",
+      today: TODAY,
+      registries: "registries",
+      pack: { name: "nexus-platform", version: PACK.packVersion },
+      passed: true,
+    });
     expect(Object.keys(json.resources[0])).toEqual(["urn", "type", "name", "parent", "custom", "source", "sourceFrom", "verdicts"]);
     expect(json.policies.map((p: Json) => p.name)).toEqual(PACK.policies.map((p) => p.name));
     expect(renderJson((await buildReport(prod.program)).report)).toBe(renderJson(prod.report));

@@ -6,14 +6,25 @@ import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as runtimeSettings from "@pulumi/pulumi/runtime/settings";
 import { describe, expect, it } from "vitest";
-import { PROJECT_DIR, StackConfigError, readStackConfig, stackSettings } from "../../src/audit/stack";
+import { PROJECT_DIR, StackConfigError, readStackConfig, stackSettings } from "../../cmd/audit/stack";
 import { readSettings, settingsFromConfig } from "../../stacks/settings";
 
 describe("stack settings", () => {
   it("read from Pulumi.yaml defaults and Pulumi.<stack>.yaml", () => {
-    expect(stackSettings(PROJECT_DIR, "dev").settings).toEqual({ environment: "dev", registriesDir: "registries", kubernetes: {}, skipAwait: true, localCommands: true, aws: { enabled: false } });
+    expect(stackSettings(PROJECT_DIR, "dev").settings).toEqual({
+      environment: "dev",
+      registriesDir: "registries",
+      kubernetes: {},
+      skipAwait: true,
+      localCommands: true,
+      aws: { enabled: false },
+    });
     const prod = stackSettings(PROJECT_DIR, "prod");
-    expect(prod.stackConfig.config).toMatchObject({ "aws:region": "eu-central-1", "nexus-platform:awsEnabled": "true", "nexus-platform:registries": "registries" });
+    expect(prod.stackConfig.config).toMatchObject({
+      "aws:region": "eu-central-1",
+      "nexus-platform:awsEnabled": "true",
+      "nexus-platform:registries": "registries",
+    });
     expect(prod.settings).toEqual({
       environment: "prod",
       registriesDir: "registries",
@@ -40,7 +51,14 @@ describe("stack settings", () => {
   });
 
   it("apply readSettings' defaults, boolean parsing and required keys", () => {
-    expect(settingsFromConfig("qa", {})).toEqual({ environment: "qa", registriesDir: "registries", kubernetes: {}, skipAwait: false, localCommands: true, aws: { enabled: false } });
+    expect(settingsFromConfig("qa", {})).toEqual({
+      environment: "qa",
+      registriesDir: "registries",
+      kubernetes: {},
+      skipAwait: false,
+      localCommands: true,
+      aws: { enabled: false },
+    });
     expect(() => settingsFromConfig("qa", { skipAwait: "yes" })).toThrow("Configuration 'nexus-platform:skipAwait' value 'yes' is not a valid boolean");
     expect(() => settingsFromConfig("qa", { awsEnabled: "true", "aws:region": "eu-west-1" })).toThrow(
       "Missing required configuration variable 'nexus-platform:backupBucket'\n\tplease set a value using the command `pulumi config set nexus-platform:backupBucket <value>`",
@@ -49,6 +67,8 @@ describe("stack settings", () => {
   });
 
   it("name the known stacks when one does not exist", () => {
-    expect(() => readStackConfig(PROJECT_DIR, "staging")).toThrow(new StackConfigError('unknown stack "staging": there is no Pulumi.staging.yaml; stacks of this project: dev, prod', true));
+    expect(() => readStackConfig(PROJECT_DIR, "staging")).toThrow(
+      new StackConfigError('unknown stack "staging": there is no Pulumi.staging.yaml; stacks of this project: dev, prod', true),
+    );
   });
 });

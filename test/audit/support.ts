@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import * as path from "node:path";
-import type { ComplianceReport } from "../../src/audit/report";
+import type { ComplianceReport } from "../../cmd/audit/report";
 import type { ExpectedViolation } from "../policy/bad-registries/cases";
 import { ROOT } from "../support/registries";
 
@@ -9,7 +9,12 @@ export { TODAY } from "../policy/bad-registries/cases";
 /** A report's violations as the cases state them, in a stable order. */
 export function violationsOf(report: ComplianceReport): ExpectedViolation[] {
   return sortViolations(
-    report.violations.map((v) => ({ policy: v.policy, enforcement: v.enforcement as ExpectedViolation["enforcement"], resource: v.name ?? "(stack)", message: v.message })),
+    report.violations.map((v) => ({
+      policy: v.policy,
+      enforcement: v.enforcement as ExpectedViolation["enforcement"],
+      resource: v.name ?? "(stack)",
+      message: v.message,
+    })),
   );
 }
 

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { generateWorkflows } from "../../src/ci";
+import { generateWorkflows } from "../../cmd/ci";
 import { copyRegistries, REAL_REGISTRIES, removeRegistries, replaceIn, ROOT } from "../support/registries";
 
 /**
@@ -43,7 +43,12 @@ describe("actionlint", () => {
         "  - name: staging\n    stack: staging\n    approval: { required: true, reviewers: [qa] }\n    secrets: { passphrase: STAGING_PASSPHRASE, awsRoleArn: STAGING_ROLE }\n  - name: prod\n",
       );
       replaceIn(dir, "pipelines.yaml", "promotion: [dev, prod]", "promotion: [dev, staging, prod]");
-      replaceIn(dir, "pipelines.yaml", "targets: [dev, prod], policyGate: true }\n      - { name: policy-audit", "targets: [dev, staging, prod], policyGate: true }\n      - { name: policy-audit");
+      replaceIn(
+        dir,
+        "pipelines.yaml",
+        "targets: [dev, prod], policyGate: true }\n      - { name: policy-audit",
+        "targets: [dev, staging, prod], policyGate: true }\n      - { name: policy-audit",
+      );
       replaceIn(dir, "pipelines.yaml", "type: deploy, targets: [dev]", "type: deploy, targets: [dev, staging]");
       const { problems, files } = generateWorkflows(dir);
       expect(problems).toEqual([]);

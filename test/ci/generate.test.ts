@@ -3,9 +3,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
-import { ci } from "../../src/ci/cli";
-import { ACTIONS, GENERATED_MARKER } from "../../src/ci/github";
-import { ADAPTERS, compareWithDisk, generateWorkflows, type GeneratedFile } from "../../src/ci";
+import { ci } from "../../cmd/ci/cli";
+import { ACTIONS, GENERATED_MARKER } from "../../cmd/ci/github";
+import { ADAPTERS, compareWithDisk, generateWorkflows, type GeneratedFile } from "../../cmd/ci";
 import { copyRegistries, REAL_REGISTRIES, removeRegistries, replaceIn, ROOT } from "../support/registries";
 
 /**
@@ -61,11 +61,7 @@ describe("the committed workflows", () => {
   it("are exactly what `nexus ci generate` produces from registries/", () => {
     const result = generateWorkflows(REAL_REGISTRIES);
     expect(result.problems).toEqual([]);
-    expect(result.files.map((f) => f.path)).toEqual([
-      ".github/workflows/drift.yml",
-      ".github/workflows/pull-request.yml",
-      ".github/workflows/release.yml",
-    ]);
+    expect(result.files.map((f) => f.path)).toEqual([".github/workflows/drift.yml", ".github/workflows/pull-request.yml", ".github/workflows/release.yml"]);
     const differences = compareWithDisk(ADAPTERS.github!, result.files, ROOT);
     expect(
       differences,
@@ -283,7 +279,9 @@ describe("secrets", () => {
     const dir = copyRegistries(REAL_REGISTRIES);
     try {
       replaceIn(dir, "pipelines.yaml", "      backendUrl: PULUMI_BACKEND_URL\n", "      backendUrl: PROD_STATE_URL\n");
-      const text = generateWorkflows(dir).files.map((f) => f.content).join("\n");
+      const text = generateWorkflows(dir)
+        .files.map((f) => f.content)
+        .join("\n");
       expect(text).toContain("${{ vars.PROD_STATE_URL }}");
       expect(text).not.toContain("PULUMI_BACKEND_URL }}");
     } finally {

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { AUDIT_COMMENT_SCRIPT, AUDIT_MARKER, DRIFT_ISSUE_SCRIPT, ENVIRONMENT_PROTECTION_SCRIPT } from "../../src/ci/githubScripts";
+import { AUDIT_COMMENT_SCRIPT, AUDIT_MARKER, DRIFT_ISSUE_SCRIPT, ENVIRONMENT_PROTECTION_SCRIPT } from "../../cmd/ci/githubScripts";
 
 /**
  * The actions/github-script bodies of the generated workflows, run as github-script runs them
@@ -13,10 +13,12 @@ type Call = { method: string; params: Record<string, unknown> };
 
 function fakeGitHub(data: { comments?: unknown[]; issues?: unknown[]; environments?: Record<string, unknown> }) {
   const calls: Call[] = [];
-  const record = (method: string, result: unknown = {}) => async (params: Record<string, unknown>) => {
-    calls.push({ method, params });
-    return { data: result };
-  };
+  const record =
+    (method: string, result: unknown = {}) =>
+    async (params: Record<string, unknown>) => {
+      calls.push({ method, params });
+      return { data: result };
+    };
   const listComments = async () => ({ data: data.comments ?? [] });
   const listForRepo = async () => ({ data: data.issues ?? [] });
   const github = {
@@ -81,7 +83,10 @@ function auditDir(results: Record<string, { preview: string; audit: string; repo
 
 describe("the audit comment", () => {
   it("is created once with the marker and every environment's report", async () => {
-    const dir = auditDir({ dev: { preview: "success", audit: "success", report: "dev: 0 violations" }, prod: { preview: "success", audit: "success", report: "prod: 0 violations" } });
+    const dir = auditDir({
+      dev: { preview: "success", audit: "success", report: "dev: 0 violations" },
+      prod: { preview: "success", audit: "success", report: "prod: 0 violations" },
+    });
     const { github, calls } = fakeGitHub({ comments: [{ id: 1, user: { type: "User" }, body: "LGTM" }] });
     const core = fakeCore();
     await runScript(AUDIT_COMMENT_SCRIPT, { AUDIT_DIR: dir, NEXUS_ENVIRONMENTS: '["dev","prod"]' }, github, core);
@@ -95,7 +100,10 @@ describe("the audit comment", () => {
   });
 
   it("is updated, not duplicated, on the next push, and fails the job on a mandatory violation", async () => {
-    const dir = auditDir({ dev: { preview: "success", audit: "success", report: "ok" }, prod: { preview: "failure", audit: "failure", report: "1 mandatory violation" } });
+    const dir = auditDir({
+      dev: { preview: "success", audit: "success", report: "ok" },
+      prod: { preview: "failure", audit: "failure", report: "1 mandatory violation" },
+    });
     const { github, calls } = fakeGitHub({
       comments: [
         { id: 1, user: { type: "User" }, body: `quoting ${AUDIT_MARKER}` },
@@ -130,7 +138,12 @@ describe("the drift issue", () => {
   };
 
   it("is opened with the title and the change summary when none is open", async () => {
-    const { github, calls } = fakeGitHub({ issues: [{ number: 3, title: "Drift detected in stack dev" }, { number: 4, title: "Drift detected in stack prod", pull_request: {} }] });
+    const { github, calls } = fakeGitHub({
+      issues: [
+        { number: 3, title: "Drift detected in stack dev" },
+        { number: 4, title: "Drift detected in stack prod", pull_request: {} },
+      ],
+    });
     await runScript(DRIFT_ISSUE_SCRIPT, { STACK: "prod", ENVIRONMENT: "prod", REPORT: report() }, github, fakeCore());
     expect(calls.map((c) => c.method)).toEqual(["create"]);
     expect(calls[0]!.params.title).toBe("Drift detected in stack prod");
@@ -160,7 +173,15 @@ describe("the environment protection check", () => {
 
   it("passes when the environment requires the registry's reviewers and wait time", async () => {
     const { github } = fakeGitHub({
-      environments: { prod: protection([{ type: "Team", reviewer: { slug: "sre-leads" } }, { type: "User", reviewer: { login: "Alice" } }], 15) },
+      environments: {
+        prod: protection(
+          [
+            { type: "Team", reviewer: { slug: "sre-leads" } },
+            { type: "User", reviewer: { login: "Alice" } },
+          ],
+          15,
+        ),
+      },
     });
     const core = fakeCore();
     await runScript(ENVIRONMENT_PROTECTION_SCRIPT, { NEXUS_APPROVALS: wanted }, github, core);
@@ -169,7 +190,12 @@ describe("the environment protection check", () => {
 
   it("fails on a missing reviewer, a shorter wait or a missing environment", async () => {
     const core = fakeCore();
-    await runScript(ENVIRONMENT_PROTECTION_SCRIPT, { NEXUS_APPROVALS: wanted }, fakeGitHub({ environments: { prod: protection([{ type: "User", reviewer: { login: "alice" } }], 5) } }).github, core);
+    await runScript(
+      ENVIRONMENT_PROTECTION_SCRIPT,
+      { NEXUS_APPROVALS: wanted },
+      fakeGitHub({ environments: { prod: protection([{ type: "User", reviewer: { login: "alice" } }], 5) } }).github,
+      core,
+    );
     expect(core.failed[0]).toContain("does not require the reviewers nexus-platform/sre-leads");
     expect(core.failed[0]).toContain("waits 5 minute(s)");
 

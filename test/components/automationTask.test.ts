@@ -1,16 +1,9 @@
 import { spawnSync } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import {
-  AutomationTask,
-  JOB_TTL_SECONDS,
-  shellJoin,
-  shellQuote,
-  taskFingerprint,
-  type AutomationTaskArgs,
-} from "../../components/automationTask";
-import type { ResolvedTask } from "../../src/model";
-import { SECRET_SIG, runMocked, type MockRun } from "../support/mocks";
+import { AutomationTask, JOB_TTL_SECONDS, shellJoin, shellQuote, taskFingerprint, type AutomationTaskArgs } from "../../components/automationTask";
+import type { ResolvedTask } from "../../domain/model";
+import { SECRET_SIG, runMocked, type MockRun } from "../../internal/pulumi/mocks";
 
 /** The key runMocked shows on a secret value; its `value` is the only place a secret may be. */
 const SECRET = "s3cr3t-do-not-log-4711";
@@ -183,8 +176,7 @@ describe("AutomationTask k8s-job", () => {
       ttlSecondsAfterFinished: JOB_TTL_SECONDS,
     });
     expect(job.spec.template.spec.restartPolicy).toBe("Never");
-    const opts = run.options.find((o) => o.name === "migrate-job")!
-      .opts as pulumi.CustomResourceOptions;
+    const opts = run.options.find((o) => o.name === "migrate-job")!.opts as pulumi.CustomResourceOptions;
     expect(opts.replaceOnChanges).toEqual(["spec"]);
     expect(opts.deleteBeforeReplace).toBe(true);
     expect(opts.customTimeouts).toEqual({ create: "1200s", update: "1200s" });
@@ -212,8 +204,7 @@ describe("AutomationTask local-command", () => {
       REPORT_TOKEN: SECRET,
       AUDIT_TOKEN: SECRET,
     });
-    const opts = run.options.find((o) => o.name === "seed-report-command")!
-      .opts as pulumi.CustomResourceOptions;
+    const opts = run.options.find((o) => o.name === "seed-report-command")!.opts as pulumi.CustomResourceOptions;
     expect(opts.additionalSecretOutputs).toEqual(["stdout", "stderr"]);
     expectNoPlaintextSecret(run);
   });
@@ -229,9 +220,7 @@ describe("AutomationTask local-command", () => {
   });
 
   it("re-runs when the entry changes, not when only its line in the file moves", async () => {
-    const trigger = async (task: ResolvedTask) =>
-      ((await deploy(task)).one("command:local:Command", "seed-report-command").inputs as any)
-        .triggers;
+    const trigger = async (task: ResolvedTask) => ((await deploy(task)).one("command:local:Command", "seed-report-command").inputs as any).triggers;
     const base = await trigger(LOCAL);
     expect(await trigger({ ...LOCAL, command: [...LOCAL.command, "--verbose"] })).not.toEqual(base);
     expect(await trigger({ ...LOCAL, env: { FORMAT: "csv" } })).not.toEqual(base);
@@ -239,12 +228,8 @@ describe("AutomationTask local-command", () => {
   });
 
   it("refuses to run without every declared secret, and refuses backups", () => {
-    expect(() => new AutomationTask("x", { ...args(LOCAL), localSecrets: {} })).toThrow(
-      /lacks secret values for REPORT_TOKEN/,
-    );
-    expect(() => new AutomationTask("x", args({ ...AUDIT, kind: "backup" }))).toThrow(
-      /use BackupJob/,
-    );
+    expect(() => new AutomationTask("x", { ...args(LOCAL), localSecrets: {} })).toThrow(/lacks secret values for REPORT_TOKEN/);
+    expect(() => new AutomationTask("x", args({ ...AUDIT, kind: "backup" }))).toThrow(/use BackupJob/);
   });
 });
 
@@ -259,6 +244,11 @@ describe("shell quoting", () => {
   it("gives sh back exactly the registry's argv", () => {
     const argv = ["printf", "%s\\n", "a b", "it's", "$HOME", "`id`", "*", "", "new\nline", ";|&"];
     const r = spawnSync("/bin/sh", ["-c", shellJoin(argv)], { encoding: "utf8" });
-    expect(r.stdout).toBe(argv.slice(2).map((a) => `${a}\n`).join(""));
+    expect(r.stdout).toBe(
+      argv
+        .slice(2)
+        .map((a) => `${a}\n`)
+        .join(""),
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { BackupJob, type BackupJobArgs } from "../../components/backupJob";
-import type { ResolvedService, ResolvedTask } from "../../src/model";
-import { runMocked, type MockRun } from "../support/mocks";
+import type { ResolvedService, ResolvedTask } from "../../domain/model";
+import { runMocked, type MockRun } from "../../internal/pulumi/mocks";
 
 const TASK: ResolvedTask = {
   name: "db-backup",
@@ -150,9 +150,7 @@ describe("BackupJob with AWS", () => {
     const sa = run.one("kubernetes:core/v1:ServiceAccount", "db-backup-sa").inputs as any;
     expect(sa.metadata.name).toBe("db-backup");
     expect(sa.metadata.namespace).toBe("data");
-    expect(sa.metadata.annotations["eks.amazonaws.com/role-arn"]).toBe(
-      "arn:aws:mock:::db-backup-role",
-    );
+    expect(sa.metadata.annotations["eks.amazonaws.com/role-arn"]).toBe("arn:aws:mock:::db-backup-role");
     expect(sa.automountServiceAccountToken).toBe(false);
     expect(pod(run).spec.automountServiceAccountToken).toBe(false);
     expect(pod(run).spec.serviceAccountName).toBe("db-backup");
@@ -232,9 +230,7 @@ describe("BackupJob with AWS", () => {
     const run = await deploy(args({ storage: STORAGE }));
     const cm = run.one("kubernetes:core/v1:ConfigMap", "db-backup-script").inputs as any;
     expect(cm.metadata.name).toBe("db-backup-script");
-    expect(cm.data["backup.sh"]).toContain(
-      'target="s3://${BACKUP_BUCKET}/${BACKUP_PREFIX}db-backup-${stamp}.sql.gz"',
-    );
+    expect(cm.data["backup.sh"]).toContain('target="s3://${BACKUP_BUCKET}/${BACKUP_PREFIX}db-backup-${stamp}.sql.gz"');
     expect(cm.data["backup.sh"]).toContain("pg_dump --host=db.data.svc --port=5432");
   });
 });
@@ -298,9 +294,7 @@ describe("BackupJob without AWS", () => {
       backup: { ...TASK.backup!, method: "volume-archive" },
     };
     // Checked before anything is registered: no Pulumi runtime is needed to see the refusal.
-    expect(() => new BackupJob("db-backup", args({ task: archive }))).toThrow(
-      /needs a source claim/,
-    );
+    expect(() => new BackupJob("db-backup", args({ task: archive }))).toThrow(/needs a source claim/);
     const run = await deploy(args({ task: archive, sourceClaimName: "data-db-0" }));
     const p = pod(run);
     expect(p.spec.volumes[3]).toEqual({
@@ -315,9 +309,7 @@ describe("BackupJob without AWS", () => {
   });
 
   it("refuses a task that is not a backup, or a name too long for a CronJob", () => {
-    expect(
-      () => new BackupJob("x", args({ task: { ...TASK, kind: "report", backup: undefined } })),
-    ).toThrow(/not a backup task/);
+    expect(() => new BackupJob("x", args({ task: { ...TASK, kind: "report", backup: undefined } }))).toThrow(/not a backup task/);
     expect(() => new BackupJob("b".repeat(53), args())).toThrow(/longer than 52/);
   });
 });

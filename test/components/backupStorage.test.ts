@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { BackupStorage } from "../../components/backupStorage";
-import type { ResolvedTask } from "../../src/model";
-import { runMocked, type MockRun } from "../support/mocks";
+import type { ResolvedTask } from "../../domain/model";
+import { runMocked, type MockRun } from "../../internal/pulumi/mocks";
 
 function backupTask(name: string, prefix: string, days: number, maxDays?: number): ResolvedTask {
   return {
@@ -59,32 +59,12 @@ describe("BackupStorage", () => {
         ["aws:kms/key:Key", "backups-key", "nexus:backup:BackupStorage"],
         ["aws:kms/alias:Alias", "backups-key-alias", "nexus:backup:BackupStorage"],
         ["aws:s3/bucket:Bucket", "backups-bucket", "nexus:backup:BackupStorage"],
-        [
-          "aws:s3/bucketVersioning:BucketVersioning",
-          "backups-versioning",
-          "nexus:backup:BackupStorage",
-        ],
-        [
-          "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-          "backups-encryption",
-          "nexus:backup:BackupStorage",
-        ],
-        [
-          "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-          "backups-public-access",
-          "nexus:backup:BackupStorage",
-        ],
+        ["aws:s3/bucketVersioning:BucketVersioning", "backups-versioning", "nexus:backup:BackupStorage"],
+        ["aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "backups-encryption", "nexus:backup:BackupStorage"],
+        ["aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "backups-public-access", "nexus:backup:BackupStorage"],
         ["aws:s3/bucketPolicy:BucketPolicy", "backups-tls-only", "nexus:backup:BackupStorage"],
-        [
-          "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
-          "backups-lifecycle",
-          "nexus:backup:BackupStorage",
-        ],
-        [
-          "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
-          "backups-object-lock",
-          "nexus:backup:BackupStorage",
-        ],
+        ["aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "backups-lifecycle", "nexus:backup:BackupStorage"],
+        ["aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "backups-object-lock", "nexus:backup:BackupStorage"],
       ].sort(),
     );
     expect(run.outputs).toEqual({
@@ -111,15 +91,11 @@ describe("BackupStorage", () => {
     const bucket = run.one("aws:s3/bucket:Bucket", "backups-bucket").inputs;
     expect(bucket["bucket"]).toBe("nexus-prod-backups");
     expect(bucket["objectLockEnabled"]).toBe(false);
-    expect(
-      run.one("aws:s3/bucketVersioning:BucketVersioning", "backups-versioning").inputs,
-    ).toEqual({ bucket: "backups-bucket-id", versioningConfiguration: { status: "Enabled" } });
-    expect(
-      run.one(
-        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-        "backups-encryption",
-      ).inputs,
-    ).toEqual({
+    expect(run.one("aws:s3/bucketVersioning:BucketVersioning", "backups-versioning").inputs).toEqual({
+      bucket: "backups-bucket-id",
+      versioningConfiguration: { status: "Enabled" },
+    });
+    expect(run.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "backups-encryption").inputs).toEqual({
       bucket: "backups-bucket-id",
       rules: [
         {
@@ -128,10 +104,7 @@ describe("BackupStorage", () => {
         },
       ],
     });
-    expect(
-      run.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "backups-public-access")
-        .inputs,
-    ).toEqual({
+    expect(run.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "backups-public-access").inputs).toEqual({
       bucket: "backups-bucket-id",
       blockPublicAcls: true,
       blockPublicPolicy: true,
@@ -153,30 +126,24 @@ describe("BackupStorage", () => {
 
   it("expires each prefix after min(retention, GDPR maximum)", async () => {
     const run = await deploy(false);
-    const rules = run.one(
-      "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
-      "backups-lifecycle",
-    ).inputs["rules"] as { id: string; filter: unknown; expiration: unknown }[];
+    const rules = run.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "backups-lifecycle").inputs["rules"] as {
+      id: string;
+      filter: unknown;
+      expiration: unknown;
+    }[];
     expect(rules.map((r) => [r.id, r.filter, r.expiration])).toEqual([
       ["db-backup", { prefix: "db/" }, { days: 14 }],
       ["files-backup", { prefix: "files/" }, { days: 90 }],
     ]);
     expect(rules.every((r) => JSON.stringify(r).includes('"noncurrentDays":1'))).toBe(true);
-    expect(
-      run.byType("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"),
-    ).toEqual([]);
+    expect(run.byType("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")).toEqual([]);
   });
 
   it("locks new versions in GOVERNANCE mode for the smallest retention when asked", async () => {
     const run = await deploy(true, [...TASKS, backupTask("cache-backup", "cache/", 40, 7)]);
     const bucket = run.one("aws:s3/bucket:Bucket", "backups-bucket").inputs;
     expect(bucket["objectLockEnabled"]).toBe(true);
-    expect(
-      run.one(
-        "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
-        "backups-object-lock",
-      ).inputs,
-    ).toEqual({
+    expect(run.one("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "backups-object-lock").inputs).toEqual({
       bucket: "backups-bucket-id",
       objectLockEnabled: "Enabled",
       rule: { defaultRetention: { mode: "GOVERNANCE", days: 7 } },
@@ -198,8 +165,6 @@ describe("BackupStorage", () => {
 
   it("creates no lifecycle configuration without backup tasks", async () => {
     const run = await deploy(false, []);
-    expect(
-      run.byType("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"),
-    ).toEqual([]);
+    expect(run.byType("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")).toEqual([]);
   });
 });

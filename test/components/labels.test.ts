@@ -1,16 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  ANNOTATION,
-  LABEL,
-  MANAGED_BY,
-  PART_OF,
-  annotations,
-  awsTags,
-  labels,
-  metadata,
-  selectorLabels,
-  type Traceable,
-} from "../../components/labels";
+import { ANNOTATION, LABEL, MANAGED_BY, PART_OF, annotations, awsTags, labels, metadata, selectorLabels, type Traceable } from "../../components/labels";
 
 const T: Traceable = {
   name: "backend-api",
@@ -74,7 +63,8 @@ describe("annotations", () => {
 
   it("add skipAwait and background deletion when asked", () => {
     expect(annotations(T, { skipAwait: true })).toEqual({
-      "nexus.platform/source": "registries/orchestration.yaml:212", "pulumi.com/patchForce": "true",
+      "nexus.platform/source": "registries/orchestration.yaml:212",
+      "pulumi.com/patchForce": "true",
       "pulumi.com/skipAwait": "true",
       "pulumi.com/deletionPropagationPolicy": "background",
     });
@@ -82,7 +72,8 @@ describe("annotations", () => {
 
   it("keep extra annotations", () => {
     expect(annotations(T, { skipAwait: false }, { "nexus.platform/exposure": "public" })).toEqual({
-      "nexus.platform/source": "registries/orchestration.yaml:212", "pulumi.com/patchForce": "true",
+      "nexus.platform/source": "registries/orchestration.yaml:212",
+      "pulumi.com/patchForce": "true",
       "nexus.platform/exposure": "public",
     });
   });
@@ -95,7 +86,8 @@ describe("metadata", () => {
       namespace: "core",
       labels: LABELS,
       annotations: {
-        "nexus.platform/source": "registries/orchestration.yaml:212", "pulumi.com/patchForce": "true",
+        "nexus.platform/source": "registries/orchestration.yaml:212",
+        "pulumi.com/patchForce": "true",
         "pulumi.com/skipAwait": "true",
         "pulumi.com/deletionPropagationPolicy": "background",
         a: "b",

@@ -17,8 +17,8 @@ import {
   type BackupTask,
   type RuleFile,
 } from "../../components/builders/monitoring";
-import { loadModel } from "../../src/loader";
-import type { Model } from "../../src/model";
+import { loadModel } from "../../domain/loader";
+import type { Model } from "../../domain/model";
 import { MINIMAL_REGISTRIES, REAL_REGISTRIES } from "../support/registries";
 
 /**
@@ -41,8 +41,7 @@ function tool(name: string, debianPackage: string): string {
 function run(name: string, debianPackage: string, args: string[], cwd: string): string {
   const result = spawnSync(tool(name, debianPackage), args, { cwd, encoding: "utf8" });
   const output = `${result.stdout}${result.stderr}`;
-  if (result.status !== 0)
-    throw new Error(`${name} ${args.join(" ")} failed (${result.status}):\n${output}`);
+  if (result.status !== 0) throw new Error(`${name} ${args.join(" ")} failed (${result.status}):\n${output}`);
   return output;
 }
 
@@ -86,8 +85,7 @@ function generate(model: Model): Generated {
     "slos.rules.yml": sloRuleGroups(model.monitoring.slos, ownership),
     "backups.rules.yml": backupAlertRules(backupTasks),
   };
-  for (const [file, content] of Object.entries(rules))
-    fs.writeFileSync(path.join(dir, file), toYaml(content));
+  for (const [file, content] of Object.entries(rules)) fs.writeFileSync(path.join(dir, file), toYaml(content));
   fs.writeFileSync(
     path.join(dir, "prometheus.yml"),
     toYaml(
@@ -110,12 +108,7 @@ function generate(model: Model): Generated {
     ),
   );
   // Dummy secrets shaped like the real ones: amtool validates URLs.
-  const secrets = Object.fromEntries(
-    channelSecretKeys(model.monitoring.channels).map((key) => [
-      key,
-      `https://hooks.example.com/${key}`,
-    ]),
-  );
+  const secrets = Object.fromEntries(channelSecretKeys(model.monitoring.channels).map((key) => [key, `https://hooks.example.com/${key}`]));
   fs.writeFileSync(
     path.join(dir, "alertmanager.yml"),
     toYaml(
@@ -135,16 +128,7 @@ function generate(model: Model): Generated {
 
 /** The receivers amtool's own routing walk picks for a label set. */
 function receivers(dir: string, labels: Record<string, string>): string[] {
-  const out = amtool(
-    [
-      "config",
-      "routes",
-      "test",
-      "--config.file=alertmanager.yml",
-      ...Object.entries(labels).map(([k, v]) => `${k}=${v}`),
-    ],
-    dir,
-  );
+  const out = amtool(["config", "routes", "test", "--config.file=alertmanager.yml", ...Object.entries(labels).map(([k, v]) => `${k}=${v}`)], dir);
   const line = out.split("\n").find((l) => l.trim() !== "" && !l.startsWith("Warning:"));
   return (line ?? "").trim().split(",");
 }
@@ -155,9 +139,7 @@ function checkAll(g: Generated): void {
     expect(checked).toContain(`Checking ${file}\n  SUCCESS: ${ruleCount([content])} rules found`);
   }
   // Also loads every rule file, relative to prometheus.yml, as Prometheus does at start-up.
-  expect(promtool(["check", "config", "prometheus.yml"], g.dir)).toContain(
-    "SUCCESS: 3 rule files found",
-  );
+  expect(promtool(["check", "config", "prometheus.yml"], g.dir)).toContain("SUCCESS: 3 rule files found");
   expect(amtool(["check-config", "alertmanager.yml"], g.dir)).toContain("SUCCESS");
 }
 
@@ -198,9 +180,7 @@ describe("rule behaviour, by promtool's rule unit tests", () => {
   const g = generate(model);
   const rules = (file: string) => g.rules[file]!.groups.flatMap((group) => group.rules);
   const alert = (file: string, name: string, severity: string) =>
-    rules(file).find(
-      (r): r is AlertingRule => "alert" in r && r.alert === name && r.labels.severity === severity,
-    )!;
+    rules(file).find((r): r is AlertingRule => "alert" in r && r.alert === name && r.labels.severity === severity)!;
 
   function unitTest(file: string, tests: unknown[], evaluationInterval = "1m"): string {
     const spec = { rule_files: [file], evaluation_interval: evaluationInterval, tests };
@@ -229,9 +209,7 @@ describe("rule behaviour, by promtool's rule unit tests", () => {
       {
         interval: "1m",
         input_series: requests(10, 90, 180),
-        alert_rule_test: [
-          { eval_time: "2h", alertname: sloAlert, exp_alerts: [fired(page), fired(ticket)] },
-        ],
+        alert_rule_test: [{ eval_time: "2h", alertname: sloAlert, exp_alerts: [fired(page), fired(ticket)] }],
       },
       {
         // 0.5% is above 3x the budget (0.3%) but below 6x (0.6%): a ticket, not a page.
@@ -283,9 +261,7 @@ describe("rule behaviour, by promtool's rule unit tests", () => {
         {
           // kube-state-metrics shows no such CronJob: the backup is not monitored at all.
           interval: "5m",
-          input_series: [
-            { series: 'kube_cronjob_created{namespace="data",cronjob="other"}', values: "0x12" },
-          ],
+          input_series: [{ series: 'kube_cronjob_created{namespace="data",cronjob="other"}', values: "0x12" }],
           alert_rule_test: [
             {
               eval_time: "30m",

@@ -1,17 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import {
-  alertRuleGroups,
-  backupAlertRules,
-  sloRuleGroups,
-  type BackupTask,
-  type ScrapeTarget,
-} from "../../components/builders/monitoring";
+import { alertRuleGroups, backupAlertRules, sloRuleGroups, type BackupTask, type ScrapeTarget } from "../../components/builders/monitoring";
 import { MonitoringStack, type MonitoringStackArgs } from "../../components/monitoringStack";
-import { loadModel } from "../../src/loader";
-import type { Model } from "../../src/model";
-import { SECRET_SIG, runMocked, type MockRun, type Recorded } from "../support/mocks";
+import { loadModel } from "../../domain/loader";
+import type { Model } from "../../domain/model";
+import { SECRET_SIG, runMocked, type MockRun, type Recorded } from "../../internal/pulumi/mocks";
 import { MINIMAL_REGISTRIES } from "../support/registries";
 
 const COMPONENT = "nexus:monitoring:MonitoringStack";
@@ -32,9 +26,7 @@ const T = {
 
 const model: Model = loadModel({ registriesDir: MINIMAL_REGISTRIES, env: "dev" });
 
-const scrapeTargets: ScrapeTarget[] = [
-  { name: "api", namespace: "core", port: 9102, metricsPath: "/metrics", owner: "platform" },
-];
+const scrapeTargets: ScrapeTarget[] = [{ name: "api", namespace: "core", port: 9102, metricsPath: "/metrics", owner: "platform" }];
 const backupTasks: BackupTask[] = [
   {
     name: "db-backup",
@@ -65,10 +57,7 @@ function args(overrides: Partial<MonitoringStackArgs> = {}): MonitoringStackArgs
       },
     },
     routing: { ...m.routing, critical: ["pager", "ops-slack"] },
-    channels: [
-      ...m.channels,
-      { name: "pager", type: "pagerduty", routingKeySecret: "pagerdutyKey", source: "x:1" },
-    ],
+    channels: [...m.channels, { name: "pager", type: "pagerduty", routingKeySecret: "pagerdutyKey", source: "x:1" }],
     alerts: m.alerts,
     slos: m.slos,
     dashboards: [
@@ -156,9 +145,7 @@ describe("MonitoringStack (standalone)", () => {
         "nexus.platform/owner": "platform",
         "nexus.platform/environment": "dev",
       });
-      expect(meta.labels["app.kubernetes.io/name"], r.name).toBe(
-        r.name.replace(/^mon-/, "").replace(/-(datasources|dashboard-provider|dashboards)$/, ""),
-      );
+      expect(meta.labels["app.kubernetes.io/name"], r.name).toBe(r.name.replace(/^mon-/, "").replace(/-(datasources|dashboard-provider|dashboards)$/, ""));
     }
   });
 
@@ -209,49 +196,32 @@ describe("MonitoringStack (standalone)", () => {
       expect(spec.selector.matchLabels).toEqual(
         Object.fromEntries(
           Object.entries(spec.template.metadata.labels).filter(([k]) =>
-            [
-              "app.kubernetes.io/name",
-              "app.kubernetes.io/instance",
-              "app.kubernetes.io/part-of",
-            ].includes(k),
+            ["app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/part-of"].includes(k),
           ),
         ),
       );
     }
-    const mounts = (name: string) =>
-      inputs(run.one(T.deploy, name)).spec.template.spec.containers[0].volumeMounts;
+    const mounts = (name: string) => inputs(run.one(T.deploy, name)).spec.template.spec.containers[0].volumeMounts;
     expect(mounts("mon-prometheus")).toContainEqual({ name: "data", mountPath: "/prometheus" });
     expect(mounts("mon-alertmanager")).toContainEqual({ name: "data", mountPath: "/alertmanager" });
     expect(mounts("mon-grafana")).toContainEqual({ name: "data", mountPath: "/var/lib/grafana" });
-    const promArgs = inputs(run.one(T.deploy, "mon-prometheus")).spec.template.spec.containers[0]
-      .args;
+    const promArgs = inputs(run.one(T.deploy, "mon-prometheus")).spec.template.spec.containers[0].args;
     expect(promArgs).toContain(`--storage.tsdb.retention.time=${args().stack.retention}`);
     // One replica: no gossip, so no peer lookups that would never answer.
-    expect(
-      inputs(run.one(T.deploy, "mon-alertmanager")).spec.template.spec.containers[0].args,
-    ).toContain("--cluster.listen-address=");
+    expect(inputs(run.one(T.deploy, "mon-alertmanager")).spec.template.spec.containers[0].args).toContain("--cluster.listen-address=");
   });
 
   it("writes prometheus.yml and the rule files into the Prometheus ConfigMap", async () => {
     const run = await deploy();
     const data = inputs(run.one(T.cm, "mon-prometheus")).data as Record<string, string>;
-    expect(Object.keys(data).sort()).toEqual([
-      "alerts.rules.yml",
-      "backups.rules.yml",
-      "prometheus.yml",
-      "slos.rules.yml",
-    ]);
+    expect(Object.keys(data).sort()).toEqual(["alerts.rules.yml", "backups.rules.yml", "prometheus.yml", "slos.rules.yml"]);
     const config = parse(data["prometheus.yml"]!);
     expect(config.rule_files).toEqual(["alerts.rules.yml", "slos.rules.yml", "backups.rules.yml"]);
-    expect(config.alerting.alertmanagers[0].static_configs[0].targets).toEqual([
-      "mon-alertmanager.observability.svc:9093",
-    ]);
+    expect(config.alerting.alertmanagers[0].static_configs[0].targets).toEqual(["mon-alertmanager.observability.svc:9093"]);
     expect(config.scrape_configs.map((j: Json) => j.job_name)).toEqual(["prometheus", "api"]);
     expect(config.scrape_configs[1].static_configs[0].targets).toEqual(["api.core.svc:9102"]);
     const ownership = { services: { api: "platform" }, fallback: "platform" };
-    expect(parse(data["alerts.rules.yml"]!)).toEqual(
-      alertRuleGroups({ alerts: model.monitoring.alerts, ownership }),
-    );
+    expect(parse(data["alerts.rules.yml"]!)).toEqual(alertRuleGroups({ alerts: model.monitoring.alerts, ownership }));
     expect(parse(data["slos.rules.yml"]!)).toEqual(sloRuleGroups(model.monitoring.slos, ownership));
     expect(parse(data["backups.rules.yml"]!)).toEqual(backupAlertRules(backupTasks));
   });
@@ -260,9 +230,7 @@ describe("MonitoringStack (standalone)", () => {
     const run = await deploy();
     const ds = parse(inputs(run.one(T.cm, "mon-grafana-datasources")).data["datasources.yaml"]);
     expect(ds.datasources[0].url).toBe("http://mon-prometheus.observability.svc:9090");
-    const provider = parse(
-      inputs(run.one(T.cm, "mon-grafana-dashboard-provider")).data["dashboards.yaml"],
-    );
+    const provider = parse(inputs(run.one(T.cm, "mon-grafana-dashboard-provider")).data["dashboards.yaml"]);
     const dashboards = inputs(run.one(T.cm, "mon-grafana-dashboards")).data;
     expect(Object.keys(dashboards)).toEqual(["overview.json"]);
     expect(JSON.parse(dashboards["overview.json"]).uid).toBe("overview");
@@ -282,8 +250,7 @@ describe("MonitoringStack (standalone)", () => {
   it("keeps every secret value inside the Alertmanager Secret's secret wrapper", async () => {
     const run = await deploy();
     for (const r of run.resources) {
-      for (const s of plainStrings(r.inputs))
-        expect(s, `${r.type} ${r.name}`).not.toContain("s3cr3t");
+      for (const s of plainStrings(r.inputs)) expect(s, `${r.type} ${r.name}`).not.toContain("s3cr3t");
     }
     const stringData = inputs(run.one(T.secret, "mon-alertmanager")).stringData;
     expect(stringData[SECRET_SIG]).toBeDefined();
@@ -292,9 +259,7 @@ describe("MonitoringStack (standalone)", () => {
       name: "pager",
       pagerduty_configs: [{ routing_key: "s3cr3t-pagerduty", send_resolved: true }],
     });
-    expect(
-      config.receivers.find((r: Json) => r.name === "ops-slack").slack_configs[0].api_url,
-    ).toBe("https://hooks.slack.example/s3cr3t-slack");
+    expect(config.receivers.find((r: Json) => r.name === "ops-slack").slack_configs[0].api_url).toBe("https://hooks.slack.example/s3cr3t-slack");
     expect(JSON.stringify(run.outputs)).not.toContain("s3cr3t");
     const am = inputs(run.one(T.deploy, "mon-alertmanager")).spec.template.spec;
     expect(am.volumes).toContainEqual({
@@ -329,9 +294,9 @@ describe("MonitoringStack (standalone)", () => {
     });
     const peers = inputs(run.one(T.svc, "mon-alertmanager-peers"));
     expect(peers.spec.clusterIP).toBe("None");
-    expect(
-      inputs(run.one(T.deploy, "mon-alertmanager")).spec.template.spec.containers[0].args,
-    ).toContain("--cluster.peer=mon-alertmanager-peers.observability.svc:9094");
+    expect(inputs(run.one(T.deploy, "mon-alertmanager")).spec.template.spec.containers[0].args).toContain(
+      "--cluster.peer=mon-alertmanager-peers.observability.svc:9094",
+    );
   });
 
   it("puts await hints on the Deployments, never on their pods", async () => {
@@ -343,9 +308,9 @@ describe("MonitoringStack (standalone)", () => {
 
   it("names a missing channel secret and how to set it, before registering anything", () => {
     // Thrown before the component registers, so no engine is needed to see it.
-    expect(
-      () => new MonitoringStack("mon", args({ secrets: { slackWebhookUrl: pulumi.secret("x") } })),
-    ).toThrow(/need the secrets pagerdutyKey: pulumi config set --secret/);
+    expect(() => new MonitoringStack("mon", args({ secrets: { slackWebhookUrl: pulumi.secret("x") } }))).toThrow(
+      /need the secrets pagerdutyKey: pulumi config set --secret/,
+    );
   });
 });
 
@@ -385,9 +350,7 @@ describe("MonitoringStack (operator)", () => {
     );
     expect(run.byType(T.cm).map((r) => r.name)).not.toContain("mon-prometheus");
     for (const r of children(run)) {
-      expect(inputs(r).metadata.annotations["nexus.platform/source"], r.name).toBe(
-        model.monitoring.stack.source,
-      );
+      expect(inputs(r).metadata.annotations["nexus.platform/source"], r.name).toBe(model.monitoring.stack.source);
       expect(inputs(r).metadata.labels["nexus.platform/owner"], r.name).toBe("platform");
     }
   });
@@ -401,9 +364,7 @@ describe("MonitoringStack (operator)", () => {
     expect(prom.spec.resources).toEqual(model.monitoring.stack.prometheus.resources);
     for (const r of [...run.byType(T.rule), ...run.byType(T.monitor)]) {
       expect(inputs(r).metadata.labels, r.name).toMatchObject(prom.spec.ruleSelector.matchLabels);
-      expect(inputs(r).metadata.labels, r.name).toMatchObject(
-        prom.spec.serviceMonitorSelector.matchLabels,
-      );
+      expect(inputs(r).metadata.labels, r.name).toMatchObject(prom.spec.serviceMonitorSelector.matchLabels);
     }
     expect(inputs(run.one(T.rule, "mon-backups")).spec).toEqual(backupAlertRules(backupTasks));
     expect(inputs(run.one(T.monitor, "mon-api")).spec).toMatchObject({
@@ -414,9 +375,7 @@ describe("MonitoringStack (operator)", () => {
     });
     const binding = inputs(run.one(T.binding, "mon-prometheus-core"));
     expect(binding.metadata.namespace).toBe("core");
-    expect(binding.subjects).toEqual([
-      { kind: "ServiceAccount", name: "mon-prometheus", namespace: NS },
-    ]);
+    expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "mon-prometheus", namespace: NS }]);
     const svc = inputs(run.one(T.svc, "mon-prometheus")).spec;
     expect(svc.selector["operator.prometheus.io/name"]).toBe("mon-prometheus");
   });

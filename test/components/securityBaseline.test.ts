@@ -1,12 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Edge } from "../../components/builders/network";
-import {
-  SecurityBaseline,
-  limitRangeSpec,
-  podSecurityLabels,
-  type SecurityBaselineArgs,
-} from "../../components/securityBaseline";
-import { runMocked, type MockRun } from "../support/mocks";
+import { SecurityBaseline, limitRangeSpec, podSecurityLabels, type SecurityBaselineArgs } from "../../components/securityBaseline";
+import { runMocked, type MockRun } from "../../internal/pulumi/mocks";
 
 const PARENT = "nexus:security:SecurityBaseline";
 const NAMESPACE = "kubernetes:core/v1:Namespace";
@@ -252,7 +247,8 @@ describe("SecurityBaseline switches", () => {
     expect(run.byType(NETPOL)).toEqual([]);
     expect(run.outputs).toEqual({ count: 0, namespaces: ["apps", "mon"] });
     expect(inputs(run, NAMESPACE, "baseline-apps").metadata.annotations).toEqual({
-      "nexus.platform/source": "registries/orchestration.yaml:40", "pulumi.com/patchForce": "true",
+      "nexus.platform/source": "registries/orchestration.yaml:40",
+      "pulumi.com/patchForce": "true",
       "pulumi.com/skipAwait": "true",
       "pulumi.com/deletionPropagationPolicy": "background",
     });
@@ -263,9 +259,12 @@ describe("SecurityBaseline switches", () => {
       ...ARGS,
       network: { ...ARGS.network, egress: [{ name: "proxy", cidrs: ["10.0.0.1/32"], ports: [3128], namespaces: [] }] },
     });
-    expect(run.byType(NETPOL).map((r) => r.name).filter((n) => n.includes("egress-proxy")).sort()).toEqual([
-      "baseline-apps-egress-proxy",
-      "baseline-mon-egress-proxy",
-    ]);
+    expect(
+      run
+        .byType(NETPOL)
+        .map((r) => r.name)
+        .filter((n) => n.includes("egress-proxy"))
+        .sort(),
+    ).toEqual(["baseline-apps-egress-proxy", "baseline-mon-egress-proxy"]);
   });
 });

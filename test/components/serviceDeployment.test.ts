@@ -1,14 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Edge } from "../../components/builders/network";
-import {
-  ServiceDeployment,
-  configChecksum,
-  topologySpread,
-  type ServiceDeploymentArgs,
-} from "../../components/serviceDeployment";
-import type { ResolvedService } from "../../src/model";
-import { SECRET_SIG, runMocked, type MockRun } from "../support/mocks";
+import { ServiceDeployment, configChecksum, topologySpread, type ServiceDeploymentArgs } from "../../components/serviceDeployment";
+import type { ResolvedService } from "../../domain/model";
+import { SECRET_SIG, runMocked, type MockRun } from "../../internal/pulumi/mocks";
+import { WIRE } from "../../internal/pulumi/sdk";
 
 const PARENT = "nexus:workloads:ServiceDeployment";
 const T = {
@@ -243,7 +239,10 @@ describe("ServiceDeployment (stateless, autoscaled, public)", () => {
       { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: SELECTOR("api") } },
     ]);
     expect(inputs(run, T.sa, "api-sa").automountServiceAccountToken).toBe(false);
-    expect(inputs(run, T.sa, "api-sa").metadata.annotations).toEqual({ "nexus.platform/source": "registries/orchestration.yaml:120", "pulumi.com/patchForce": "true" });
+    expect(inputs(run, T.sa, "api-sa").metadata.annotations).toEqual({
+      "nexus.platform/source": "registries/orchestration.yaml:120",
+      "pulumi.com/patchForce": "true",
+    });
   });
 
   it("puts plain config in the ConfigMap and secrets, marked secret, in the Secret", () => {
@@ -255,7 +254,7 @@ describe("ServiceDeployment (stateless, autoscaled, public)", () => {
     expect(secret.type).toBe("Opaque");
     // The whole stringData travels as one secret value.
     expect(secret.stringData).toEqual({
-      [SECRET_SIG]: "1b47061264138c4ac30d75fd1eb44270",
+      [SECRET_SIG]: WIRE.secret,
       value: { DATABASE_PASSWORD: "s3cr3t-dbPassword", JWT_SIGNING_KEY: "s3cr3t-jwtKey" },
     });
     for (const r of run.resources) {
@@ -304,7 +303,8 @@ describe("ServiceDeployment (stateless, autoscaled, public)", () => {
     const svc = inputs(run, T.svc, "api-svc");
     expect(svc.metadata.name).toBe("api");
     expect(svc.metadata.annotations).toEqual({
-      "nexus.platform/source": "registries/orchestration.yaml:120", "pulumi.com/patchForce": "true",
+      "nexus.platform/source": "registries/orchestration.yaml:120",
+      "pulumi.com/patchForce": "true",
       "nexus.platform/exposure": "public",
     });
     expect(svc.spec).toEqual({
@@ -348,7 +348,8 @@ describe("ServiceDeployment (single replica, internal, no extras)", () => {
     expect("topologySpreadConstraints" in d.spec.template.spec).toBe(false);
     // Await hints on the objects, never on the pods.
     expect(d.metadata.annotations).toEqual({
-      "nexus.platform/source": "registries/orchestration.yaml:120", "pulumi.com/patchForce": "true",
+      "nexus.platform/source": "registries/orchestration.yaml:120",
+      "pulumi.com/patchForce": "true",
       "pulumi.com/skipAwait": "true",
       "pulumi.com/deletionPropagationPolicy": "background",
     });
@@ -397,7 +398,8 @@ describe("ServiceDeployment (stateful)", () => {
   it("claims storage of the registry's size and class and mounts it", () => {
     const sts = inputs(run, T.statefulSet, "db-statefulset");
     expect(sts.metadata.annotations).toEqual({
-      "nexus.platform/source": "registries/orchestration.yaml:60", "pulumi.com/patchForce": "true",
+      "nexus.platform/source": "registries/orchestration.yaml:60",
+      "pulumi.com/patchForce": "true",
       "nexus.platform/stateful": "true",
     });
     expect(sts.spec.replicas).toBe(1);
@@ -446,8 +448,7 @@ describe("ServiceDeployment secrets", () => {
   it("refuses a secret that is not set before registering anything, naming the command that sets it", () => {
     // Checked before anything is registered: no Pulumi runtime is needed to see the refusal.
     expect(() => new ServiceDeployment("api", args(API, { secrets: { dbPassword: pulumi.secret("s3cr3t-dbPassword") } }))).toThrow(
-      'service api (registries/orchestration.yaml:120) references secret "jwtKey", which is not set: ' +
-        "run `pulumi config set --secret jwtKey VALUE`",
+      'service api (registries/orchestration.yaml:120) references secret "jwtKey", which is not set: ' + "run `pulumi config set --secret jwtKey VALUE`",
     );
   });
 
@@ -455,7 +456,7 @@ describe("ServiceDeployment secrets", () => {
     const run = await deploy(args(API, { secrets: { dbPassword: pulumi.secret("s3cr3t-a"), jwtKey: pulumi.secret("s3cr3t-b") } }));
     const data = inputs(run, T.secret, "api-secrets").stringData;
     expect(data).toEqual({
-      [SECRET_SIG]: "1b47061264138c4ac30d75fd1eb44270",
+      [SECRET_SIG]: WIRE.secret,
       value: { DATABASE_PASSWORD: "s3cr3t-a", JWT_SIGNING_KEY: "s3cr3t-b" },
     });
   });

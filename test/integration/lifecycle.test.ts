@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadModel } from "../../src/loader";
-import type { Model } from "../../src/model";
+import { loadModel } from "../../domain/loader";
+import type { Model } from "../../domain/model";
 import { explain, plannedChanges, Project, type KubeObject } from "./support";
 
 /**
@@ -39,16 +39,16 @@ describe("the dev stack on the real engine", () => {
     const r = project.stack("up");
     expect(r.code, explain(r)).toBe(0);
 
-    const namespaces = project.getJson("namespaces", "-l", PART_OF).items.map((n) => n.metadata.name).sort();
+    const namespaces = project
+      .getJson("namespaces", "-l", PART_OF)
+      .items.map((n) => n.metadata.name)
+      .sort();
     expect(namespaces).toEqual(model.namespaces.map((n) => n.name).sort());
     for (const ns of project.getJson("namespaces", "-l", PART_OF).items) {
       expect(ns.metadata.labels?.["pod-security.kubernetes.io/enforce"]).toBe(model.security.podSecurity.level);
     }
 
-    const workloads = [
-      ...project.getJson("deployments", "-A", "-l", PART_OF).items,
-      ...project.getJson("statefulsets", "-A", "-l", PART_OF).items,
-    ];
+    const workloads = [...project.getJson("deployments", "-A", "-l", PART_OF).items, ...project.getJson("statefulsets", "-A", "-l", PART_OF).items];
     for (const s of model.services) {
       const w = workloads.find((o) => o.metadata.name === s.name && o.metadata.namespace === s.namespace);
       expect(w, `workload of ${s.name}`).toBeDefined();
@@ -96,7 +96,9 @@ describe("the dev stack on the real engine", () => {
     const preview = project.stack("preview", "--json");
     expect(preview.code, explain(preview)).toBe(0);
     const changed = plannedChanges(preview.stdout);
-    const names = Object.entries(changed).map(([urn, op]) => `${op} ${urn.split("::").pop()}`).sort();
+    const names = Object.entries(changed)
+      .map(([urn, op]) => `${op} ${urn.split("::").pop()}`)
+      .sort();
     // The ConfigMap holds the value; the Deployment's pod template carries its checksum.
     expect(names).toEqual(["update system-dashboard-deployment", "update system-dashboard-env"]);
 
@@ -107,7 +109,17 @@ describe("the dev stack on the real engine", () => {
   });
 
   it("5. a change made through the API is reported by refresh as drift", () => {
-    const patch = project.kubectl("patch", "configmap", "-n", dashboardNs(), "system-dashboard-env", "--type", "merge", "-p", '{"data":{"REFRESH_SECONDS":"99"}}');
+    const patch = project.kubectl(
+      "patch",
+      "configmap",
+      "-n",
+      dashboardNs(),
+      "system-dashboard-env",
+      "--type",
+      "merge",
+      "-p",
+      '{"data":{"REFRESH_SECONDS":"99"}}',
+    );
     expect(patch.code, explain(patch)).toBe(0);
     const drift = project.pulumi("refresh", "--preview-only", "--expect-no-changes");
     expect(drift.code, explain(drift)).not.toBe(0);
@@ -141,13 +153,18 @@ describe("the dev stack on the real engine", () => {
   it("7. an invalid registry stops the program with the located error before anything is touched", () => {
     const registry = project.read("registries/orchestration.yaml");
     const versions = () =>
-      project.getJson("configmaps,deployments,statefulsets,cronjobs", "-A", "-l", PART_OF).items.map((o) => `${o.kind}/${o.metadata.name}@${o.metadata.resourceVersion}`).sort();
+      project
+        .getJson("configmaps,deployments,statefulsets,cronjobs", "-A", "-l", PART_OF)
+        .items.map((o) => `${o.kind}/${o.metadata.name}@${o.metadata.resourceVersion}`)
+        .sort();
     const before = versions();
     project.edit("registries/orchestration.yaml", "dependsOn: [postgres, redis]", "dependsOn: [postgress, redis]");
 
     const preview = project.pulumi("preview");
     expect(preview.code, explain(preview)).not.toBe(0);
-    expect(preview.stdout + preview.stderr).toMatch(/registries\/orchestration\.yaml:\d+:\d+ services\[\d+\]\.dependsOn\[0\]: service "postgress" does not exist: did you mean "postgres"\?/);
+    expect(preview.stdout + preview.stderr).toMatch(
+      /registries\/orchestration\.yaml:\d+:\d+ services\[\d+\]\.dependsOn\[0\]: service "postgress" does not exist: did you mean "postgres"\?/,
+    );
 
     const up = project.pulumi("up", "--yes");
     expect(up.code, explain(up)).not.toBe(0);
@@ -158,7 +175,11 @@ describe("the dev stack on the real engine", () => {
   it("8. the state holds no plaintext secret value", () => {
     const exported = project.run("pulumi", ["stack", "export", "--stack", "dev"]);
     expect(exported.code, explain(exported)).toBe(0);
-    const keys = project.run("node", ["bin/nexus.js", "secrets", "--env", "dev"]).stdout.trim().split("\n").map((l) => l.split("\t")[0]!);
+    const keys = project
+      .run("node", ["bin/nexus.js", "secrets", "--env", "dev"])
+      .stdout.trim()
+      .split("\n")
+      .map((l) => l.split("\t")[0]!);
     expect(keys.length).toBeGreaterThan(0);
     for (const key of keys) {
       const value = project.pulumi("config", "get", key);
@@ -172,7 +193,12 @@ describe("the dev stack on the real engine", () => {
   it("9. destroy leaves no object of ours in the cluster", () => {
     const r = project.stack("destroy");
     expect(r.code, explain(r)).toBe(0);
-    const left = project.getJson("namespaces,deployments,statefulsets,cronjobs,jobs,configmaps,secrets,services,networkpolicies,roles,rolebindings", "-A", "-l", PART_OF).items;
+    const left = project.getJson(
+      "namespaces,deployments,statefulsets,cronjobs,jobs,configmaps,secrets,services,networkpolicies,roles,rolebindings",
+      "-A",
+      "-l",
+      PART_OF,
+    ).items;
     const terminating = project.getJson("namespaces", "-l", PART_OF).items;
     expect(left.filter((o) => o.kind !== "Namespace").map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual([]);
     // Namespace deletion finishes asynchronously in the namespace controller.

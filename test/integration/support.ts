@@ -17,7 +17,23 @@ export function explain(r: Result): string {
   return `exit ${r.code}\n--- stdout ---\n${r.stdout.slice(-6000)}\n--- stderr ---\n${r.stderr.slice(-6000)}`;
 }
 
-const COPIED = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "package.json", "package-lock.json", "tsconfig.json", "bin", "src", "stacks", "components", "registries", "scripts"];
+const COPIED = [
+  "Pulumi.yaml",
+  "Pulumi.dev.yaml",
+  "Pulumi.prod.yaml",
+  "package.json",
+  "package-lock.json",
+  "tsconfig.json",
+  "bin",
+  "domain",
+  "contract",
+  "internal",
+  "cmd",
+  "stacks",
+  "components",
+  "registries",
+  "scripts",
+];
 
 /**
  * A private copy of the project: its own registries to edit, its own state backend and stack

@@ -3,11 +3,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { policies } from "../../policy/policies";
-import { main } from "../../src/cli/nexus";
-import { loadModel } from "../../src/loader";
-import { reconcileConfig, violationText } from "../../src/policy/analyzer";
-import { policyPackConfig } from "../../src/policy/config";
-import { POLICY_IDS } from "../../src/schema";
+import { main } from "../../cmd/nexus";
+import { loadModel } from "../../domain/loader";
+import { reconcileConfig, violationText } from "../../internal/pulumi/analyzer";
+import { policyPackConfig } from "../../stacks/policyConfig";
+import { POLICY_IDS } from "../../domain/schema";
 import { MINIMAL_REGISTRIES, copyRegistries, removeRegistries, replaceIn } from "../support/registries";
 import { T, statefulSet, variant } from "./fixtures/kube";
 import { evaluatePack } from "./support";
@@ -35,7 +35,10 @@ describe("policyPackConfig", () => {
   it("compiles the facts each policy checks against from the registries", () => {
     const config = policyPackConfig(model("dev"), TODAY);
     const base = { enforcementLevel: "mandatory", today: TODAY, exceptions: [] };
-    expect(config["allowed-image-registries"]).toEqual({ ...base, allowedRegistries: ["ghcr.io/nexus-platform", "docker.io/library", "docker.io/prom", "docker.io/grafana"] });
+    expect(config["allowed-image-registries"]).toEqual({
+      ...base,
+      allowedRegistries: ["ghcr.io/nexus-platform", "docker.io/library", "docker.io/prom", "docker.io/grafana"],
+    });
     expect(config["no-public-service-types"]).toEqual({ ...base, publicServices: [] });
     expect(config["token-automount-declared"]).toEqual({ ...base, tokenAutomountServices: [] });
     expect(config["namespace-pod-security-labels"]).toEqual({ ...base, level: "restricted" });
@@ -54,7 +57,12 @@ describe("policyPackConfig", () => {
   it("follows the security registry: changing it changes the gate", () => {
     const dir = copyRegistries();
     try {
-      replaceIn(dir, "security.yaml", "  - id: no-privileged-containers\n    enforcement: mandatory\n", "  - id: no-privileged-containers\n    enforcement: mandatory\n    environments:\n      dev: { enforcement: disabled }\n");
+      replaceIn(
+        dir,
+        "security.yaml",
+        "  - id: no-privileged-containers\n    enforcement: mandatory\n",
+        "  - id: no-privileged-containers\n    enforcement: mandatory\n    environments:\n      dev: { enforcement: disabled }\n",
+      );
       expect(policyPackConfig(model("dev", dir), TODAY)["no-privileged-containers"]?.enforcementLevel).toBe("disabled");
       expect(policyPackConfig(model("prod", dir), TODAY)["no-privileged-containers"]?.enforcementLevel).toBe("mandatory");
     } finally {

@@ -4,7 +4,7 @@
  * own handlers (support.ts), with only that row's policy enabled and the config of TEST_CONFIG.
  */
 import { describe, expect, it } from "vitest";
-import { POLICY_IDS, type PolicyId } from "../../src/schema";
+import { POLICY_IDS, type PolicyId } from "../../domain/schema";
 import { FIXTURES, TEST_CONFIG, TODAY, type FixtureName } from "./fixtures";
 import { runPolicy } from "./support";
 
@@ -25,7 +25,7 @@ const TABLE: Row[] = [
     resource: "pod-privileged",
     expected: "fail",
     messages: [
-      "Pod \"debug\": container \"debug\" runs privileged: remove securityContext.privileged or set it to false; a privileged container has every device and capability of the node",
+      'Pod "debug": container "debug" runs privileged: remove securityContext.privileged or set it to false; a privileged container has every device and capability of the node',
     ],
   },
   { policy: "no-host-namespaces", resource: "deployment-restricted", expected: "pass" },
@@ -34,7 +34,7 @@ const TABLE: Row[] = [
     resource: "deployment-host-namespaces",
     expected: "fail",
     messages: [
-      "Deployment \"api\": the pod sets hostNetwork: true and hostPID: true: remove them so the pod keeps its own namespaces; expose traffic through a Service instead",
+      'Deployment "api": the pod sets hostNetwork: true and hostPID: true: remove them so the pod keeps its own namespaces; expose traffic through a Service instead',
     ],
   },
   { policy: "no-host-ports", resource: "deployment-restricted", expected: "pass" },
@@ -42,9 +42,7 @@ const TABLE: Row[] = [
     policy: "no-host-ports",
     resource: "daemonset-host-port",
     expected: "fail",
-    messages: [
-      "DaemonSet \"node-agent\": container \"api\" binds host port 9100: remove hostPort and reach the container through a Service",
-    ],
+    messages: ['DaemonSet "node-agent": container "api" binds host port 9100: remove hostPort and reach the container through a Service'],
   },
   { policy: "no-host-path-volumes", resource: "cronjob-restricted", expected: "pass" },
   {
@@ -52,7 +50,7 @@ const TABLE: Row[] = [
     resource: "deployment-host-path",
     expected: "fail",
     messages: [
-      "Deployment \"api\": volume \"docker-sock\" mounts hostPath \"/var/run/docker.sock\" from the node: use an emptyDir, a ConfigMap or Secret, or a PersistentVolumeClaim instead",
+      'Deployment "api": volume "docker-sock" mounts hostPath "/var/run/docker.sock" from the node: use an emptyDir, a ConfigMap or Secret, or a PersistentVolumeClaim instead',
     ],
   },
   { policy: "run-as-non-root", resource: "deployment-restricted", expected: "pass" },
@@ -60,26 +58,20 @@ const TABLE: Row[] = [
     policy: "run-as-non-root",
     resource: "statefulset-root",
     expected: "fail",
-    messages: [
-      "StatefulSet \"postgres\": container \"postgres\" runs as UID 0 (root): set runAsUser to a non-zero UID (10001 unless the image declares one)",
-    ],
+    messages: ['StatefulSet "postgres": container "postgres" runs as UID 0 (root): set runAsUser to a non-zero UID (10001 unless the image declares one)'],
   },
   {
     policy: "run-as-non-root",
     resource: "deployment-may-run-as-root",
     expected: "fail",
-    messages: [
-      "Deployment \"api\": container \"api\" may run as root: set securityContext.runAsNonRoot: true on the pod or the container",
-    ],
+    messages: ['Deployment "api": container "api" may run as root: set securityContext.runAsNonRoot: true on the pod or the container'],
   },
   { policy: "no-privilege-escalation", resource: "cronjob-restricted", expected: "pass" },
   {
     policy: "no-privilege-escalation",
     resource: "job-init-escalates",
     expected: "fail",
-    messages: [
-      "Job \"migrate\": init container \"wait-for-db\" does not forbid privilege escalation: set securityContext.allowPrivilegeEscalation: false",
-    ],
+    messages: ['Job "migrate": init container "wait-for-db" does not forbid privilege escalation: set securityContext.allowPrivilegeEscalation: false'],
   },
   { policy: "drop-all-capabilities", resource: "deployment-restricted", expected: "pass" },
   {
@@ -87,8 +79,8 @@ const TABLE: Row[] = [
     resource: "deployment-capabilities",
     expected: "fail",
     messages: [
-      "Deployment \"api\": container \"api\" does not drop all capabilities: set securityContext.capabilities.drop: [\"ALL\"]",
-      "Deployment \"api\": container \"api\" adds capabilities SYS_ADMIN: remove them from securityContext.capabilities.add (only NET_BIND_SERVICE may be added back)",
+      'Deployment "api": container "api" does not drop all capabilities: set securityContext.capabilities.drop: ["ALL"]',
+      'Deployment "api": container "api" adds capabilities SYS_ADMIN: remove them from securityContext.capabilities.add (only NET_BIND_SERVICE may be added back)',
     ],
   },
   { policy: "seccomp-runtime-default", resource: "deployment-restricted", expected: "pass" },
@@ -96,17 +88,13 @@ const TABLE: Row[] = [
     policy: "seccomp-runtime-default",
     resource: "deployment-seccomp-unconfined",
     expected: "fail",
-    messages: [
-      "Deployment \"api\": container \"api\" uses seccomp profile Unconfined: set securityContext.seccompProfile.type to RuntimeDefault",
-    ],
+    messages: ['Deployment "api": container "api" uses seccomp profile Unconfined: set securityContext.seccompProfile.type to RuntimeDefault'],
   },
   {
     policy: "seccomp-runtime-default",
     resource: "deployment-no-seccomp",
     expected: "fail",
-    messages: [
-      "Deployment \"api\": container \"api\" has no seccomp profile: set securityContext.seccompProfile.type: RuntimeDefault on the pod",
-    ],
+    messages: ['Deployment "api": container "api" has no seccomp profile: set securityContext.seccompProfile.type: RuntimeDefault on the pod'],
   },
   { policy: "read-only-root-filesystem", resource: "deployment-restricted", expected: "pass" },
   {
@@ -114,7 +102,7 @@ const TABLE: Row[] = [
     resource: "deployment-writable-root",
     expected: "fail",
     messages: [
-      "Deployment \"api\": container \"api\" has a writable root filesystem: set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where it must write (e.g. /tmp)",
+      'Deployment "api": container "api" has a writable root filesystem: set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where it must write (e.g. /tmp)',
     ],
   },
   { policy: "resources-required", resource: "job-init-escalates", expected: "pass" },
@@ -123,7 +111,7 @@ const TABLE: Row[] = [
     resource: "deployment-no-limits",
     expected: "fail",
     messages: [
-      "Deployment \"api\": container \"api\" has no requests.memory, limits.cpu and limits.memory: set resources.requests and resources.limits for cpu and memory (the registry entry's resources)",
+      'Deployment "api": container "api" has no requests.memory, limits.cpu and limits.memory: set resources.requests and resources.limits for cpu and memory (the registry entry\'s resources)',
     ],
   },
   { policy: "probes-required", resource: "deployment-restricted", expected: "pass" },
@@ -133,7 +121,7 @@ const TABLE: Row[] = [
     resource: "deployment-no-probes",
     expected: "fail",
     messages: [
-      "Deployment \"api\": container \"api\" has no livenessProbe and readinessProbe: declare probes.liveness and probes.readiness for it in the registry",
+      'Deployment "api": container "api" has no livenessProbe and readinessProbe: declare probes.liveness and probes.readiness for it in the registry',
     ],
   },
   { policy: "allowed-image-registries", resource: "cronjob-restricted", expected: "pass" },
@@ -142,7 +130,7 @@ const TABLE: Row[] = [
     resource: "deployment-foreign-registry",
     expected: "fail",
     messages: [
-      "Deployment \"api\": container \"api\" image \"quay.io/evil/miner:1.0\" is not from an allowed registry: use an image from one of ghcr.io/nexus-platform and docker.io/library, or add its registry to imageRegistries in registries/security.yaml",
+      'Deployment "api": container "api" image "quay.io/evil/miner:1.0" is not from an allowed registry: use an image from one of ghcr.io/nexus-platform and docker.io/library, or add its registry to imageRegistries in registries/security.yaml',
     ],
   },
   { policy: "pinned-image-tags", resource: "deployment-digest-image", expected: "pass" },
@@ -150,16 +138,14 @@ const TABLE: Row[] = [
     policy: "pinned-image-tags",
     resource: "deployment-latest-image",
     expected: "fail",
-    messages: [
-      "Deployment \"api\": container \"api\" image \"ghcr.io/nexus-platform/api:latest\" uses the mutable tag latest: pin it to a version tag or a digest",
-    ],
+    messages: ['Deployment "api": container "api" image "ghcr.io/nexus-platform/api:latest" uses the mutable tag latest: pin it to a version tag or a digest'],
   },
   {
     policy: "pinned-image-tags",
     resource: "deployment-untagged-image",
     expected: "fail",
     messages: [
-      "Deployment \"api\": container \"api\" image \"ghcr.io/nexus-platform/api\" has no tag: pin it to a version tag or a digest, e.g. ghcr.io/nexus-platform/api:1.2.3",
+      'Deployment "api": container "api" image "ghcr.io/nexus-platform/api" has no tag: pin it to a version tag or a digest, e.g. ghcr.io/nexus-platform/api:1.2.3',
     ],
   },
   { policy: "no-default-service-account", resource: "deployment-restricted", expected: "pass" },
@@ -167,9 +153,7 @@ const TABLE: Row[] = [
     policy: "no-default-service-account",
     resource: "deployment-default-sa",
     expected: "fail",
-    messages: [
-      "Deployment \"api\": the pod runs as the namespace's default ServiceAccount: set serviceAccountName to the workload's own ServiceAccount",
-    ],
+    messages: ["Deployment \"api\": the pod runs as the namespace's default ServiceAccount: set serviceAccountName to the workload's own ServiceAccount"],
   },
   { policy: "token-automount-declared", resource: "serviceaccount-no-automount", expected: "pass" },
   { policy: "token-automount-declared", resource: "serviceaccount-declared-automount", expected: "pass" },
@@ -178,7 +162,7 @@ const TABLE: Row[] = [
     resource: "serviceaccount-automount-unset",
     expected: "fail",
     messages: [
-      "ServiceAccount \"api\" mounts its API token (automountServiceAccountToken is unset, which means true): set automountServiceAccountToken: false, or declare automountServiceAccountToken: true for \"api\" in the registry if it calls the Kubernetes API (it then carries the nexus.platform/token-automount annotation)",
+      'ServiceAccount "api" mounts its API token (automountServiceAccountToken is unset, which means true): set automountServiceAccountToken: false, or declare automountServiceAccountToken: true for "api" in the registry if it calls the Kubernetes API (it then carries the nexus.platform/token-automount annotation)',
     ],
   },
   {
@@ -186,7 +170,7 @@ const TABLE: Row[] = [
     resource: "deployment-automount",
     expected: "fail",
     messages: [
-      "Deployment \"api\": the pod sets automountServiceAccountToken: true: set it to false, or declare automountServiceAccountToken: true for \"api\" in the registry if it calls the Kubernetes API (it then carries the nexus.platform/token-automount annotation)",
+      'Deployment "api": the pod sets automountServiceAccountToken: true: set it to false, or declare automountServiceAccountToken: true for "api" in the registry if it calls the Kubernetes API (it then carries the nexus.platform/token-automount annotation)',
     ],
   },
   { policy: "no-literal-secret-env", resource: "deployment-restricted", expected: "pass" },
@@ -195,8 +179,8 @@ const TABLE: Row[] = [
     resource: "deployment-literal-secret",
     expected: "fail",
     messages: [
-      "Deployment \"api\": container \"api\" sets env DATABASE_PASSWORD to a literal value that looks like a secret: reference a Secret with valueFrom.secretKeyRef instead (list it under secrets: in the registry; the value lives in Pulumi config secrets)",
-      "Deployment \"api\": container \"api\" sets env DATABASE_URL to a literal value that looks like a secret: reference a Secret with valueFrom.secretKeyRef instead (list it under secrets: in the registry; the value lives in Pulumi config secrets)",
+      'Deployment "api": container "api" sets env DATABASE_PASSWORD to a literal value that looks like a secret: reference a Secret with valueFrom.secretKeyRef instead (list it under secrets: in the registry; the value lives in Pulumi config secrets)',
+      'Deployment "api": container "api" sets env DATABASE_URL to a literal value that looks like a secret: reference a Secret with valueFrom.secretKeyRef instead (list it under secrets: in the registry; the value lives in Pulumi config secrets)',
     ],
   },
   {
@@ -204,7 +188,7 @@ const TABLE: Row[] = [
     resource: "configmap-literal-secret",
     expected: "fail",
     messages: [
-      "ConfigMap \"api-env\": key SMTP_PASSWORD holds a value that looks like a secret: move it to the entry's secrets: in the registry (a Pulumi config secret), which becomes a Secret",
+      'ConfigMap "api-env": key SMTP_PASSWORD holds a value that looks like a secret: move it to the entry\'s secrets: in the registry (a Pulumi config secret), which becomes a Secret',
     ],
   },
   { policy: "namespace-default-deny", resource: "namespace-default-deny", expected: "pass" },
@@ -213,7 +197,7 @@ const TABLE: Row[] = [
     resource: "namespace-allow-all",
     expected: "fail",
     messages: [
-      "Namespace \"data\" has no default-deny NetworkPolicy: add one in it with podSelector: {}, policyTypes: [Ingress, Egress] and no ingress or egress rules (SecurityBaseline does so for every registry namespace), then allow traffic with narrower policies",
+      'Namespace "data" has no default-deny NetworkPolicy: add one in it with podSelector: {}, policyTypes: [Ingress, Egress] and no ingress or egress rules (SecurityBaseline does so for every registry namespace), then allow traffic with narrower policies',
     ],
   },
   { policy: "namespace-pod-security-labels", resource: "namespace-restricted", expected: "pass" },
@@ -222,7 +206,7 @@ const TABLE: Row[] = [
     resource: "namespace-unlabelled",
     expected: "fail",
     messages: [
-      "Namespace \"core\" has no pod-security.kubernetes.io/enforce label: label it pod-security.kubernetes.io/enforce: restricted (the registry's podSecurity.level) so the API server rejects non-compliant pods",
+      'Namespace "core" has no pod-security.kubernetes.io/enforce label: label it pod-security.kubernetes.io/enforce: restricted (the registry\'s podSecurity.level) so the API server rejects non-compliant pods',
     ],
   },
   {
@@ -230,7 +214,7 @@ const TABLE: Row[] = [
     resource: "namespace-baseline",
     expected: "fail",
     messages: [
-      "Namespace \"web\" enforces Pod Security level \"baseline\", weaker than the registry's \"restricted\": set pod-security.kubernetes.io/enforce: restricted",
+      'Namespace "web" enforces Pod Security level "baseline", weaker than the registry\'s "restricted": set pod-security.kubernetes.io/enforce: restricted',
     ],
   },
   { policy: "no-public-service-types", resource: "service-cluster-ip", expected: "pass" },
@@ -240,7 +224,7 @@ const TABLE: Row[] = [
     resource: "service-node-port-internal",
     expected: "fail",
     messages: [
-      "Service \"backend-api\" has type NodePort but \"backend-api\" is not declared exposure: public in registries/orchestration.yaml: use type ClusterIP, or declare the service public",
+      'Service "backend-api" has type NodePort but "backend-api" is not declared exposure: public in registries/orchestration.yaml: use type ClusterIP, or declare the service public',
     ],
   },
   { policy: "no-wildcard-rbac", resource: "role-scoped", expected: "pass" },
@@ -249,8 +233,8 @@ const TABLE: Row[] = [
     resource: "clusterrole-wildcard",
     expected: "fail",
     messages: [
-      "ClusterRole \"ops-everything\" rule 2 grants \"*\" in apiGroups and resources: list the exact apiGroups and resources it needs (rbac rules in registries/security.yaml)",
-      "ClusterRole \"ops-everything\" rule 3 grants \"*\" in verbs: list the exact verbs it needs (rbac rules in registries/security.yaml)",
+      'ClusterRole "ops-everything" rule 2 grants "*" in apiGroups and resources: list the exact apiGroups and resources it needs (rbac rules in registries/security.yaml)',
+      'ClusterRole "ops-everything" rule 3 grants "*" in verbs: list the exact verbs it needs (rbac rules in registries/security.yaml)',
     ],
   },
   { policy: "no-cluster-admin-bindings", resource: "rolebinding-scoped", expected: "pass" },
@@ -259,7 +243,7 @@ const TABLE: Row[] = [
     resource: "clusterrolebinding-cluster-admin",
     expected: "fail",
     messages: [
-      "ClusterRoleBinding \"platform-admins-root\" binds ClusterRole cluster-admin to Group \"nexus-platform:platform-admins\": bind a Role with only the rules needed instead (rbac in registries/security.yaml)",
+      'ClusterRoleBinding "platform-admins-root" binds ClusterRole cluster-admin to Group "nexus-platform:platform-admins": bind a Role with only the rules needed instead (rbac in registries/security.yaml)',
     ],
   },
   { policy: "traceability-labels", resource: "deployment-restricted", expected: "pass" },
@@ -269,7 +253,7 @@ const TABLE: Row[] = [
     resource: "configmap-untraced",
     expected: "fail",
     messages: [
-      "ConfigMap \"api-config\" has no label nexus.platform/owner and no annotation nexus.platform/source: build its metadata with components/labels.ts (metadata) so it names its owner team and the registry FILE:LINE it came from",
+      'ConfigMap "api-config" has no label nexus.platform/owner and no annotation nexus.platform/source: build its metadata with components/labels.ts (metadata) so it names its owner team and the registry FILE:LINE it came from',
     ],
   },
   {
@@ -277,7 +261,7 @@ const TABLE: Row[] = [
     resource: "configmap-bad-source",
     expected: "fail",
     messages: [
-      "ConfigMap \"api-config\" has nexus.platform/source \"orchestration\", which is not a registry FILE:LINE: take it from the model entry's source, e.g. \"registries/orchestration.yaml:12\"",
+      'ConfigMap "api-config" has nexus.platform/source "orchestration", which is not a registry FILE:LINE: take it from the model entry\'s source, e.g. "registries/orchestration.yaml:12"',
     ],
   },
   {
@@ -285,7 +269,7 @@ const TABLE: Row[] = [
     resource: "bucket-untagged",
     expected: "fail",
     messages: [
-      "Bucket \"scratch\" has no tag nexus.platform/owner and no tag nexus.platform/source: build its tags with components/labels.ts (awsTags) so it names its owner team and the registry FILE:LINE it came from",
+      'Bucket "scratch" has no tag nexus.platform/owner and no tag nexus.platform/source: build its tags with components/labels.ts (awsTags) so it names its owner team and the registry FILE:LINE it came from',
     ],
   },
   { policy: "stateful-workload-backup", resource: "statefulset-with-backup", expected: "pass" },
@@ -294,7 +278,7 @@ const TABLE: Row[] = [
     resource: "statefulset-without-backup",
     expected: "fail",
     messages: [
-      "StatefulSet \"redis\" has no backup CronJob labelled nexus.platform/backup-of=redis: add a backup task with target: redis to registries/automation.yaml (its BackupJob carries that label)",
+      'StatefulSet "redis" has no backup CronJob labelled nexus.platform/backup-of=redis: add a backup task with target: redis to registries/automation.yaml (its BackupJob carries that label)',
     ],
   },
   { policy: "cronjob-concurrency-forbid", resource: "cronjob-restricted", expected: "pass" },
@@ -302,9 +286,7 @@ const TABLE: Row[] = [
     policy: "cronjob-concurrency-forbid",
     resource: "cronjob-allow-concurrency",
     expected: "fail",
-    messages: [
-      "CronJob \"postgres-backup\" has concurrencyPolicy unset (Allow): set spec.concurrencyPolicy: Forbid so two runs never overlap",
-    ],
+    messages: ['CronJob "postgres-backup" has concurrencyPolicy unset (Allow): set spec.concurrencyPolicy: Forbid so two runs never overlap'],
   },
   { policy: "cronjob-deadlines", resource: "cronjob-restricted", expected: "pass" },
   {
@@ -312,7 +294,7 @@ const TABLE: Row[] = [
     resource: "cronjob-no-deadlines",
     expected: "fail",
     messages: [
-      "CronJob \"postgres-backup\" has no spec.startingDeadlineSeconds and spec.jobTemplate.spec.activeDeadlineSeconds: set both (a missed run starts at most that late; a hung run is stopped after the task's timeoutSeconds)",
+      'CronJob "postgres-backup" has no spec.startingDeadlineSeconds and spec.jobTemplate.spec.activeDeadlineSeconds: set both (a missed run starts at most that late; a hung run is stopped after the task\'s timeoutSeconds)',
     ],
   },
   { policy: "s3-block-public-access", resource: "bucket-hardened", expected: "pass" },
@@ -322,7 +304,7 @@ const TABLE: Row[] = [
     resource: "bucket-bare",
     expected: "fail",
     messages: [
-      "Bucket \"nexus-backups-prod\" has no public access block: add an aws.s3.BucketPublicAccessBlock for it with blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets all true",
+      'Bucket "nexus-backups-prod" has no public access block: add an aws.s3.BucketPublicAccessBlock for it with blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets all true',
     ],
   },
   {
@@ -330,8 +312,8 @@ const TABLE: Row[] = [
     resource: "bucket-public",
     expected: "fail",
     messages: [
-      "Bucket \"nexus-backups-prod\" has the public ACL \"public-read\": remove acl (buckets are private by default) and serve objects through signed URLs if needed",
-      "Bucket \"nexus-backups-prod\" has a public access block that leaves blockPublicPolicy and restrictPublicBuckets off: set all four of blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets to true",
+      'Bucket "nexus-backups-prod" has the public ACL "public-read": remove acl (buckets are private by default) and serve objects through signed URLs if needed',
+      'Bucket "nexus-backups-prod" has a public access block that leaves blockPublicPolicy and restrictPublicBuckets off: set all four of blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets to true',
     ],
   },
   { policy: "s3-sse-kms", resource: "bucket-hardened", expected: "pass" },
@@ -342,7 +324,7 @@ const TABLE: Row[] = [
     resource: "bucket-bare",
     expected: "fail",
     messages: [
-      "Bucket \"nexus-backups-prod\" has no server-side encryption configuration: add an aws.s3.BucketServerSideEncryptionConfiguration for it with sseAlgorithm \"aws:kms\" and the backup KMS key as kmsMasterKeyId",
+      'Bucket "nexus-backups-prod" has no server-side encryption configuration: add an aws.s3.BucketServerSideEncryptionConfiguration for it with sseAlgorithm "aws:kms" and the backup KMS key as kmsMasterKeyId',
     ],
   },
   {
@@ -350,7 +332,7 @@ const TABLE: Row[] = [
     resource: "bucket-aes256",
     expected: "fail",
     messages: [
-      "Bucket \"nexus-backups-prod\" encrypts with AES256 instead of SSE-KMS: set applyServerSideEncryptionByDefault.sseAlgorithm to \"aws:kms\" with kmsMasterKeyId set to the backup KMS key",
+      'Bucket "nexus-backups-prod" encrypts with AES256 instead of SSE-KMS: set applyServerSideEncryptionByDefault.sseAlgorithm to "aws:kms" with kmsMasterKeyId set to the backup KMS key',
     ],
   },
   {
@@ -358,7 +340,7 @@ const TABLE: Row[] = [
     resource: "bucket-kms-managed-key",
     expected: "fail",
     messages: [
-      "Bucket \"nexus-backups-prod\" uses SSE-KMS without kmsMasterKeyId, i.e. the AWS-managed key: set kmsMasterKeyId to the dedicated backup KMS key, which rotates",
+      'Bucket "nexus-backups-prod" uses SSE-KMS without kmsMasterKeyId, i.e. the AWS-managed key: set kmsMasterKeyId to the dedicated backup KMS key, which rotates',
     ],
   },
   { policy: "s3-versioning", resource: "bucket-hardened", expected: "pass" },
@@ -367,17 +349,13 @@ const TABLE: Row[] = [
     policy: "s3-versioning",
     resource: "bucket-bare",
     expected: "fail",
-    messages: [
-      "Bucket \"nexus-backups-prod\" has no versioning: add an aws.s3.BucketVersioning for it with versioningConfiguration.status \"Enabled\"",
-    ],
+    messages: ['Bucket "nexus-backups-prod" has no versioning: add an aws.s3.BucketVersioning for it with versioningConfiguration.status "Enabled"'],
   },
   {
     policy: "s3-versioning",
     resource: "bucket-versioning-suspended",
     expected: "fail",
-    messages: [
-      "Bucket \"nexus-backups-prod\" has versioning Suspended: set versioningConfiguration.status to \"Enabled\"",
-    ],
+    messages: ['Bucket "nexus-backups-prod" has versioning Suspended: set versioningConfiguration.status to "Enabled"'],
   },
   { policy: "s3-tls-only", resource: "bucket-hardened", expected: "pass" },
   { policy: "s3-tls-only", resource: "bucket-hardened-preview", expected: "pass" },
@@ -386,7 +364,7 @@ const TABLE: Row[] = [
     resource: "bucket-bare",
     expected: "fail",
     messages: [
-      "Bucket \"nexus-backups-prod\" has no bucket policy: add an aws.s3.BucketPolicy for it that denies \"s3:*\" to Principal \"*\" when aws:SecureTransport is \"false\", on the bucket and its objects",
+      'Bucket "nexus-backups-prod" has no bucket policy: add an aws.s3.BucketPolicy for it that denies "s3:*" to Principal "*" when aws:SecureTransport is "false", on the bucket and its objects',
     ],
   },
   {
@@ -394,7 +372,7 @@ const TABLE: Row[] = [
     resource: "bucket-policy-allows-http",
     expected: "fail",
     messages: [
-      "Bucket \"nexus-backups-prod\" has a bucket policy that does not deny plain-HTTP requests: add a statement that denies \"s3:*\" to Principal \"*\" when aws:SecureTransport is \"false\", on the bucket and its objects",
+      'Bucket "nexus-backups-prod" has a bucket policy that does not deny plain-HTTP requests: add a statement that denies "s3:*" to Principal "*" when aws:SecureTransport is "false", on the bucket and its objects',
     ],
   },
   { policy: "s3-lifecycle-within-gdpr", resource: "bucket-hardened", expected: "pass" },
@@ -404,7 +382,7 @@ const TABLE: Row[] = [
     resource: "bucket-bare",
     expected: "fail",
     messages: [
-      "Bucket \"nexus-backups-prod\" has no enabled lifecycle rule that expires objects, so backups are kept forever: add an aws.s3.BucketLifecycleConfiguration with expiration.days from each backup task's retention",
+      'Bucket "nexus-backups-prod" has no enabled lifecycle rule that expires objects, so backups are kept forever: add an aws.s3.BucketLifecycleConfiguration with expiration.days from each backup task\'s retention',
     ],
   },
   {
@@ -412,7 +390,7 @@ const TABLE: Row[] = [
     resource: "bucket-lifecycle-beyond-gdpr",
     expected: "fail",
     messages: [
-      "Bucket \"nexus-backups-prod\" keeps objects under \"postgres/\" for 45 days, beyond the GDPR maximum of 30 days: set expiration.days of the rule for \"postgres/\" to at most 30 (registries/automation.yaml retention)",
+      'Bucket "nexus-backups-prod" keeps objects under "postgres/" for 45 days, beyond the GDPR maximum of 30 days: set expiration.days of the rule for "postgres/" to at most 30 (registries/automation.yaml retention)',
     ],
   },
   {
@@ -420,7 +398,7 @@ const TABLE: Row[] = [
     resource: "bucket-lifecycle-noncurrent-forever",
     expected: "fail",
     messages: [
-      "Bucket \"nexus-backups-prod\" is versioned but never expires noncurrent versions under \"postgres/\", so deleted personal data stays: add noncurrentVersionExpiration with noncurrentDays at most 10 to the bucket-wide rule",
+      'Bucket "nexus-backups-prod" is versioned but never expires noncurrent versions under "postgres/", so deleted personal data stays: add noncurrentVersionExpiration with noncurrentDays at most 10 to the bucket-wide rule',
     ],
   },
   {
@@ -428,7 +406,7 @@ const TABLE: Row[] = [
     resource: "bucket-lifecycle-none",
     expected: "fail",
     messages: [
-      "Bucket \"nexus-backups-prod\" has no enabled lifecycle rule that expires objects, so backups are kept forever: add an aws.s3.BucketLifecycleConfiguration with expiration.days from each backup task's retention",
+      'Bucket "nexus-backups-prod" has no enabled lifecycle rule that expires objects, so backups are kept forever: add an aws.s3.BucketLifecycleConfiguration with expiration.days from each backup task\'s retention',
     ],
   },
   { policy: "kms-key-rotation", resource: "kms-key-rotating", expected: "pass" },
@@ -437,9 +415,7 @@ const TABLE: Row[] = [
     policy: "kms-key-rotation",
     resource: "kms-key-static",
     expected: "fail",
-    messages: [
-      "Key \"backups-key\" does not rotate: set enableKeyRotation: true (yearly by default; rotationPeriodInDays to shorten it)",
-    ],
+    messages: ['Key "backups-key" does not rotate: set enableKeyRotation: true (yearly by default; rotationPeriodInDays to shorten it)'],
   },
   { policy: "iam-no-wildcards", resource: "role-policy-scoped", expected: "pass" },
   {
@@ -447,10 +423,10 @@ const TABLE: Row[] = [
     resource: "policy-wildcards",
     expected: "fail",
     messages: [
-      "Policy \"backup-admin\" statement 1 (Everything) allows Action \"*\": list the actions it needs, e.g. \"s3:PutObject\"",
-      "Policy \"backup-admin\" statement 1 (Everything) allows Resource \"*\": scope it to ARNs, e.g. \"arn:aws:s3:::BUCKET/PREFIX/*\"",
-      "Policy \"backup-admin\" statement 2 allows Action \"s3:*\": list the actions it needs, e.g. \"s3:PutObject\"",
-      "Policy \"backup-admin\" statement 3 uses NotAction, which allows every other action: list the allowed actions with Action",
+      'Policy "backup-admin" statement 1 (Everything) allows Action "*": list the actions it needs, e.g. "s3:PutObject"',
+      'Policy "backup-admin" statement 1 (Everything) allows Resource "*": scope it to ARNs, e.g. "arn:aws:s3:::BUCKET/PREFIX/*"',
+      'Policy "backup-admin" statement 2 allows Action "s3:*": list the actions it needs, e.g. "s3:PutObject"',
+      'Policy "backup-admin" statement 3 uses NotAction, which allows every other action: list the allowed actions with Action',
     ],
   },
   { policy: "slo-alerts-present", resource: "monitoring-with-alerts", expected: "pass" },
@@ -460,7 +436,7 @@ const TABLE: Row[] = [
     resource: "monitoring-without-alerts",
     expected: "fail",
     messages: [
-      "SLO \"frontend-availability\" of service \"frontend\" has no burn-rate alert in the rules of ConfigMap \"prometheus-rules\": generate its multi-window burn-rate alerts (alerting rules labelled slo: frontend-availability) from registries/monitoring.yaml",
+      'SLO "frontend-availability" of service "frontend" has no burn-rate alert in the rules of ConfigMap "prometheus-rules": generate its multi-window burn-rate alerts (alerting rules labelled slo: frontend-availability) from registries/monitoring.yaml',
     ],
   },
   { policy: "backup-alerts-present", resource: "monitoring-with-alerts", expected: "pass" },
@@ -470,7 +446,7 @@ const TABLE: Row[] = [
     resource: "monitoring-without-alerts",
     expected: "fail",
     messages: [
-      "backup task \"postgres-backup\" (backing up \"postgres\") has no alert in the rules of ConfigMap \"prometheus-rules\": add its \"backup failed or missed\" alert, labelled task: postgres-backup, to the MonitoringStack rules",
+      'backup task "postgres-backup" (backing up "postgres") has no alert in the rules of ConfigMap "prometheus-rules": add its "backup failed or missed" alert, labelled task: postgres-backup, to the MonitoringStack rules',
     ],
   },
   { policy: "prod-ha-user-facing", resource: "prod-frontend-ha", expected: "pass" },
@@ -480,12 +456,17 @@ const TABLE: Row[] = [
     resource: "prod-frontend-single",
     expected: "fail",
     messages: [
-      "Deployment \"frontend\" of user-facing service \"frontend\" runs 1 replica in prod: set replicas to at least 2 in its prod override in registries/orchestration.yaml",
-      "Deployment \"frontend\" of user-facing service \"frontend\" has no PodDisruptionBudget: run at least 2 replicas in prod so ServiceDeployment adds one, or add a PodDisruptionBudget selecting its pods",
+      'Deployment "frontend" of user-facing service "frontend" runs 1 replica in prod: set replicas to at least 2 in its prod override in registries/orchestration.yaml',
+      'Deployment "frontend" of user-facing service "frontend" has no PodDisruptionBudget: run at least 2 replicas in prod so ServiceDeployment adds one, or add a PodDisruptionBudget selecting its pods',
     ],
   },
   // Extra rows: configuration changes the verdict.
-  { policy: "allowed-image-registries", resource: "deployment-foreign-registry", expected: "pass", config: { allowedRegistries: ["quay.io/evil", "docker.io/library"] } },
+  {
+    policy: "allowed-image-registries",
+    resource: "deployment-foreign-registry",
+    expected: "pass",
+    config: { allowedRegistries: ["quay.io/evil", "docker.io/library"] },
+  },
   { policy: "no-public-service-types", resource: "service-node-port-internal", expected: "pass", config: { publicServices: ["backend-api"] } },
   { policy: "token-automount-declared", resource: "deployment-automount", expected: "pass", config: { tokenAutomountServices: ["api"] } },
   { policy: "prod-ha-user-facing", resource: "prod-frontend-single", expected: "pass", config: { environment: "dev", userFacingServices: ["frontend"] } },
@@ -503,9 +484,7 @@ const TABLE: Row[] = [
     resource: "monitoring-with-alerts",
     expected: "fail",
     config: { slos: [{ name: "frontend-availability", service: "frontend" }], ruleResources: ["prometheus-rules", "prometheus-slo-rules"] },
-    messages: [
-      'rule resource "prometheus-slo-rules" is not in the stack: the MonitoringStack must create it, or correct ruleResources in the policy config',
-    ],
+    messages: ['rule resource "prometheus-slo-rules" is not in the stack: the MonitoringStack must create it, or correct ruleResources in the policy config'],
   },
   {
     policy: "s3-lifecycle-within-gdpr",
@@ -520,15 +499,18 @@ const TABLE: Row[] = [
 ];
 
 describe("policy table", () => {
-  it.each(TABLE.map((row) => [`${row.policy} ${row.expected === "pass" ? "passes" : "fails"} ${row.resource}${row.config ? " (config)" : ""}`, row] as const))("%s", async (_title, row) => {
-    const result = await runPolicy(row.policy, FIXTURES[row.resource], { today: TODAY, ...TEST_CONFIG[row.policy], ...row.config });
-    if (row.expected === "pass") {
-      expect(result.messages).toEqual([]);
-    } else {
-      expect(result.messages).toEqual(row.messages);
-      expect(result.diagnostics.every((d) => d.enforcementLevel === "mandatory")).toBe(true);
-    }
-  });
+  it.each(TABLE.map((row) => [`${row.policy} ${row.expected === "pass" ? "passes" : "fails"} ${row.resource}${row.config ? " (config)" : ""}`, row] as const))(
+    "%s",
+    async (_title, row) => {
+      const result = await runPolicy(row.policy, FIXTURES[row.resource], { today: TODAY, ...TEST_CONFIG[row.policy], ...row.config });
+      if (row.expected === "pass") {
+        expect(result.messages).toEqual([]);
+      } else {
+        expect(result.messages).toEqual(row.messages);
+        expect(result.diagnostics.every((d) => d.enforcementLevel === "mandatory")).toBe(true);
+      }
+    },
+  );
 
   it("has a passing and a failing fixture for every catalog policy", () => {
     const missing = POLICY_IDS.flatMap((id) =>

@@ -1,15 +1,25 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { PACK_NAME, awsPolicies, backupPolicies, networkPolicies, policies, stackPolicies, traceabilityPolicies, workloadPolicies } from "../../policy/policies";
-import { reconcileConfig, violationText } from "../../src/policy/analyzer";
-import { POLICY_CATALOG, POLICY_IDS } from "../../src/schema";
+import {
+  PACK_NAME,
+  awsPolicies,
+  backupPolicies,
+  networkPolicies,
+  policies,
+  stackPolicies,
+  traceabilityPolicies,
+  workloadPolicies,
+} from "../../policy/policies";
+import { reconcileConfig, violationText } from "../../internal/pulumi/analyzer";
+import { POLICY_CATALOG, POLICY_IDS } from "../../domain/schema";
 import { FIXTURES, TEST_CONFIG, TODAY } from "./fixtures";
 import { A } from "./fixtures/aws";
 import * as kube from "./fixtures/kube";
 import { POLICY_DIR, evaluatePack, onlyPolicy, runPolicy, secretValue, unknownValue, urnOf, type FixtureResource } from "./support";
 
-const WRITABLE = 'Deployment "api": container "api" has a writable root filesystem: set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where it must write (e.g. /tmp)';
+const WRITABLE =
+  'Deployment "api": container "api" has a writable root filesystem: set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where it must write (e.g. /tmp)';
 
 function exception(resource: string, expires: string, owner = "platform") {
   return { resource, expires, owner, reason: "Needs a writable root until the image is fixed" };
@@ -18,7 +28,14 @@ function exception(resource: string, expires: string, owner = "platform") {
 describe("the pack", () => {
   it("implements exactly the catalog, one policy per id, in its domain's module", () => {
     expect(policies.map((p) => p.name)).toEqual(POLICY_IDS);
-    const modules = { workloads: workloadPolicies, network: networkPolicies, traceability: traceabilityPolicies, backups: backupPolicies, aws: awsPolicies, stack: stackPolicies };
+    const modules = {
+      workloads: workloadPolicies,
+      network: networkPolicies,
+      traceability: traceabilityPolicies,
+      backups: backupPolicies,
+      aws: awsPolicies,
+      stack: stackPolicies,
+    };
     for (const [domain, list] of Object.entries(modules)) {
       expect(list.map((p) => p.name)).toEqual(POLICY_IDS.filter((id) => POLICY_CATALOG[id] === domain));
     }
@@ -92,9 +109,13 @@ describe("exceptions", () => {
   });
 
   it("match the registry entry (name label), the object name or the Pulumi name", async () => {
-    const renamed = kube.variant(kube.deploymentWritableRoot, (p) => {
-      p.metadata.name = "api-7f9c";
-    }, "api-deployment");
+    const renamed = kube.variant(
+      kube.deploymentWritableRoot,
+      (p) => {
+        p.metadata.name = "api-7f9c";
+      },
+      "api-deployment",
+    );
     for (const name of ["api", "api-7f9c", "api-deployment"]) {
       expect((await runPolicy("read-only-root-filesystem", renamed, { today: TODAY, exceptions: [exception(name, "2026-06-30")] })).messages).toEqual([]);
     }
@@ -102,7 +123,9 @@ describe("exceptions", () => {
 
   it("apply to stack policies, for the resource the violation is about", async () => {
     const fixture = FIXTURES["statefulset-without-backup"];
-    expect((await runPolicy("stateful-workload-backup", fixture, { today: TODAY, exceptions: [exception("redis", "2026-03-01", "data")] })).messages).toEqual([]);
+    expect((await runPolicy("stateful-workload-backup", fixture, { today: TODAY, exceptions: [exception("redis", "2026-03-01", "data")] })).messages).toEqual(
+      [],
+    );
     const expired = await runPolicy("stateful-workload-backup", fixture, { today: TODAY, exceptions: [exception("redis", "2026-01-01", "data")] });
     expect(expired.messages).toEqual([
       'StatefulSet "redis" has no backup CronJob labelled nexus.platform/backup-of=redis: add a backup task with target: redis to registries/automation.yaml (its BackupJob carries that label) (exception for redis by data expired on 2026-01-01: fix the resource, or renew the exception with a new expiry in registries/security.yaml)',
@@ -112,7 +135,9 @@ describe("exceptions", () => {
 
   it("name a bucket by its bucket name or its Pulumi name", async () => {
     for (const name of ["nexus-backups-prod", "backups"]) {
-      expect((await runPolicy("s3-versioning", FIXTURES["bucket-bare"], { today: TODAY, exceptions: [exception(name, "2026-02-01", "data")] })).messages).toEqual([]);
+      expect(
+        (await runPolicy("s3-versioning", FIXTURES["bucket-bare"], { today: TODAY, exceptions: [exception(name, "2026-02-01", "data")] })).messages,
+      ).toEqual([]);
     }
   });
 });
@@ -120,8 +145,13 @@ describe("exceptions", () => {
 describe("the policy server's behaviour", () => {
   it("reports at the configured enforcement level, and not at all when disabled", async () => {
     const fixture = FIXTURES["deployment-writable-root"];
-    const advisory = await evaluatePack(fixture, { ...onlyPolicy("read-only-root-filesystem"), "read-only-root-filesystem": { enforcementLevel: "advisory", today: TODAY } });
-    expect(advisory.diagnostics.map((d) => [d.policyName, d.enforcementLevel, d.urn])).toEqual([["read-only-root-filesystem", "advisory", urnOf(kube.T.Deployment, "api")]]);
+    const advisory = await evaluatePack(fixture, {
+      ...onlyPolicy("read-only-root-filesystem"),
+      "read-only-root-filesystem": { enforcementLevel: "advisory", today: TODAY },
+    });
+    expect(advisory.diagnostics.map((d) => [d.policyName, d.enforcementLevel, d.urn])).toEqual([
+      ["read-only-root-filesystem", "advisory", urnOf(kube.T.Deployment, "api")],
+    ]);
     const disabled = await evaluatePack(fixture, { ...onlyPolicy("read-only-root-filesystem"), "read-only-root-filesystem": "disabled" });
     expect(disabled.diagnostics).toEqual([]);
   });
@@ -136,7 +166,10 @@ describe("the policy server's behaviour", () => {
     const rolePolicy: FixtureResource = { type: A.RolePolicy, name: "postgres-backup", props: { role: "postgres-backup", policy: unknownValue() } };
     const result = await runPolicy("iam-no-wildcards", rolePolicy, { today: TODAY });
     expect(result.diagnostics.map((d) => [d.enforcementLevel, d.message])).toEqual([
-      ["advisory", "can't run policy 'iam-no-wildcards' from policy pack 'nexus-platform@v0.1.0' during preview: string value at .policy can't be known during preview"],
+      [
+        "advisory",
+        "can't run policy 'iam-no-wildcards' from policy pack 'nexus-platform@v0.1.0' during preview: string value at .policy can't be known during preview",
+      ],
     ]);
   });
 
@@ -152,7 +185,9 @@ describe("the policy server's behaviour", () => {
   it("marks prod-ha-user-facing not applicable outside prod", async () => {
     const result = await runPolicy("prod-ha-user-facing", FIXTURES["prod-frontend-single"], { environment: "dev", userFacingServices: ["frontend"] });
     expect(result.messages).toEqual([]);
-    expect(result.notApplicable.filter((n) => n.policyName === "prod-ha-user-facing").map((n) => n.reason)).toEqual(["applies to prod only; this stack deploys dev"]);
+    expect(result.notApplicable.filter((n) => n.policyName === "prod-ha-user-facing").map((n) => n.reason)).toEqual([
+      "applies to prod only; this stack deploys dev",
+    ]);
   });
 
   it("rejects config the engine would reject: wrong types, unknown policies", () => {
@@ -160,6 +195,9 @@ describe("the policy server's behaviour", () => {
       "allowed-image-registries: allowedRegistries must be of type array",
     );
     expect(() => reconcileConfig(policies, "mandatory", { "no-such-policy": "mandatory" })).toThrow("no-such-policy");
-    expect(reconcileConfig(policies, "advisory", { all: "disabled" })["prod-ha-user-facing"]).toEqual({ enforcementLevel: "disabled", properties: { minReplicas: 2 } });
+    expect(reconcileConfig(policies, "advisory", { all: "disabled" })["prod-ha-user-facing"]).toEqual({
+      enforcementLevel: "disabled",
+      properties: { minReplicas: 2 },
+    });
   });
 });

@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PackAnalyzer, spawnPolicyPack, type Evaluation, type PolicyPackConfig } from "../../src/policy/analyzer";
+import { PackAnalyzer, spawnPolicyPack, type Evaluation, type PolicyPackConfig } from "../../internal/pulumi/analyzer";
 import { policies } from "../../policy/policies";
 import { FIXTURES, TEST_CONFIG, TODAY } from "./fixtures";
 import { PACK, POLICY_DIR, packAnalyzer, toAnalyzed } from "./support";
@@ -18,8 +18,7 @@ const CONFIG: PolicyPackConfig = Object.fromEntries(
   policies.map((p, i) => [p.name, { enforcementLevel: i % 3 === 0 ? ("advisory" as const) : ("mandatory" as const), today: TODAY, ...TEST_CONFIG[p.name] }]),
 );
 
-const summary = (e: Evaluation) =>
-  e.diagnostics.map((d) => `${d.phase} ${d.policyName} ${d.enforcementLevel} ${d.urn ?? "-"} ${d.message}`).sort();
+const summary = (e: Evaluation) => e.diagnostics.map((d) => `${d.phase} ${d.policyName} ${d.enforcementLevel} ${d.urn ?? "-"} ${d.message}`).sort();
 
 describe("the pack under the Pulumi runner", () => {
   let remote: PackAnalyzer;

@@ -1,22 +1,15 @@
 /**
  * Runs the policy pack the way `pulumi preview --policy-pack policy` does, in this process: the
- * policy server's own handlers (served by src/policy/analyzer.ts) receive the protobuf requests
+ * policy server's own handlers (served by internal/pulumi/analyzer.ts) receive the protobuf requests
  * the engine sends, build `ResourceValidationArgs` / `StackValidationArgs` themselves and collect
  * `reportViolation` calls into diagnostics. Nothing here constructs validation args by hand.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PACK_ENFORCEMENT, PACK_NAME, policies } from "../../policy/policies";
-import {
-  PackAnalyzer,
-  violationText,
-  type AnalyzedResource,
-  type Diagnostic,
-  type Evaluation,
-  type PolicyPackConfig,
-} from "../../src/policy/analyzer";
+import { PackAnalyzer, violationText, type AnalyzedResource, type Diagnostic, type Evaluation, type PolicyPackConfig } from "../../internal/pulumi/analyzer";
 
-export { secretValue, unknownValue } from "../../src/policy/analyzer";
+export { secretValue, unknownValue } from "../../internal/pulumi/analyzer";
 
 export const POLICY_DIR = path.resolve(__dirname, "..", "..", "policy");
 const PACK_VERSION = (JSON.parse(fs.readFileSync(path.join(POLICY_DIR, "package.json"), "utf8")) as { version: string }).version;

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { z } from "zod";
-import { formatProblem, loadRegistries } from "../../src/loader";
+import { formatProblem, loadRegistries } from "../../domain/loader";
 import { copyRegistries, removeRegistries, replaceIn } from "../support/registries";
 
 /**
@@ -62,7 +62,10 @@ describe("bad registry input", () => {
     dir = copyRegistries();
     for (const m of spec.mutate) apply(dir, m);
     const result = loadRegistries({ registriesDir: dir, env: spec.env, today: "2026-11-27", maxFileBytes: spec.maxFileBytes });
-    const expected = spec.expect.trim().split("\n").map((l) => l.trim());
+    const expected = spec.expect
+      .trim()
+      .split("\n")
+      .map((l) => l.trim());
     expect(result.problems.map(formatProblem)).toEqual(expected);
     expect(result.model).toBeUndefined();
   });

@@ -1,8 +1,8 @@
 import { execFile } from "node:child_process";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { formatProblem, loadModel, loadRegistries, RegistryError } from "../../src/loader";
-import type { Model } from "../../src/model";
+import { formatProblem, loadModel, loadRegistries, RegistryError } from "../../domain/loader";
+import type { Model } from "../../domain/model";
 import { copyRegistries, removeRegistries, replaceIn, ROOT } from "../support/registries";
 
 /**
@@ -261,7 +261,12 @@ describe("loadRegistries on the minimal registries", () => {
   it("replaces arrays from an override instead of merging them", () => {
     const copy = copyRegistries();
     try {
-      replaceIn(copy, "orchestration.yaml", "      prod:\n        replicas: 3\n", "      prod:\n        replicas: 3\n        dependsOn: []\n      dev:\n        secrets:\n          - env: DB_PASS\n            configKey: devDbPassword\n");
+      replaceIn(
+        copy,
+        "orchestration.yaml",
+        "      prod:\n        replicas: 3\n",
+        "      prod:\n        replicas: 3\n        dependsOn: []\n      dev:\n        secrets:\n          - env: DB_PASS\n            configKey: devDbPassword\n",
+      );
       const p = loadModel({ registriesDir: copy, env: "prod", today: TODAY });
       const d = loadModel({ registriesDir: copy, env: "dev", today: TODAY });
       expect(service(p, "api").dependsOn).toEqual([]);

@@ -3,8 +3,8 @@ import * as path from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { formatProblem, loadRegistries, type Problem } from "../../src/loader";
-import { REGISTRY_FILES } from "../../src/schema";
+import { formatProblem, loadRegistries, type Problem } from "../../domain/loader";
+import { REGISTRY_FILES } from "../../domain/schema";
 import { copyRegistries, MINIMAL_REGISTRIES, REAL_REGISTRIES, removeRegistries } from "../support/registries";
 
 /**
@@ -49,10 +49,7 @@ const otherValue = (old: unknown) =>
     )
     .filter((v) => typeof v !== typeof old || Array.isArray(v) !== Array.isArray(old) || (v === null) !== (old === null));
 
-type Edit =
-  | { kind: "delete-key"; pick: number }
-  | { kind: "replace-scalar"; pick: number; value: unknown }
-  | { kind: "duplicate-entry"; pick: number };
+type Edit = { kind: "delete-key"; pick: number } | { kind: "replace-scalar"; pick: number; value: unknown } | { kind: "duplicate-entry"; pick: number };
 
 const structuralEdit: fc.Arbitrary<Edit> = fc.oneof(
   fc.record({ kind: fc.constant("delete-key" as const), pick: fc.nat() }),
@@ -136,7 +133,10 @@ function checkLoad(dir: string, env: string | undefined): void {
   const texts = new Map<string, string[]>();
   for (const p of problems) {
     const where = formatProblem(p);
-    expect(FILES.map((f) => `registries/${f}`), where).toContain(p.file);
+    expect(
+      FILES.map((f) => `registries/${f}`),
+      where,
+    ).toContain(p.file);
     expect(Number.isInteger(p.line) && p.line >= 1, where).toBe(true);
     expect(Number.isInteger(p.column) && p.column >= 1, where).toBe(true);
     expect(p.path.length, where).toBeGreaterThan(0);
@@ -229,7 +229,10 @@ describe.skipIf(realSet === undefined)("random mutations of the real registries"
   afterAll(() => realSet?.remove());
 
   it("survives structural and textual mutations", () => {
-    const edit = fc.oneof(structuralEdit.map((e) => ({ structural: e })), textEdit.map((e) => ({ text: e })));
+    const edit = fc.oneof(
+      structuralEdit.map((e) => ({ structural: e })),
+      textEdit.map((e) => ({ text: e })),
+    );
     fc.assert(
       fc.property(fc.constantFrom(...FILES), edit, fc.constantFrom("dev", "prod"), (file, e, env) => {
         const original = realSet!.originals.get(file)!;

@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { schemaText } from "../../src/cli/schema";
-import { loadRegistries } from "../../src/loader";
-import { REGISTRY_FILES, type RegistryKey } from "../../src/schema";
+import { schemaText } from "../../cmd/schema";
+import { loadRegistries } from "../../domain/loader";
+import { REGISTRY_FILES, type RegistryKey } from "../../domain/schema";
 import { REAL_REGISTRIES } from "../support/registries";
 
 const KEYS = Object.keys(REGISTRY_FILES) as RegistryKey[];

@@ -4,10 +4,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SecurityBaseline } from "../../components/securityBaseline";
 import { ServiceDeployment } from "../../components/serviceDeployment";
-import type { Model, ResolvedService, ResolvedTask } from "../../src/model";
+import type { Model, ResolvedService, ResolvedTask } from "../../domain/model";
 import { BACKUP_STORAGE, BASELINE, MONITORING, backupSecretRefs, buildPlatform, startOrder, taskNamespace } from "../../stacks/platform";
 import type { StackSettings } from "../../stacks/settings";
-import { SECRET_SIG, runMocked, type MockRun, type Recorded } from "../support/mocks";
+import { SECRET_SIG, runMocked, type MockRun, type Recorded } from "../../internal/pulumi/mocks";
 import { ROOT } from "../support/registries";
 import { DEV_SETTINGS, PROD_SETTINGS, fakeSecrets, realModel } from "./support";
 
@@ -53,9 +53,7 @@ async function platform(env: "dev" | "prod", settings: StackSettings): Promise<P
           const deps = (a.opts.dependsOn ?? []) as pulumi.Resource[];
           constructed.push({
             name: a.name,
-            dependsOn: deps.map((d) =>
-              d instanceof ServiceDeployment ? d.address.split(".")[0]! : d instanceof SecurityBaseline ? BASELINE : "?",
-            ),
+            dependsOn: deps.map((d) => (d instanceof ServiceDeployment ? d.address.split(".")[0]! : d instanceof SecurityBaseline ? BASELINE : "?")),
           });
         }
         return undefined;
@@ -68,7 +66,11 @@ async function platform(env: "dev" | "prod", settings: StackSettings): Promise<P
 }
 
 const inputs = (r: Recorded): Json => r.inputs as Json;
-const names = (run: MockRun, type: string) => run.byType(type).map((r) => r.name).sort();
+const names = (run: MockRun, type: string) =>
+  run
+    .byType(type)
+    .map((r) => r.name)
+    .sort();
 const minReplicas = (s: ResolvedService) => s.autoscaling?.minReplicas ?? s.replicas;
 const backupTasks = (m: Model) => m.tasks.filter((t) => t.kind === "backup");
 
@@ -167,9 +169,7 @@ describe.each([
         expect(meta.annotations?.["nexus.platform/source"], where).toMatch(SOURCE);
       }
     }
-    expect(templates).toBe(
-      run.byType(T.deployment).length + run.byType(T.statefulSet).length + run.byType(T.cronJob).length + run.byType(T.job).length,
-    );
+    expect(templates).toBe(run.byType(T.deployment).length + run.byType(T.statefulSet).length + run.byType(T.cronJob).length + run.byType(T.job).length);
   });
 
   it("tags every AWS resource that takes tags like its Kubernetes resources", () => {
@@ -217,8 +217,17 @@ describe.each([
   it("builds one component per service and task, under the stack", () => {
     const { run, model } = get();
     expect(names(run, T.serviceDeployment)).toEqual(model.services.map((s) => s.name).sort());
-    expect(names(run, T.backupJob)).toEqual(backupTasks(model).map((t) => t.name).sort());
-    expect(names(run, T.automationTask)).toEqual(model.tasks.filter((t) => t.kind !== "backup").map((t) => t.name).sort());
+    expect(names(run, T.backupJob)).toEqual(
+      backupTasks(model)
+        .map((t) => t.name)
+        .sort(),
+    );
+    expect(names(run, T.automationTask)).toEqual(
+      model.tasks
+        .filter((t) => t.kind !== "backup")
+        .map((t) => t.name)
+        .sort(),
+    );
     expect(names(run, T.baseline)).toEqual([BASELINE]);
     expect(names(run, T.monitoring)).toEqual([MONITORING]);
     for (const type of [T.serviceDeployment, T.backupJob, T.automationTask, T.baseline, T.monitoring, T.backupStorage]) {
@@ -256,8 +265,18 @@ describe.each([
 
   it("gives disruption budgets exactly to services with more than one replica at minimum", () => {
     const { run, model } = get();
-    expect(names(run, T.pdb)).toEqual(model.services.filter((s) => minReplicas(s) > 1).map((s) => `${s.name}-pdb`).sort());
-    expect(names(run, T.hpa)).toEqual(model.services.filter((s) => s.autoscaling).map((s) => `${s.name}-hpa`).sort());
+    expect(names(run, T.pdb)).toEqual(
+      model.services
+        .filter((s) => minReplicas(s) > 1)
+        .map((s) => `${s.name}-pdb`)
+        .sort(),
+    );
+    expect(names(run, T.hpa)).toEqual(
+      model.services
+        .filter((s) => s.autoscaling)
+        .map((s) => `${s.name}-hpa`)
+        .sort(),
+    );
   });
 
   it("sets each workload's replicas and topology spread from the model", () => {
@@ -281,7 +300,11 @@ describe("dev and prod differ as the registries say", () => {
   it("keeps dev off AWS with backups on claims, and puts prod backups in an encrypted bucket", () => {
     expect(dev.run.resources.filter((r) => r.type.startsWith("aws:"))).toEqual([]);
     expect(dev.run.byType(T.backupStorage)).toEqual([]);
-    expect(names(dev.run, T.pvc)).toEqual(backupTasks(dev.model).map((t) => `${t.name}-pvc`).sort());
+    expect(names(dev.run, T.pvc)).toEqual(
+      backupTasks(dev.model)
+        .map((t) => `${t.name}-pvc`)
+        .sort(),
+    );
     expect((dev.run.outputs as Json).backups).toEqual(
       Object.fromEntries(backupTasks(dev.model).map((t) => [t.name, `pvc://${taskNamespace(t, dev.model.services)}/${t.name}-backups`])),
     );
@@ -292,11 +315,16 @@ describe("dev and prod differ as the registries say", () => {
     expect(prod.run.byType(T.bucket).map((r) => [r.name, r.parentType, inputs(r).bucket])).toEqual([
       [`${BACKUP_STORAGE}-bucket`, T.backupStorage, aws.backupBucket],
     ]);
-    expect(prod.run.byType(T.key).map((r) => [r.name, r.parentType, inputs(r).enableKeyRotation])).toEqual([
-      [`${BACKUP_STORAGE}-key`, T.backupStorage, true],
-    ]);
-    expect(prod.run.byType(T.role).map((r) => [r.name, r.parentType]).sort()).toEqual(
-      backupTasks(prod.model).map((t) => [`${t.name}-role`, T.backupJob]).sort(),
+    expect(prod.run.byType(T.key).map((r) => [r.name, r.parentType, inputs(r).enableKeyRotation])).toEqual([[`${BACKUP_STORAGE}-key`, T.backupStorage, true]]);
+    expect(
+      prod.run
+        .byType(T.role)
+        .map((r) => [r.name, r.parentType])
+        .sort(),
+    ).toEqual(
+      backupTasks(prod.model)
+        .map((t) => [`${t.name}-role`, T.backupJob])
+        .sort(),
     );
     expect((prod.run.outputs as Json).backups).toEqual(
       Object.fromEntries(backupTasks(prod.model).map((t) => [t.name, `s3://${aws.backupBucket}/${t.backup!.destination.prefix}`])),
@@ -322,7 +350,12 @@ describe("dev and prod differ as the registries say", () => {
         .map((r) => inputs(r).metadata.name)
         .sort();
     expect(spread(dev.run)).toEqual([]);
-    expect(spread(prod.run)).toEqual(prod.model.services.filter((s) => s.topologySpread).map((s) => s.name).sort());
+    expect(spread(prod.run)).toEqual(
+      prod.model.services
+        .filter((s) => s.topologySpread)
+        .map((s) => s.name)
+        .sort(),
+    );
     expect(spread(prod.run).length).toBeGreaterThan(0);
   });
 });
@@ -418,9 +451,7 @@ describe("taskNamespace", () => {
     expect(() => taskNamespace(task({ target: undefined }), services)).toThrow(
       "task db-backup (registries/automation.yaml:9) has neither namespace nor target",
     );
-    expect(() => taskNamespace(task({ target: "ghost" }), services)).toThrow(
-      "task db-backup (registries/automation.yaml:9) has neither namespace nor target",
-    );
+    expect(() => taskNamespace(task({ target: "ghost" }), services)).toThrow("task db-backup (registries/automation.yaml:9) has neither namespace nor target");
   });
 });
 
@@ -436,7 +467,12 @@ describe("backupSecretRefs", () => {
   it("reads each secret from the target's own Secret under the target's key", () => {
     expect(
       backupSecretRefs(
-        task({ secrets: [{ env: "PGPASSWORD", configKey: "dbPassword" }, { env: "REPL", configKey: "replKey" }] }),
+        task({
+          secrets: [
+            { env: "PGPASSWORD", configKey: "dbPassword" },
+            { env: "REPL", configKey: "replKey" },
+          ],
+        }),
         db,
       ),
     ).toEqual([

@@ -1,5 +1,5 @@
-import { loadModel } from "../../src/loader";
-import type { Model } from "../../src/model";
+import { loadModel } from "../../domain/loader";
+import type { Model } from "../../domain/model";
 import { referencedSecrets, type StackSettings } from "../../stacks/settings";
 import { REAL_REGISTRIES } from "../support/registries";
 import * as pulumi from "@pulumi/pulumi";

@@ -20,7 +20,7 @@ import {
   tlsOnlyBucketPolicy,
   type BackupScriptTarget,
 } from "../../../components/builders/backup";
-import type { ResolvedService, ResolvedTask } from "../../../src/model";
+import type { ResolvedService, ResolvedTask } from "../../../domain/model";
 
 const BUCKET_ARN = "arn:aws:s3:::nexus-prod-backups";
 const KEY_ARN = "arn:aws:kms:eu-central-1:111122223333:key/0b1c2d3e-aaaa-bbbb-cccc-123456789012";
@@ -61,9 +61,7 @@ function withRetention(name: string, prefix: string, days: number, maxDays?: num
       method: "postgres-dump",
       destination: { prefix, objectLock: false },
       retention: { days, keepLast: 3 },
-      ...(maxDays !== undefined
-        ? { gdpr: { personalData: false, maxRetentionDays: maxDays } }
-        : {}),
+      ...(maxDays !== undefined ? { gdpr: { personalData: false, maxRetentionDays: maxDays } } : {}),
     },
   });
 }
@@ -139,14 +137,12 @@ describe("irsaTrustPolicy", () => {
         {
           Effect: "Allow",
           Principal: {
-            Federated:
-              "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-central-1.amazonaws.com/id/ABC",
+            Federated: "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-central-1.amazonaws.com/id/ABC",
           },
           Action: "sts:AssumeRoleWithWebIdentity",
           Condition: {
             StringEquals: {
-              "oidc.eks.eu-central-1.amazonaws.com/id/ABC:sub":
-                "system:serviceaccount:data:db-backup",
+              "oidc.eks.eu-central-1.amazonaws.com/id/ABC:sub": "system:serviceaccount:data:db-backup",
               "oidc.eks.eu-central-1.amazonaws.com/id/ABC:aud": "sts.amazonaws.com",
             },
           },
@@ -219,9 +215,7 @@ describe("s3LifecycleRules", () => {
   });
 
   it("object lock lasts the smallest effective retention, none without backup tasks", () => {
-    expect(
-      objectLockDays([withRetention("a", "a/", 40, 20), withRetention("b", "b/", 25)]),
-    ).toBe(20);
+    expect(objectLockDays([withRetention("a", "a/", 40, 20), withRetention("b", "b/", 25)])).toBe(20);
     expect(objectLockDays([])).toBeUndefined();
     expect(effectiveRetentionDays(withRetention("c", "c/", 7, 30).backup!)).toBe(7);
   });
@@ -252,9 +246,7 @@ describe("cronJobSpec", () => {
   });
 
   it("refuses a task without a schedule", () => {
-    expect(() => cronJobSpec(backupTask({ schedule: undefined }), template)).toThrow(
-      /db-backup.*automation.yaml:4.*no schedule/,
-    );
+    expect(() => cronJobSpec(backupTask({ schedule: undefined }), template)).toThrow(/db-backup.*automation.yaml:4.*no schedule/);
   });
 });
 
@@ -287,12 +279,7 @@ describe("taskPodTemplate and env", () => {
   });
 
   it("keeps env names unique, later sources and Secret references winning", () => {
-    expect(
-      containerEnv(
-        [{ A: "1", B: "2" }, { B: "3" }],
-        [{ env: "A", secretName: "s", key: "k" }],
-      ),
-    ).toEqual([
+    expect(containerEnv([{ A: "1", B: "2" }, { B: "3" }], [{ env: "A", secretName: "s", key: "k" }])).toEqual([
       { name: "B", value: "3" },
       { name: "A", valueFrom: { secretKeyRef: { name: "s", key: "k" } } },
     ]);
@@ -305,9 +292,7 @@ describe("taskPodTemplate and env", () => {
   });
 
   it("hashes independent of key order", () => {
-    expect(stableHash({ a: 1, b: [1, { c: 2, d: 3 }] })).toBe(
-      stableHash({ b: [1, { d: 3, c: 2 }], a: 1 }),
-    );
+    expect(stableHash({ a: 1, b: [1, { c: 2, d: 3 }] })).toBe(stableHash({ b: [1, { d: 3, c: 2 }], a: 1 }));
     expect(stableHash({ a: 1 })).not.toBe(stableHash({ a: 2 }));
   });
 });
@@ -325,9 +310,7 @@ const PVC: BackupScriptTarget = { ...S3, destination: "pvc" };
 describe("backupScript", () => {
   it("uploads a postgres dump to s3://<bucket>/<prefix><task>-<timestamp>", () => {
     const script = backupScript("postgres-dump", S3);
-    expect(script).toContain(
-      'target="s3://${BACKUP_BUCKET}/${BACKUP_PREFIX}db-backup-${stamp}.sql.gz"',
-    );
+    expect(script).toContain('target="s3://${BACKUP_BUCKET}/${BACKUP_PREFIX}db-backup-${stamp}.sql.gz"');
     expect(script).toContain("pg_dump --host=db.data.svc --port=5432 --no-password");
     expect(script).toContain(': "${PGPASSWORD:?PGPASSWORD must come from a Secret}"');
     expect(script).toContain('aws s3 cp --only-show-errors "$partial" "$target"');
@@ -362,8 +345,7 @@ describe("backupScript under sh", () => {
     const bin = path.join(root, "bin");
     fs.mkdirSync(bin);
     fs.mkdirSync(path.join(root, "backup"));
-    const stub = (name: string, body: string) =>
-      fs.writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    const stub = (name: string, body: string) => fs.writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
     stub("pg_dump", pgDump);
     // The aws stub records its arguments and keeps a copy of what would be uploaded.
     stub("aws", `echo "$@" >"${root}/aws.args"; cp "$4" "${root}/uploaded"`);
@@ -378,8 +360,7 @@ describe("backupScript under sh", () => {
     return { root, run };
   }
 
-  const GOOD_DUMP = 'for a; do case "$a" in --file=*) f="${a#--file=}";; esac; done\n' +
-    'echo "CREATE TABLE t();" | gzip -c >"$f"';
+  const GOOD_DUMP = 'for a; do case "$a" in --file=*) f="${a#--file=}";; esac; done\n' + 'echo "CREATE TABLE t();" | gzip -c >"$f"';
 
   it("dumps, checks and uploads to the bucket key", () => {
     const { root, run } = sandbox(GOOD_DUMP);
@@ -393,9 +374,7 @@ describe("backupScript under sh", () => {
     const args = fs.readFileSync(path.join(root, "aws.args"), "utf8").trim().split(" ");
     expect(args.slice(0, 3)).toEqual(["s3", "cp", "--only-show-errors"]);
     expect(args[4]).toMatch(/^s3:\/\/nexus-prod-backups\/db\/db-backup-\d{8}T\d{6}Z\.sql\.gz$/);
-    expect(spawnSync("gzip", ["-dc", path.join(root, "uploaded")]).stdout.toString()).toContain(
-      "CREATE TABLE",
-    );
+    expect(spawnSync("gzip", ["-dc", path.join(root, "uploaded")]).stdout.toString()).toContain("CREATE TABLE");
     expect(r.stdout).not.toContain("not-a-real-password");
   });
 

@@ -22,14 +22,7 @@ import {
   type AlertingRule,
   type BackupTask,
 } from "../../../components/builders/monitoring";
-import type {
-  Model,
-  ResolvedAlert,
-  ResolvedChannel,
-  ResolvedDashboard,
-  ResolvedSlo,
-  ResolvedTeam,
-} from "../../../src/model";
+import type { Model, ResolvedAlert, ResolvedChannel, ResolvedDashboard, ResolvedSlo, ResolvedTeam } from "../../../domain/model";
 
 const M = "registries/monitoring.yaml";
 
@@ -202,9 +195,7 @@ describe("alertRuleGroups", () => {
   it("refuses two registry alerts that become the same Prometheus name", () => {
     // Not a valid registry name, but the builder must not rely on the schema to stay unambiguous.
     const twin = { ...alerts[0]!, name: "api--down", source: `${M}:99` };
-    expect(() => alertRuleGroups({ alerts: [alerts[0]!, twin], ownership })).toThrow(
-      /both become Prometheus alert ApiDown/,
-    );
+    expect(() => alertRuleGroups({ alerts: [alerts[0]!, twin], ownership })).toThrow(/both become Prometheus alert ApiDown/);
   });
 });
 
@@ -239,12 +230,8 @@ describe("sloRuleGroups", () => {
   });
 
   it("pages on 14.4x over 1h and 5m or 6x over 6h and 30m, tickets on 3x and 1x", () => {
-    const page = rules.find(
-      (r) => "alert" in r && r.labels.severity === "critical",
-    ) as AlertingRule;
-    const ticket = rules.find(
-      (r) => "alert" in r && r.labels.severity === "warning",
-    ) as AlertingRule;
+    const page = rules.find((r) => "alert" in r && r.labels.severity === "critical") as AlertingRule;
+    const ticket = rules.find((r) => "alert" in r && r.labels.severity === "warning") as AlertingRule;
     const s = '{slo="api-availability"}';
     expect(page.alert).toBe("ApiAvailabilityErrorBudgetBurn");
     expect(page.expr).toBe(
@@ -305,15 +292,12 @@ describe("backupAlertRules", () => {
       },
       annotations: {
         summary: 'Backup db-backup has not succeeded for more than 2d (schedule "0 2 * * *")',
-        description:
-          "No successful run of CronJob data/db-backup within two schedule periods, or the CronJob is not visible to kube-state-metrics.",
+        description: "No successful run of CronJob data/db-backup within two schedule periods, or the CronJob is not visible to kube-state-metrics.",
         nexus_source: "registries/automation.yaml:4",
       },
     });
     expect(failed!.alert).toBe("BackupFailed");
-    expect(failed!.expr).toContain(
-      'kube_job_status_failed{namespace="data",job_name=~"db-backup-[0-9]+"} > 0',
-    );
+    expect(failed!.expr).toContain('kube_job_status_failed{namespace="data",job_name=~"db-backup-[0-9]+"} > 0');
     expect(failed!.labels).toMatchObject({ team: "data", owner: "data", task: "db-backup" });
   });
 
@@ -324,20 +308,14 @@ describe("backupAlertRules", () => {
 
 describe("assertUniqueAlertNames and ruleCount", () => {
   it("rejects one alert name in two groups and counts every rule", () => {
-    const files = [
-      alertRuleGroups({ alerts, ownership }),
-      sloRuleGroups([slo]),
-      backupAlertRules(backups),
-    ];
+    const files = [alertRuleGroups({ alerts, ownership }), sloRuleGroups([slo]), backupAlertRules(backups)];
     expect(() => assertUniqueAlertNames(files)).not.toThrow();
     expect(ruleCount(files)).toBe(3 + 9 + 2);
     const clash = alertRuleGroups({
       alerts: [{ ...alerts[2]!, name: "backup-missed" }],
       ownership,
     });
-    expect(() => assertUniqueAlertNames([clash, backupAlertRules(backups)])).toThrow(
-      /BackupMissed/,
-    );
+    expect(() => assertUniqueAlertNames([clash, backupAlertRules(backups)])).toThrow(/BackupMissed/);
   });
 });
 
@@ -385,12 +363,7 @@ describe("alertmanagerConfig", () => {
         webhook_configs: [{ url: "https://hook.example/notify", send_resolved: true }],
       },
     ]);
-    expect(channelSecretKeys(channels)).toEqual([
-      "slackWebhookUrl",
-      "smtpPassword",
-      "pagerdutyKey",
-      "hookUrl",
-    ]);
+    expect(channelSecretKeys(channels)).toEqual(["slackWebhookUrl", "smtpPassword", "pagerdutyKey", "hookUrl"]);
   });
 
   it("routes backups by team, overrides by alert name and SLO, then by severity", () => {
@@ -438,9 +411,7 @@ describe("alertmanagerConfig", () => {
         backupTasks: [],
         secrets: partial,
       }),
-    ).toThrow(
-      'channel pager needs the secret "pagerdutyKey": pulumi config set --secret pagerdutyKey VALUE',
-    );
+    ).toThrow('channel pager needs the secret "pagerdutyKey": pulumi config set --secret pagerdutyKey VALUE');
   });
 
   it("refuses a route to a channel that does not exist", () => {
@@ -465,9 +436,7 @@ describe("prometheusConfig", () => {
       environment: "dev",
       ruleFiles: ["alerts.rules.yml"],
       alertmanagers: ["mon-alertmanager.observability.svc:9093"],
-      targets: [
-        { name: "api", namespace: "core", port: 9100, metricsPath: "/metrics", owner: "platform" },
-      ],
+      targets: [{ name: "api", namespace: "core", port: 9100, metricsPath: "/metrics", owner: "platform" }],
     });
     expect(config).toEqual({
       global: {
@@ -477,18 +446,14 @@ describe("prometheusConfig", () => {
       },
       rule_files: ["alerts.rules.yml"],
       alerting: {
-        alertmanagers: [
-          { static_configs: [{ targets: ["mon-alertmanager.observability.svc:9093"] }] },
-        ],
+        alertmanagers: [{ static_configs: [{ targets: ["mon-alertmanager.observability.svc:9093"] }] }],
       },
       scrape_configs: [
         { job_name: "prometheus", static_configs: [{ targets: ["localhost:9090"] }] },
         {
           job_name: "api",
           metrics_path: "/metrics",
-          static_configs: [
-            { targets: ["api.core.svc:9100"], labels: { namespace: "core", owner: "platform" } },
-          ],
+          static_configs: [{ targets: ["api.core.svc:9100"], labels: { namespace: "core", owner: "platform" } }],
         },
       ],
     });
@@ -539,9 +504,7 @@ describe("grafana", () => {
   });
 
   it("provisions the Prometheus datasource under the uid the dashboards use, and the dashboards", () => {
-    expect(
-      grafanaDatasources({ prometheusUrl: "http://p:9090", scrapeInterval: "30s" }).datasources[0],
-    ).toMatchObject({
+    expect(grafanaDatasources({ prometheusUrl: "http://p:9090", scrapeInterval: "30s" }).datasources[0]).toMatchObject({
       uid: PROMETHEUS_DATASOURCE_UID,
       type: "prometheus",
       url: "http://p:9090",

@@ -203,9 +203,7 @@ describe("namespace-wide specs", () => {
   });
 
   it("allows the rule's CIDRs on the rule's ports", () => {
-    expect(
-      cidrEgressSpec({ name: "smtp", cidrs: ["203.0.113.25/32", "10.0.0.0/8"], ports: [587, 465], namespaces: [] }),
-    ).toEqual({
+    expect(cidrEgressSpec({ name: "smtp", cidrs: ["203.0.113.25/32", "10.0.0.0/8"], ports: [587, 465], namespaces: [] })).toEqual({
       podSelector: {},
       policyTypes: ["Egress"],
       egress: [

@@ -49,8 +49,8 @@ export const TODAY = "2026-11-27";
  */
 const LITERAL_SECRET: Edit = {
   file: "automation.yaml",
-  from: '    target: system-monitor\n    env:\n      SYSTEM_MONITOR_URL: http://system-monitor.observability.svc.cluster.local:9108\n    resources:\n      requests: { cpu: 50m, memory: 64Mi }\n      limits: { cpu: 200m, memory: 128Mi }\n    timeoutSeconds: 120\n',
-  to: '    target: system-monitor\n    env:\n      SYSTEM_MONITOR_URL: http://system-monitor.observability.svc.cluster.local:9108\n      MONITOR_API_TOKEN: changeme-4242\n    resources:\n      requests: { cpu: 50m, memory: 64Mi }\n      limits: { cpu: 200m, memory: 128Mi }\n    timeoutSeconds: 120\n',
+  from: "    target: system-monitor\n    env:\n      SYSTEM_MONITOR_URL: http://system-monitor.observability.svc.cluster.local:9108\n    resources:\n      requests: { cpu: 50m, memory: 64Mi }\n      limits: { cpu: 200m, memory: 128Mi }\n    timeoutSeconds: 120\n",
+  to: "    target: system-monitor\n    env:\n      SYSTEM_MONITOR_URL: http://system-monitor.observability.svc.cluster.local:9108\n      MONITOR_API_TOKEN: changeme-4242\n    resources:\n      requests: { cpu: 50m, memory: 64Mi }\n      limits: { cpu: 200m, memory: 128Mi }\n    timeoutSeconds: 120\n",
 };
 
 const exceptionFor = (policy: string, resource: string, owner: string, expires: string): Edit => ({

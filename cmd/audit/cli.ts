@@ -1,0 +1,133 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { isIsoDate, parseCommand, usageError as commandUsageError } from "../args";
+import { formatProblem } from "../../domain/loader";
+import type { ComplianceReport } from "./report";
+import { PROJECT_DIR, StackConfigError, prepareStack } from "./stack";
+
+/** The JSON report's schema name (report.ts REPORT_SCHEMA, repeated to keep this module light). */
+const REPORT_SCHEMA = "nexus-audit/v1";
+
+// The report brings the components, the Pulumi SDKs and the policy pack: loaded once the
+// arguments, the stack and the registries are valid (require: bin/nexus.js runs the sources
+// under tsx/cjs).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadReport = () => require("./report") as typeof import("./report");
+
+export const AUDIT_USAGE = `Usage: nexus audit --stack NAME [--format md|json] [--registries DIR] [--out FILE] [--today YYYY-MM-DD]
+
+Evaluates the stack's program and the policy pack without cloud credentials, the pulumi CLI or a
+cluster: the program runs under Pulumi mocks with the settings of Pulumi.<stack>.yaml and
+placeholder secrets, and the pack (policy/) judges every resource in this process, with the
+enforcement and exceptions registries/security.yaml sets for the stack's environment.
+The report lists every resource (URN, type, name, registry FILE:LINE), every policy verdict,
+the violations, the exceptions in force and when they expire, and each policy's level.
+Exit status: 0 no mandatory violation, 1 mandatory violations or registry problems
+(FILE:LINE:COL field.path: message), 2 usage error.
+
+Options:
+  --stack NAME       stack to audit (required): dev or prod, i.e. a Pulumi.<stack>.yaml
+  --format FORMAT    md (default): Markdown for a pull-request comment; json: for tools
+  --registries DIR   folder with the registry files (default: the stack's registries setting)
+  --out FILE         write the report there (default: standard output)
+  --today DATE       day exceptions are judged against, YYYY-MM-DD (default: today, UTC)
+  -h, --help         show this help
+
+Example:
+  npx nexus audit --stack prod --format md --out audit-prod.md
+  npx nexus audit --stack dev --format json --today 2026-11-27 > audit-dev.json`;
+
+function usageError(message: string): number {
+  return commandUsageError(message, AUDIT_USAGE);
+}
+
+/** 0 when no mandatory policy is violated, else 1. */
+export function exitCodeOf(report: ComplianceReport): 0 | 1 {
+  return report.passed ? 0 : 1;
+}
+
+function write(out: string | undefined, text: string): void {
+  if (out === undefined) {
+    process.stdout.write(text);
+    return;
+  }
+  fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+  fs.writeFileSync(out, text);
+}
+
+/** The registry folder as the evaluator takes it: relative to the project when inside it. */
+function registriesArg(dir: string, PROJECT_DIR: string): string {
+  const absolute = path.resolve(dir);
+  const relative = path.relative(PROJECT_DIR, absolute);
+  return relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : absolute;
+}
+
+export async function auditCommand(args: string[]): Promise<number> {
+  const parsed = parseCommand(
+    args,
+    {
+      stack: { type: "string" },
+      format: { type: "string" },
+      registries: { type: "string" },
+      out: { type: "string" },
+      today: { type: "string" },
+    },
+    AUDIT_USAGE,
+  );
+  if ("exit" in parsed) return parsed.exit;
+  const values = parsed.values;
+  const stack = values.stack as string | undefined;
+  if (!stack) return usageError("--stack is required");
+  const format = (values.format as string | undefined) ?? "md";
+  if (format !== "md" && format !== "json") return usageError(`--format must be md or json, got "${format}"`);
+  const today = (values.today as string | undefined) ?? new Date().toISOString().slice(0, 10);
+  if (!isIsoDate(today)) return usageError(`--today must be a date YYYY-MM-DD, got "${today}"`);
+  const registries = values.registries as string | undefined;
+  if (registries !== undefined && !fs.existsSync(registries)) return usageError(`--registries ${registries}: no such folder`);
+  const out = values.out as string | undefined;
+
+  const fail = (error: unknown): number => {
+    if (error instanceof StackConfigError) {
+      if (error.unknownStack) return usageError(error.message);
+      console.error(`nexus: ${error.message}`);
+      return 1;
+    }
+    console.error(`nexus: the program of stack ${stack} failed under mocks: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  };
+
+  let prepared: ReturnType<typeof prepareStack>;
+  try {
+    prepared = prepareStack({ stack, today, ...(registries !== undefined ? { registriesDir: registriesArg(registries, PROJECT_DIR) } : {}) });
+  } catch (error) {
+    return fail(error);
+  }
+  if (!prepared.ok) {
+    if (format === "json") {
+      write(
+        out,
+        `${JSON.stringify({ schema: REPORT_SCHEMA, stack, today, registries: prepared.registriesDir, passed: false, problems: prepared.problems }, null, 2)}\n`,
+      );
+    } else {
+      write(out, prepared.problems.map((p) => `${formatProblem(p)}\n`).join(""));
+    }
+    console.error(`nexus: ${prepared.problems.length} problem(s) in ${prepared.registriesDir}; fix them and run again (npx nexus validate --env ...)`);
+    return 1;
+  }
+
+  const { auditPrepared, renderJson, renderMarkdown, summaryLine } = loadReport();
+  let result: Awaited<ReturnType<typeof auditPrepared>>;
+  try {
+    result = await auditPrepared(prepared.stack);
+  } catch (error) {
+    return fail(error);
+  }
+
+  const report = result.report;
+  write(out, format === "json" ? renderJson(report) : renderMarkdown(report));
+  const code = exitCodeOf(report);
+  console.error(
+    `nexus audit ${stack}: ${summaryLine(report)}${out !== undefined ? ` (report in ${out})` : ""}` + (code === 0 ? "" : ": mandatory policies are violated"),
+  );
+  return code;
+}

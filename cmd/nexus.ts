@@ -1,0 +1,94 @@
+import * as path from "node:path";
+import { ci } from "./ci/cli";
+import { formatProblem, loadRegistries } from "../domain/loader";
+import { parseCommand, usageError } from "./args";
+import { policyConfig } from "./policyConfig";
+import { writeSchemas } from "./schema";
+import { secretsCommand } from "./secrets";
+
+type Command = (args: string[]) => Promise<number>;
+
+const USAGE = `Usage: nexus <command> [options]
+
+Commands:
+  validate   check the registries (schemas, references, cycles, cron, images, backups)
+  schema     regenerate the JSON Schemas in registries/schema/
+  secrets    list the secret config keys the registries reference
+  policy-config  compile the policy pack config of one environment (--policy-pack-config)
+  ci generate    write .github/workflows/ from registries/pipelines.yaml (--check: verify)
+  audit      compliance report of a stack: program + policy pack under mocks (--stack dev|prod)
+
+Run "nexus <command> --help" for a command's options.
+Example: npx nexus validate --env prod`;
+
+const VALIDATE_USAGE = `Usage: nexus validate [--registries DIR] [--env NAME] [--format text|json]
+
+Checks the five registry files and prints one line per problem:
+  FILE:LINE:COL field.path: message
+Exit status: 0 valid, 1 problems found, 2 usage error.
+
+Options:
+  --registries DIR   folder with the registry files (default: registries)
+  --env NAME         validate one environment (default: every environment in pipelines.yaml)
+  --format FORMAT    text (default) or json: an array of {file, line, column, path, message, code}
+  -h, --help         show this help
+
+Example: npx nexus validate --env prod --format json`;
+
+const SCHEMA_USAGE = `Usage: nexus schema [--out DIR]
+
+Regenerates the JSON Schema of each registry from its zod schema, for editor completion.
+
+Options:
+  --out DIR    output folder (default: registries/schema)
+  -h, --help   show this help
+
+Example: npx nexus schema`;
+
+const validate: Command = async (args) => {
+  const parsed = parseCommand(args, { registries: { type: "string" }, env: { type: "string" }, format: { type: "string" } }, VALIDATE_USAGE);
+  if ("exit" in parsed) return parsed.exit;
+  const v = parsed.values;
+  const format = (v.format as string | undefined) ?? "text";
+  if (format !== "text" && format !== "json") return usageError(`--format must be text or json, got "${format}"`, VALIDATE_USAGE);
+  const registriesDir = (v.registries as string | undefined) ?? "registries";
+  const result = loadRegistries({ registriesDir, env: v.env as string | undefined });
+  if (format === "json") {
+    console.log(JSON.stringify(result.problems, null, 2));
+  } else if (result.problems.length > 0) {
+    for (const p of result.problems) console.log(formatProblem(p));
+    console.error(`nexus: ${result.problems.length} problem(s) in ${registriesDir}; fix them and run again`);
+  } else {
+    const c = result.counts;
+    console.log(
+      `ok: ${path.join(registriesDir)} valid for ${result.environments.join(", ")}: ` +
+        `${c.services} services, ${c.tasks} tasks, ${c.pipelines} pipelines, ${c.alerts} alerts, ${c.policies} policies`,
+    );
+  }
+  return result.problems.length > 0 ? 1 : 0;
+};
+
+const schema: Command = async (args) => {
+  const parsed = parseCommand(args, { out: { type: "string" } }, SCHEMA_USAGE);
+  if ("exit" in parsed) return parsed.exit;
+  const files = writeSchemas((parsed.values.out as string | undefined) ?? path.join("registries", "schema"));
+  for (const f of files) console.log(`wrote ${f}`);
+  return 0;
+};
+
+// Loaded on use: it brings the Pulumi SDKs and the policy pack (require: bin/nexus.js runs under tsx/cjs).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const audit: Command = (args) => (require("./audit/cli") as typeof import("./audit/cli")).auditCommand(args);
+
+const COMMANDS: Record<string, Command> = { validate, schema, "policy-config": policyConfig, ci, audit, secrets: secretsCommand };
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    console.log(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) return usageError(`unknown command "${name}"`, USAGE);
+  return command(rest);
+}

@@ -1,0 +1,25 @@
+import { formatProblem, loadRegistries } from "../domain/loader";
+import { parseCommand, usageError } from "./args";
+import { referencedSecrets } from "../stacks/settings";
+
+const USAGE = `Usage: nexus secrets --env NAME [--registries DIR]
+
+Lists the Pulumi config keys the registries reference as secrets in one environment, one per
+line as "KEY<TAB>who references it". Values are never read or printed: set each with
+  pulumi config set --secret KEY VALUE
+
+Example: npx nexus secrets --env prod`;
+
+export async function secretsCommand(args: string[]): Promise<number> {
+  const parsed = parseCommand(args, { env: { type: "string" }, registries: { type: "string" } }, USAGE);
+  if ("exit" in parsed) return parsed.exit;
+  const values = parsed.values as { env?: string; registries?: string };
+  if (!values.env) return usageError("--env is required", USAGE);
+  const result = loadRegistries({ registriesDir: values.registries ?? "registries", env: values.env });
+  if (!result.model) {
+    for (const p of result.problems) console.log(formatProblem(p));
+    return 1;
+  }
+  for (const [key, by] of referencedSecrets(result.model)) console.log(`${key}\t${by}`);
+  return 0;
+}

@@ -1,0 +1,391 @@
+import {
+  imageAllowed,
+  parseQuantity,
+  POLICY_CATALOG,
+  type AutomationRegistry,
+  type MonitoringRegistry,
+  type OrchestrationRegistry,
+  type PipelinesRegistry,
+  type RegistryKey,
+  type Resources,
+  type SecurityRegistry,
+} from "../schema";
+import { suggest } from "./issues";
+import type { Locator } from "./locator";
+import type { PathSegment } from "./problems";
+
+export interface Registries {
+  orchestration: OrchestrationRegistry;
+  automation: AutomationRegistry;
+  pipelines: PipelinesRegistry;
+  monitoring: MonitoringRegistry;
+  security: SecurityRegistry;
+}
+
+const FILE: Record<RegistryKey, string> = {
+  orchestration: "orchestration.yaml",
+  automation: "automation.yaml",
+  pipelines: "pipelines.yaml",
+  monitoring: "monitoring.yaml",
+  security: "security.yaml",
+};
+
+/** Checks that need more than one entry or more than one file. Every finding is located. */
+export function crossCheck(r: Registries, at: Locator): void {
+  uniqueNames(r, at);
+  references(r, at);
+  dependencyCycles(r.orchestration, at);
+  resources(r, at);
+  images(r, at);
+  tasks(r, at);
+  backups(r, at);
+  pipelines(r.pipelines, at);
+}
+
+function uniqueNames(r: Registries, at: Locator): void {
+  const lists: [RegistryKey, string, readonly { name: string }[]][] = [
+    ["orchestration", "teams", r.orchestration.teams],
+    ["orchestration", "namespaces", r.orchestration.namespaces],
+    ["orchestration", "services", r.orchestration.services],
+    ["automation", "tasks", r.automation.tasks],
+    ["pipelines", "environments", r.pipelines.environments],
+    ["pipelines", "pipelines", r.pipelines.pipelines],
+    ["monitoring", "channels", r.monitoring.channels],
+    ["monitoring", "alerts", r.monitoring.alerts],
+    ["monitoring", "slos", r.monitoring.slos],
+    ["monitoring", "dashboards", r.monitoring.dashboards],
+    ["security", "rbac", r.security.rbac],
+    ["security", "network.egress", r.security.network.egress],
+    ["security", "policies", r.security.policies.map((p) => ({ name: p.id }))],
+  ];
+  for (const [key, section, items] of lists) {
+    const base: PathSegment[] = section.split(".");
+    const field = section === "policies" ? "id" : "name";
+    const first = new Map<string, number>();
+    items.forEach((item, i) => {
+      const earlier = first.get(item.name);
+      if (earlier === undefined) {
+        first.set(item.name, i);
+        return;
+      }
+      at.report(
+        key,
+        [...base, i, field],
+        `duplicate ${field} "${item.name}": ${section}[${earlier}] already uses it; ${field}s must be unique in ${FILE[key]}, rename one`,
+        "duplicate-name",
+      );
+    });
+  }
+}
+
+function refCheck(at: Locator, key: RegistryKey, path: PathSegment[], name: string | undefined, known: ReadonlySet<string>, what: string, where: string): void {
+  if (name === undefined || known.has(name)) return;
+  const guess = suggest(name, [...known]);
+  at.report(
+    key,
+    path,
+    `${what} "${name}" does not exist: ${guess ? `did you mean "${guess}"? ` : ""}use one declared in ${where}${known.size <= 12 ? ` (${[...known].join(", ")})` : ""}`,
+    "unknown-reference",
+  );
+}
+
+function references(r: Registries, at: Locator): void {
+  const names = (items: readonly { name: string }[]) => new Set(items.map((i) => i.name));
+  const teams = names(r.orchestration.teams);
+  const namespaces = names(r.orchestration.namespaces);
+  const services = names(r.orchestration.services);
+  const tasks = names(r.automation.tasks);
+  const channels = names(r.monitoring.channels);
+  const O = "orchestration.yaml";
+
+  r.orchestration.teams.forEach((t, i) => refCheck(at, "orchestration", ["teams", i, "channel"], t.channel, channels, "channel", "monitoring.yaml channels"));
+  r.orchestration.services.forEach((s, i) => {
+    refCheck(at, "orchestration", ["services", i, "owner"], s.owner, teams, "team", `${O} teams`);
+    refCheck(at, "orchestration", ["services", i, "namespace"], s.namespace, namespaces, "namespace", `${O} namespaces`);
+    s.dependsOn.forEach((d, j) => {
+      if (d === s.name) {
+        at.report("orchestration", ["services", i, "dependsOn", j], `service "${s.name}" depends on itself: remove this entry`, "dependency-cycle");
+      } else {
+        refCheck(at, "orchestration", ["services", i, "dependsOn", j], d, services, "service", `${O} services`);
+      }
+    });
+  });
+  r.automation.tasks.forEach((t, i) => {
+    refCheck(at, "automation", ["tasks", i, "owner"], t.owner, teams, "team", `${O} teams`);
+    refCheck(at, "automation", ["tasks", i, "target"], t.target, services, "service", `${O} services`);
+    refCheck(at, "automation", ["tasks", i, "namespace"], t.namespace, namespaces, "namespace", `${O} namespaces`);
+    t.dependsOn.forEach((d, j) => refCheck(at, "automation", ["tasks", i, "dependsOn", j], d, services, "service", `${O} services`));
+    if (t.runner !== "local-command" && t.namespace === undefined && t.target === undefined) {
+      at.report(
+        "automation",
+        ["tasks", i],
+        `a ${t.runner} task needs a namespace to run in: add namespace, or a target whose namespace it uses`,
+        "missing-field",
+      );
+    }
+  });
+  r.orchestration.namespaces.forEach((n, i) => refCheck(at, "orchestration", ["namespaces", i, "owner"], n.owner, teams, "team", `${O} teams`));
+  const m = r.monitoring;
+  refCheck(at, "monitoring", ["stack", "owner"], m.stack.owner, teams, "team", `${O} teams`);
+  refCheck(at, "monitoring", ["stack", "namespace"], m.stack.namespace, namespaces, "namespace", `${O} namespaces`);
+  for (const severity of ["critical", "warning", "info"] as const) {
+    m.routing[severity].forEach((c, j) => refCheck(at, "monitoring", ["routing", severity, j], c, channels, "channel", "monitoring.yaml channels"));
+  }
+  m.alerts.forEach((a, i) => {
+    refCheck(at, "monitoring", ["alerts", i, "service"], a.service, services, "service", `${O} services`);
+    a.channels?.forEach((c, j) => refCheck(at, "monitoring", ["alerts", i, "channels", j], c, channels, "channel", "monitoring.yaml channels"));
+  });
+  m.slos.forEach((s, i) => {
+    refCheck(at, "monitoring", ["slos", i, "service"], s.service, services, "service", `${O} services`);
+    s.channels?.forEach((c, j) => refCheck(at, "monitoring", ["slos", i, "channels", j], c, channels, "channel", "monitoring.yaml channels"));
+    for (const q of ["errorQuery", "totalQuery"] as const) {
+      if (!s.sli[q].includes("{{window}}")) {
+        at.report(
+          "monitoring",
+          ["slos", i, "sli", q],
+          `the query has no [{{window}}] range placeholder: write the range as [{{window}}] so burn-rate alerts can use several windows`,
+          "slo-query",
+        );
+      }
+    }
+  });
+  m.dashboards.forEach((d, i) =>
+    d.services.forEach((s, j) => refCheck(at, "monitoring", ["dashboards", i, "services", j], s, services, "service", `${O} services`)),
+  );
+  const sec = r.security;
+  sec.rbac.forEach((b, i) => {
+    refCheck(at, "security", ["rbac", i, "owner"], b.owner, teams, "team", `${O} teams`);
+    b.namespaces.forEach((n, j) => refCheck(at, "security", ["rbac", i, "namespaces", j], n, namespaces, "namespace", `${O} namespaces`));
+  });
+  sec.network.egress.forEach((e, i) =>
+    e.namespaces.forEach((n, j) => refCheck(at, "security", ["network", "egress", i, "namespaces", j], n, namespaces, "namespace", `${O} namespaces`)),
+  );
+  const policyIds = new Set(Object.keys(POLICY_CATALOG));
+  sec.policies.forEach((p, i) => refCheck(at, "security", ["policies", i, "id"], p.id, policyIds, "policy", "the policy catalog (domain/schema/policies.ts)"));
+  sec.exceptions.forEach((e, i) => {
+    refCheck(at, "security", ["exceptions", i, "policy"], e.policy, policyIds, "policy", "the policy catalog (domain/schema/policies.ts)");
+    refCheck(at, "security", ["exceptions", i, "owner"], e.owner, teams, "team", `${O} teams`);
+  });
+  refCheck(at, "security", ["audit", "task"], sec.audit.task, tasks, "task", "automation.yaml tasks");
+  const auditTask = r.automation.tasks.find((t) => t.name === sec.audit.task);
+  if (auditTask && auditTask.kind !== "security-audit") {
+    at.report(
+      "security",
+      ["audit", "task"],
+      `task "${auditTask.name}" has kind "${auditTask.kind}": point audit.task at a task of kind security-audit`,
+      "wrong-task-kind",
+    );
+  }
+}
+
+function dependencyCycles(o: OrchestrationRegistry, at: Locator): void {
+  const index = new Map(o.services.map((s, i) => [s.name, i]));
+  const state = new Map<string, "visiting" | "done">();
+  const reported = new Set<string>();
+  for (const root of o.services) {
+    if (state.has(root.name)) continue;
+    // Explicit stack instead of recursion: a long dependsOn chain must not overflow the call stack.
+    const path: string[] = [root.name];
+    const next: number[] = [0];
+    state.set(root.name, "visiting");
+    while (path.length > 0) {
+      const name = path[path.length - 1]!;
+      const i = index.get(name)!;
+      const deps = o.services[i]!.dependsOn;
+      const k = next[next.length - 1]!;
+      if (k >= deps.length) {
+        state.set(name, "done");
+        path.pop();
+        next.pop();
+        continue;
+      }
+      next[next.length - 1] = k + 1;
+      const dep = deps[k]!;
+      if (!index.has(dep) || dep === name) continue;
+      if (state.get(dep) === "visiting") {
+        const cycle = [...path.slice(path.indexOf(dep)), dep];
+        const key = [...cycle.slice(0, -1)].sort().join(",");
+        if (!reported.has(key)) {
+          reported.add(key);
+          at.report(
+            "orchestration",
+            ["services", i, "dependsOn", k],
+            `dependency cycle: ${cycle.join(" -> ")}: remove one of these dependsOn entries`,
+            "dependency-cycle",
+          );
+        }
+      } else if (state.get(dep) !== "done") {
+        state.set(dep, "visiting");
+        path.push(dep);
+        next.push(0);
+      }
+    }
+  }
+}
+
+function checkResources(at: Locator, key: RegistryKey, path: PathSegment[], res: Resources | undefined): void {
+  if (!res) return;
+  for (const kind of ["cpu", "memory"] as const) {
+    const request = parseQuantity(res.requests[kind]);
+    const limit = parseQuantity(res.limits[kind]);
+    if (request !== undefined && limit !== undefined && request > limit) {
+      at.report(
+        key,
+        [...path, "requests", kind],
+        `request ${res.requests[kind]} exceeds limit ${res.limits[kind]}: lower the request or raise the limit`,
+        "requests-exceed-limits",
+      );
+    }
+  }
+}
+
+function resources(r: Registries, at: Locator): void {
+  r.orchestration.services.forEach((s, i) => checkResources(at, "orchestration", ["services", i, "resources"], s.resources));
+  r.automation.tasks.forEach((t, i) => checkResources(at, "automation", ["tasks", i, "resources"], t.resources));
+  for (const c of ["prometheus", "alertmanager", "grafana"] as const) {
+    checkResources(at, "monitoring", ["stack", c, "resources"], r.monitoring.stack[c].resources);
+  }
+  r.orchestration.services.forEach((s, i) => {
+    if (s.storage && parseQuantity(s.storage.size) === undefined) {
+      at.report("orchestration", ["services", i, "storage", "size"], `"${s.storage.size}" is not a Kubernetes quantity: write e.g. "10Gi"`, "quantity");
+    }
+    if (s.autoscaling && s.replicas > s.autoscaling.maxReplicas) {
+      at.report(
+        "orchestration",
+        ["services", i, "replicas"],
+        `replicas ${s.replicas} is above autoscaling.maxReplicas ${s.autoscaling.maxReplicas}: raise maxReplicas or lower replicas`,
+        "replicas",
+      );
+    }
+    for (const probe of ["liveness", "readiness"] as const) {
+      const p = s.probes[probe];
+      if (p.type === "http" && !p.path) {
+        at.report("orchestration", ["services", i, "probes", probe], `an http probe needs a path: add path, e.g. "/healthz"`, "probe");
+      }
+      if (p.type === "exec" && !p.command) {
+        at.report("orchestration", ["services", i, "probes", probe], `an exec probe needs a command: add command`, "probe");
+      }
+    }
+  });
+  r.orchestration.namespaces.forEach((n, i) => {
+    for (const q of ["cpu", "memory"] as const) {
+      if (parseQuantity(n.quota[q]) === undefined) {
+        at.report("orchestration", ["namespaces", i, "quota", q], `"${n.quota[q]}" is not a Kubernetes quantity: write e.g. "8" or "16Gi"`, "quantity");
+      }
+    }
+  });
+}
+
+function images(r: Registries, at: Locator): void {
+  const allowed = r.security.imageRegistries;
+  const check = (key: RegistryKey, path: PathSegment[], image: string | undefined) => {
+    if (image === undefined || imageAllowed(image, allowed)) return;
+    at.report(
+      key,
+      path,
+      `image "${image}" is not from an allowed registry: use one of ${allowed.join(", ")} or add its registry to security.yaml imageRegistries`,
+      "image-registry",
+    );
+  };
+  r.orchestration.services.forEach((s, i) => check("orchestration", ["services", i, "image"], s.image));
+  r.automation.tasks.forEach((t, i) => check("automation", ["tasks", i, "image"], t.image));
+  for (const c of ["prometheus", "alertmanager", "grafana"] as const) {
+    check("monitoring", ["stack", c, "image"], r.monitoring.stack[c].image);
+  }
+}
+
+function tasks(r: Registries, at: Locator): void {
+  r.automation.tasks.forEach((t, i) => {
+    const path = ["tasks", i];
+    if (t.runner === "k8s-cronjob" && !t.schedule) {
+      at.report("automation", path, `a k8s-cronjob task needs a schedule: add schedule, e.g. "0 2 * * *"`, "missing-field");
+    }
+    if (t.runner !== "local-command" && !t.image) {
+      at.report("automation", path, `a ${t.runner} task runs in a container: add image`, "missing-field");
+    }
+    if (t.runner === "local-command" && t.schedule) {
+      at.report(
+        "automation",
+        [...path, "schedule"],
+        `a local-command task runs on each deploy, not on a schedule: remove schedule or use runner k8s-cronjob`,
+        "schedule",
+      );
+    }
+    if (t.kind === "backup" && !t.backup) {
+      at.report("automation", path, `a backup task needs a backup section (method, destination, retention): add it`, "missing-field");
+    }
+    if (t.kind === "backup" && !t.target) {
+      at.report("automation", path, `a backup task needs the service it backs up: add target`, "missing-field");
+    }
+    if (t.kind !== "backup" && t.backup) {
+      at.report("automation", [...path, "backup"], `only a task of kind backup has a backup section: remove it or set kind: backup`, "unexpected-field");
+    }
+  });
+}
+
+function backups(r: Registries, at: Locator): void {
+  const tasks = r.automation.tasks;
+  const backedUp = new Set<string>();
+  for (const t of tasks) if (t.kind === "backup" && t.enabled && t.target !== undefined) backedUp.add(t.target);
+  const serviceByName = new Map(r.orchestration.services.map((s) => [s.name, s] as const));
+  r.orchestration.services.forEach((s, i) => {
+    if (!s.stateful) return;
+    if (!s.storage) {
+      at.report("orchestration", ["services", i], `stateful service "${s.name}" needs storage (size, mountPath): add it`, "missing-field");
+    }
+    const backed = backedUp.has(s.name);
+    if (!backed) {
+      at.report(
+        "orchestration",
+        ["services", i, "stateful"],
+        `stateful service "${s.name}" has no enabled backup task: add a task of kind backup with target: ${s.name} to automation.yaml`,
+        "missing-backup",
+      );
+    }
+  });
+  tasks.forEach((t, i) => {
+    if (!t.backup) return;
+    const service = t.target === undefined ? undefined : serviceByName.get(t.target);
+    const gdpr = t.backup.gdpr;
+    if (service?.personalData && !gdpr?.personalData) {
+      at.report(
+        "automation",
+        ["tasks", i, "backup"],
+        `service "${service.name}" holds personal data: add gdpr with personalData: true and maxRetentionDays`,
+        "gdpr",
+      );
+    }
+    if (gdpr?.personalData && t.backup.retention.days > gdpr.maxRetentionDays) {
+      at.report(
+        "automation",
+        ["tasks", i, "backup", "retention", "days"],
+        `keeps personal data ${t.backup.retention.days} days, longer than the GDPR maximum of ${gdpr.maxRetentionDays}: lower retention.days to ${gdpr.maxRetentionDays} or less`,
+        "gdpr-retention",
+      );
+    }
+  });
+}
+
+function pipelines(p: PipelinesRegistry, at: Locator): void {
+  const envs = new Set(p.environments.map((e) => e.name));
+  p.promotion.forEach((e, i) => refCheck(at, "pipelines", ["promotion", i], e, envs, "environment", "pipelines.yaml environments"));
+  const seen = new Set<string>();
+  p.promotion.forEach((e, i) => {
+    if (seen.has(e)) at.report("pipelines", ["promotion", i], `environment "${e}" appears twice in the promotion order: remove one`, "duplicate-name");
+    seen.add(e);
+  });
+  for (const e of envs) {
+    if (!seen.has(e))
+      at.report("pipelines", ["promotion"], `environment "${e}" is missing from the promotion order: add it where changes reach it`, "promotion");
+  }
+  p.pipelines.forEach((pl, i) => {
+    if (pl.trigger === "schedule" && !pl.schedule) {
+      at.report("pipelines", ["pipelines", i], `a scheduled pipeline needs a schedule: add schedule, e.g. "0 6 * * *"`, "missing-field");
+    }
+    pl.stages.forEach((s, j) =>
+      s.targets.forEach((t, k) =>
+        refCheck(at, "pipelines", ["pipelines", i, "stages", j, "targets", k], t, envs, "environment", "pipelines.yaml environments"),
+      ),
+    );
+  });
+}

@@ -1,0 +1,93 @@
+import { z } from "zod";
+import { Description, EnvironmentOverrides, Name, Owner, header } from "./common";
+
+export const ENFORCEMENT_LEVELS = ["mandatory", "advisory", "disabled"] as const;
+export const Enforcement = z.enum(ENFORCEMENT_LEVELS);
+export type Enforcement = z.infer<typeof Enforcement>;
+
+const Cidr = z
+  .string()
+  .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d|[12]\d|3[0-2])$/, {
+    message: 'must be an IPv4 CIDR such as "10.0.0.0/16"',
+  })
+  .refine(
+    (c) =>
+      c
+        .split("/")[0]!
+        .split(".")
+        .every((o) => Number(o) <= 255),
+    {
+      message: "has an octet above 255",
+    },
+  );
+
+export const EgressRule = z.strictObject({
+  name: Name,
+  description: Description.optional(),
+  cidrs: z.array(Cidr).min(1),
+  ports: z.array(z.number().int().min(1).max(65535)).min(1),
+  namespaces: z.array(Name).default([]).describe("Namespaces this egress applies to; empty means all"),
+});
+export type EgressRule = z.infer<typeof EgressRule>;
+
+export const RbacRule = z.strictObject({
+  apiGroups: z.array(z.string()),
+  resources: z.array(z.string().min(1)).min(1),
+  verbs: z.array(z.enum(["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "*"])).min(1),
+});
+
+export const RbacBinding = z.strictObject({
+  name: Name,
+  description: Description.optional(),
+  owner: Owner,
+  namespaces: z.array(Name).min(1),
+  subjects: z
+    .array(
+      z.strictObject({
+        kind: z.enum(["User", "Group", "ServiceAccount"]),
+        name: z.string().min(1),
+      }),
+    )
+    .min(1),
+  rules: z.array(RbacRule).min(1),
+});
+export type RbacBinding = z.infer<typeof RbacBinding>;
+
+export const PolicySetting = z.strictObject({
+  id: z.string().describe("A policy id of the policy pack's catalog"),
+  enforcement: Enforcement,
+  environments: EnvironmentOverrides,
+});
+export type PolicySetting = z.infer<typeof PolicySetting>;
+
+export const PolicyException = z.strictObject({
+  policy: z.string(),
+  resource: z.string().min(1).describe("Name of the resource the exception covers"),
+  owner: Owner,
+  reason: z.string().min(10, { message: "must explain the exception in at least 10 characters" }),
+  expires: z.iso.date({ message: "must be a date YYYY-MM-DD" }),
+});
+export type PolicyException = z.infer<typeof PolicyException>;
+
+export const SecurityRegistry = z.strictObject({
+  ...header("Security"),
+  podSecurity: z.strictObject({
+    level: z.enum(["privileged", "baseline", "restricted"]),
+    environments: EnvironmentOverrides,
+  }),
+  network: z.strictObject({
+    defaultDeny: z.boolean().default(true),
+    allowDns: z.boolean().default(true),
+    egress: z.array(EgressRule).default([]),
+    environments: EnvironmentOverrides,
+  }),
+  imageRegistries: z.array(z.string().regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)*$/)).min(1),
+  rbac: z.array(RbacBinding).default([]),
+  policies: z.array(PolicySetting).min(1),
+  exceptions: z.array(PolicyException).default([]),
+  audit: z.strictObject({
+    task: Name.describe("Automation task that runs the security audit"),
+    reportRetentionDays: z.number().int().min(1).default(365),
+  }),
+});
+export type SecurityRegistry = z.infer<typeof SecurityRegistry>;
