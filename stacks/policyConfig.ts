@@ -52,7 +52,7 @@ export function policyPackConfig(model: Model, today: string): PolicyPackConfigF
       enforcementLevel: model.security.enforcement[id],
       today,
       exceptions: model.security.exceptions
-        .filter((e) => e.policy === id)
+        .filter((e) => e.policy === id && !e.pending)
         .map((e) => ({ resource: e.resource, expires: e.expires, owner: e.owner, reason: e.reason })),
       ...properties[id],
     };

@@ -33,6 +33,7 @@ const FILE: Record<RegistryKey, string> = {
 /** Checks that need more than one entry or more than one file. Every finding is located. */
 export function crossCheck(r: Registries, at: Locator): void {
   uniqueNames(r, at);
+  objectNames(r, at);
   references(r, at);
   dependencyCycles(r.orchestration, at);
   resources(r, at);
@@ -78,6 +79,31 @@ function uniqueNames(r: Registries, at: Locator): void {
   }
 }
 
+/**
+ * Services and in-cluster tasks both become a workload, a ServiceAccount and a NetworkPolicy named
+ * after the entry in its namespace. Two entries with one name in one namespace would share that
+ * ServiceAccount, and with it the other's cloud role and network paths: names are unique across
+ * both lists per namespace, not only within each list.
+ */
+function objectNames(r: Registries, at: Locator): void {
+  const taken = new Map<string, string>();
+  r.orchestration.services.forEach((s, i) => taken.set(`${s.namespace}/${s.name}`, `service "${s.name}" (orchestration.yaml services[${i}])`));
+  r.automation.tasks.forEach((t, i) => {
+    if (t.runner === "local-command") return;
+    const namespace = t.namespace ?? r.orchestration.services.find((s) => s.name === t.target)?.namespace;
+    if (namespace === undefined) return;
+    const owner = taken.get(`${namespace}/${t.name}`);
+    if (owner !== undefined) {
+      at.report(
+        "automation",
+        ["tasks", i, "name"],
+        `task "${t.name}" runs in namespace "${namespace}", where ${owner} already names its ServiceAccount, workload and NetworkPolicy "${t.name}": rename one`,
+        "duplicate-object",
+      );
+    }
+  });
+}
+
 function refCheck(at: Locator, key: RegistryKey, path: PathSegment[], name: string | undefined, known: ReadonlySet<string>, what: string, where: string): void {
   if (name === undefined || known.has(name)) return;
   const guess = suggest(name, [...known]);
@@ -96,6 +122,7 @@ function references(r: Registries, at: Locator): void {
   const services = names(r.orchestration.services);
   const tasks = names(r.automation.tasks);
   const channels = names(r.monitoring.channels);
+  const environments = names(r.pipelines.environments);
   const O = "orchestration.yaml";
 
   r.orchestration.teams.forEach((t, i) => refCheck(at, "orchestration", ["teams", i, "channel"], t.channel, channels, "channel", "monitoring.yaml channels"));
@@ -165,6 +192,9 @@ function references(r: Registries, at: Locator): void {
   sec.exceptions.forEach((e, i) => {
     refCheck(at, "security", ["exceptions", i, "policy"], e.policy, policyIds, "policy", "the policy catalog (domain/schema/policies.ts)");
     refCheck(at, "security", ["exceptions", i, "owner"], e.owner, teams, "team", `${O} teams`);
+    e.appliesTo.forEach((env, k) =>
+      refCheck(at, "security", ["exceptions", i, "appliesTo", k], env, environments, "environment", "pipelines.yaml environments"),
+    );
   });
   refCheck(at, "security", ["audit", "task"], sec.audit.task, tasks, "task", "automation.yaml tasks");
   const auditTask = r.automation.tasks.find((t) => t.name === sec.audit.task);

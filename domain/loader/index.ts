@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { POLICY_IDS, REGISTRY_FILES, type Enforcement, type PolicyId, type RegistryKey } from "../schema";
 import type { Model } from "../model";
+import { checkProductionFloor } from "./floors";
 import { crossCheck, type Registries } from "./checks";
 import { describeIssues } from "./issues";
 import { Locator } from "./locator";
@@ -94,6 +95,7 @@ export function loadRegistries(options: LoadOptions): LoadResult {
       if (found.length > 0) continue;
       const registries = resolved as unknown as Registries;
       crossCheck(registries, at);
+      checkProductionFloor(registries, env, at);
       if (found.length === 0 && env === options.env) {
         model = buildModel(registries, env, at, options.today ?? new Date().toISOString().slice(0, 10));
       }
@@ -152,6 +154,9 @@ function declaredEnvironments(data: unknown): string[] {
   return data.environments.flatMap((e) => (isPlainObject(e) && typeof e.name === "string" ? [e.name] : []));
 }
 
+/** Fields that identify an entry (what it is called, where it lives, which policy it is). */
+const IDENTITY_FIELDS = ["name", "id", "namespace", "kind"];
+
 /** Every override must name a declared environment; a typo would otherwise silently never apply. */
 function checkOverrideNames(files: Record<RegistryKey, ParsedFile>, declared: string[], at: Locator): void {
   if (declared.length === 0) return;
@@ -163,7 +168,18 @@ function checkOverrideNames(files: Record<RegistryKey, ParsedFile>, declared: st
     if (!isPlainObject(value)) return;
     for (const [k, child] of Object.entries(value)) {
       if (k === "environments" && isPlainObject(child)) {
-        for (const env of Object.keys(child)) {
+        for (const [env, override] of Object.entries(child)) {
+          if (isPlainObject(override)) {
+            for (const field of IDENTITY_FIELDS.filter((f) => f in override)) {
+              at.report(
+                key,
+                [...path, k, env, field],
+                `"${field}" identifies the entry and cannot differ per environment: the file must show what every environment gets; change it for all or declare a separate entry`,
+                "identity-override",
+                true,
+              );
+            }
+          }
           if (!declared.includes(env)) {
             at.report(
               key,
@@ -232,7 +248,9 @@ function buildModel(r: Registries, env: string, at: Locator, today: string): Mod
       imageRegistries: r.security.imageRegistries,
       rbac: sourced("security", ["rbac"], r.security.rbac),
       enforcement,
-      exceptions: sourced("security", ["exceptions"], r.security.exceptions).map((e) => ({ ...e, expired: e.expires < today })),
+      exceptions: sourced("security", ["exceptions"], r.security.exceptions)
+        .filter((e) => e.appliesTo.includes(env))
+        .map((e) => ({ ...e, expired: e.expires < today, pending: e.granted > today })),
       audit: r.security.audit,
     },
   }) as Model;

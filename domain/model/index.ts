@@ -32,7 +32,8 @@ export type ResolvedAlert = Resolved<Alert>;
 export type ResolvedSlo = Resolved<Slo>;
 export type ResolvedChannel = Resolved<Channel>;
 export type ResolvedDashboard = Resolved<Dashboard>;
-export type ResolvedException = Resolved<PolicyException> & { readonly expired: boolean };
+/** `pending`: granted after the day judged, so not yet in force (a future grant date cannot stretch an exception's life). */
+export type ResolvedException = Resolved<PolicyException> & { readonly expired: boolean; readonly pending: boolean };
 
 /**
  * The one read-only model of the platform for one environment: every registry validated,

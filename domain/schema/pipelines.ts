@@ -7,6 +7,7 @@ export const Environment = z.strictObject({
   name: Name,
   description: Description.optional(),
   stack: Name.describe("Pulumi stack deployed for this environment"),
+  production: z.boolean().default(false).describe("Production gets the floor of domain/floors.ts; the last environment of the promotion order always does"),
   approval: z
     .strictObject({
       required: z.boolean().default(false),

@@ -60,13 +60,24 @@ export const PolicySetting = z.strictObject({
 });
 export type PolicySetting = z.infer<typeof PolicySetting>;
 
-export const PolicyException = z.strictObject({
-  policy: z.string(),
-  resource: z.string().min(1).describe("Name of the resource the exception covers"),
-  owner: Owner,
-  reason: z.string().min(10, { message: "must explain the exception in at least 10 characters" }),
-  expires: z.iso.date({ message: "must be a date YYYY-MM-DD" }),
+const Reason = z.string().refine((r) => r.trim().length >= 20 && r.trim().split(/\s+/).length >= 4, {
+  message: "must explain the exception in words: at least 4 words and 20 characters",
 });
+
+export const PolicyException = z
+  .strictObject({
+    policy: z.string(),
+    resource: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, { message: "must name one resource (a registry entry, object or Pulumi name); wildcards are not allowed" })
+      .describe("Name of the resource the exception covers"),
+    owner: Owner,
+    reason: Reason,
+    appliesTo: z.array(Name).min(1).describe("Environments the exception applies to, by name"),
+    granted: z.iso.date({ message: "must be a date YYYY-MM-DD" }).describe("Day the exception was granted; production exceptions last at most 90 days from it"),
+    expires: z.iso.date({ message: "must be a date YYYY-MM-DD" }),
+  })
+  .refine((e) => e.expires >= e.granted, { message: "expires before it was granted", path: ["expires"] });
 export type PolicyException = z.infer<typeof PolicyException>;
 
 export const SecurityRegistry = z.strictObject({

@@ -17,7 +17,7 @@ const model = (env: string, registriesDir = MINIMAL_REGISTRIES, today = TODAY) =
 
 const DB_EXCEPTION = {
   resource: "db",
-  expires: "2027-06-30",
+  expires: "2026-03-31",
   owner: "data",
   reason: "PostgreSQL writes its socket and pid files under /var/run",
 };
@@ -89,14 +89,14 @@ describe("policyPackConfig", () => {
       const result = await evaluatePack(db, policyPackConfig(model("prod", MINIMAL_REGISTRIES, today), today));
       return result.diagnostics.filter((d) => d.policyName === "read-only-root-filesystem").map((d) => [d.enforcementLevel, violationText(d)]);
     };
-    expect(await run("2027-06-30")).toEqual([]);
-    expect(await run("2027-07-01")).toEqual([
+    expect(await run("2026-03-31")).toEqual([]);
+    expect(await run("2026-04-01")).toEqual([
       [
         "mandatory",
-        'StatefulSet "db": container "db" has a writable root filesystem: set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where it must write (e.g. /tmp) (exception for db by data expired on 2027-06-30: fix the resource, or renew the exception with a new expiry in registries/security.yaml)',
+        'StatefulSet "db": container "db" has a writable root filesystem: set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where it must write (e.g. /tmp) (exception for db by data expired on 2026-03-31: fix the resource, or renew the exception with a new expiry in registries/security.yaml)',
       ],
     ]);
-    expect(model("prod", MINIMAL_REGISTRIES, "2027-07-01").security.exceptions[0]?.expired).toBe(true);
+    expect(model("prod", MINIMAL_REGISTRIES, "2026-04-01").security.exceptions[0]?.expired).toBe(true);
     expect(T.StatefulSet).toBe(db.type);
   });
 });
@@ -133,7 +133,7 @@ describe("nexus policy-config", () => {
   it("exits 1 with located problems when the registries are invalid", async () => {
     const dir = copyRegistries();
     try {
-      replaceIn(dir, "security.yaml", "    expires: 2027-06-30", "    expires: someday");
+      replaceIn(dir, "security.yaml", "    expires: 2026-03-31", "    expires: someday");
       capture();
       expect(await main(["policy-config", "--env", "dev", "--registries", dir, "--today", TODAY])).toBe(1);
       const line = fs.readFileSync(path.join(dir, "security.yaml"), "utf8").split("\n").indexOf("    expires: someday") + 1;

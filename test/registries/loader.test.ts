@@ -38,6 +38,7 @@ describe("loadRegistries on the minimal registries", () => {
     expect(dev.environment).toEqual({
       name: "dev",
       stack: "dev",
+      production: false,
       approval: { required: false, reviewers: [], waitMinutes: 0 },
       secrets: {},
       source: "registries/pipelines.yaml:4",
@@ -45,6 +46,7 @@ describe("loadRegistries on the minimal registries", () => {
     expect(prod.environment).toEqual({
       name: "prod",
       stack: "prod",
+      production: false,
       approval: { required: true, reviewers: ["sre-leads"], waitMinutes: 0 },
       secrets: {},
       source: "registries/pipelines.yaml:6",
@@ -248,14 +250,18 @@ describe("loadRegistries on the minimal registries", () => {
       resource: "db",
       owner: "data",
       reason: "PostgreSQL writes its socket and pid files under /var/run",
-      expires: "2027-06-30",
+      appliesTo: ["dev", "prod"],
+      granted: "2026-01-01",
+      expires: "2026-03-31",
       source: "registries/security.yaml:30",
     };
-    expect(prod.security.exceptions).toEqual([{ ...exception, expired: false }]);
-    const onTheDay = loadModel({ registriesDir: dir, env: "prod", today: "2027-06-30" });
+    expect(prod.security.exceptions).toEqual([{ ...exception, expired: true, pending: false }]);
+    const onTheDay = loadModel({ registriesDir: dir, env: "prod", today: "2026-03-31" });
     expect(onTheDay.security.exceptions[0]!.expired).toBe(false);
-    const dayAfter = loadModel({ registriesDir: dir, env: "prod", today: "2027-07-01" });
-    expect(dayAfter.security.exceptions).toEqual([{ ...exception, expired: true }]);
+    const dayAfter = loadModel({ registriesDir: dir, env: "prod", today: "2026-04-01" });
+    expect(dayAfter.security.exceptions).toEqual([{ ...exception, expired: true, pending: false }]);
+    const dayBefore = loadModel({ registriesDir: dir, env: "prod", today: "2025-12-31" });
+    expect(dayBefore.security.exceptions).toEqual([{ ...exception, expired: false, pending: true }]);
   });
 
   it("replaces arrays from an override instead of merging them", () => {
