@@ -143,7 +143,7 @@ for (const [k, v] of Object.entries(samples)) {
 
 // Optional comparison: the same files through js-yaml (no positions), when it happens to be installed.
 try {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional: only when installed
   const jsYaml = require("js-yaml") as { load: (text: string) => unknown };
   gc();
   const t0 = process.hrtime.bigint();

@@ -15,8 +15,11 @@
  * it (mirrored by `reconcileConfig`), it sends the provider-checked inputs to `analyze` and the
  * outputs to `analyzeStack`, and it turns mandatory diagnostics into a failed preview.
  */
+import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { createRequire } from "node:module";
+import type * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
+import type * as structPb from "google-protobuf/google/protobuf/struct_pb";
 import { WIRE } from "./sdk";
 
 export type EnforcementLevel = "advisory" | "mandatory" | "remediate" | "disabled";
@@ -115,8 +118,7 @@ function marshal(value: unknown): unknown {
 // ---------------------------------------------------------------------------------------------
 // The policy server's modules, loaded from the @pulumi/policy installation.
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type Handler = (call: { request: any }, callback: (error: Error | null | undefined, response?: any) => void) => void;
+type Handler = (call: { request: unknown }, callback: (error: Error | null | undefined, response?: unknown) => void) => void;
 interface Handlers {
   configure: Handler;
   analyze: Handler;
@@ -141,10 +143,13 @@ function modules() {
   const req = policyRequire();
   return {
     server: req("./server.js") as { serve: (...args: unknown[]) => void },
-    protoutil: req("./protoutil.js") as { convertEnforcementLevel: (el: number) => EnforcementLevel; mapEnforcementLevel: (el: EnforcementLevel) => number },
+    protoutil: req("./protoutil.js") as {
+      convertEnforcementLevel: (el: analyzerPb.EnforcementLevel) => EnforcementLevel;
+      mapEnforcementLevel: (el: EnforcementLevel) => analyzerPb.EnforcementLevel;
+    },
     grpc: req("@grpc/grpc-js") as { Server: { prototype: Record<string, unknown> } },
-    analyzer: req("@pulumi/pulumi/proto/analyzer_pb") as any,
-    struct: req("google-protobuf/google/protobuf/struct_pb") as any,
+    analyzer: req("@pulumi/pulumi/proto/analyzer_pb") as typeof analyzerPb,
+    struct: req("google-protobuf/google/protobuf/struct_pb") as typeof structPb,
   };
 }
 
@@ -183,9 +188,10 @@ function serveInProcess(packName: string, version: string, enforcementLevel: Enf
   return served;
 }
 
-function call(handler: Handler, request: unknown): Promise<any> {
+/** Calls a handler with a request message; `Response` is the message type the method answers with. */
+function call<Response>(handler: Handler, request: unknown): Promise<Response> {
   return new Promise((resolve, reject) => {
-    handler({ request }, (error, response) => (error ? reject(error) : resolve(response)));
+    handler({ request }, (error, response) => (error ? reject(error) : resolve(response as Response)));
   });
 }
 
@@ -289,11 +295,19 @@ export class PackAnalyzer {
   /** A pack serving at `address` ("127.0.0.1:PORT"); `options.policies` are used to reconcile the config. */
   static connect(address: string, options: AnalyzerOptions): PackAnalyzer {
     const req = policyRequire();
-    const grpc = req("@grpc/grpc-js") as any;
-    const { AnalyzerClient } = req("@pulumi/pulumi/proto/analyzer_grpc_pb") as any;
+    const grpc = req("@grpc/grpc-js") as { credentials: { createInsecure(): unknown } };
+    const { AnalyzerClient } = req("@pulumi/pulumi/proto/analyzer_grpc_pb") as {
+      AnalyzerClient: new (
+        address: string,
+        credentials: unknown,
+        options: Record<string, unknown>,
+      ) => Record<"configure" | "analyze" | "analyzeStack", (request: unknown, callback: Parameters<Handler>[1]) => void> & {
+        close(): void;
+      };
+    };
     const client = new AnalyzerClient(address, grpc.credentials.createInsecure(), { "grpc.max_receive_message_length": 1024 * 1024 * 400 });
     const remote =
-      (method: string): Handler =>
+      (method: "configure" | "analyze" | "analyzeStack"): Handler =>
       (c, callback) =>
         client[method](c.request, callback);
     return new PackAnalyzer(options, { configure: remote("configure"), analyze: remote("analyze"), analyzeStack: remote("analyzeStack") }, () =>
@@ -341,7 +355,7 @@ export class PackAnalyzer {
   }
 
   private struct(props: Record<string, unknown>) {
-    return this.m.struct.Struct.fromJavaScript(marshal(props) as Record<string, unknown>);
+    return this.m.struct.Struct.fromJavaScript(marshal(props) as Record<string, structPb.JavaScriptValue>);
   }
 
   private provider(p: AnalyzedResource["provider"]) {
@@ -354,8 +368,8 @@ export class PackAnalyzer {
     return provider;
   }
 
-  private read(response: any, phase: Diagnostic["phase"], urn?: string): Evaluation {
-    const diagnostics: Diagnostic[] = response.getDiagnosticsList().map((d: any) => ({
+  private read(response: analyzerPb.AnalyzeResponse, phase: Diagnostic["phase"], urn?: string): Evaluation {
+    const diagnostics: Diagnostic[] = response.getDiagnosticsList().map((d) => ({
       policyName: d.getPolicyname(),
       policyPackName: d.getPolicypackname(),
       policyPackVersion: d.getPolicypackversion(),
@@ -365,7 +379,7 @@ export class PackAnalyzer {
       ...(d.getUrn() || urn ? { urn: d.getUrn() || urn } : {}),
       phase,
     }));
-    const notApplicable: NotApplicable[] = response.getNotApplicableList().map((n: any) => ({
+    const notApplicable: NotApplicable[] = response.getNotApplicableList().map((n) => ({
       policyName: n.getPolicyName(),
       reason: n.getReason(),
       ...(urn ? { urn } : {}),
@@ -383,7 +397,7 @@ export class PackAnalyzer {
     request.setOptions(this.options_(resource.options, resource.parent));
     const provider = this.provider(resource.provider);
     if (provider) request.setProvider(provider);
-    return this.read(await call(this.handlers.analyze, request), "resource", resource.urn);
+    return this.read(await call<analyzerPb.AnalyzeResponse>(this.handlers.analyze, request), "resource", resource.urn);
   }
 
   /** AnalyzeStackRequest with every resource. */
@@ -410,7 +424,7 @@ export class PackAnalyzer {
         return ar;
       }),
     );
-    return this.read(await call(this.handlers.analyzeStack, request), "stack");
+    return this.read(await call<analyzerPb.AnalyzeResponse>(this.handlers.analyzeStack, request), "stack");
   }
 
   /** What a preview with the pack does: Configure, Analyze for each resource, then AnalyzeStack. */
@@ -433,8 +447,6 @@ export class PackAnalyzer {
  */
 export function spawnPolicyPack(packDir: string, timeoutMs = 60_000): Promise<{ address: string; stop: () => void }> {
   const runner = path.join(packDir, "node_modules", "@pulumi", "pulumi", "cmd", "run-policy-pack");
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { spawn } = require("node:child_process") as typeof import("node:child_process");
   const child = spawn(process.execPath, [runner, "127.0.0.1:0", "."], { cwd: packDir, stdio: ["ignore", "pipe", "pipe"] });
   return new Promise((resolve, reject) => {
     let stdout = "";

@@ -4,6 +4,7 @@
  * dependencies, provider and options. It reads the protobuf requests of the SDK's mock monitor,
  * which is why it lives with the other SDK internals.
  */
+import type { RegisterResourceRequest, RegisterResourceResponse } from "@pulumi/pulumi/proto/resource_pb";
 import type { AnalyzedResource } from "./analyzer";
 import { MockMonitor, WIRE } from "./sdk";
 
@@ -51,10 +52,9 @@ interface Registration {
   options: NonNullable<AnalyzedResource["options"]>;
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-function propertyDependencies(req: any): Record<string, string[]> {
+function propertyDependencies(req: RegisterResourceRequest): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  req.getPropertydependenciesMap().forEach((deps: any, key: string) => {
+  req.getPropertydependenciesMap().forEach((deps, key) => {
     out[key] = deps.getUrnsList();
   });
   return out;
@@ -75,7 +75,10 @@ export class RecordingMonitor extends MockMonitor {
     });
   }
 
-  override async registerResource(req: any, callback: (err: any, response: any) => void): Promise<void> {
+  override async registerResource(
+    req: RegisterResourceRequest,
+    callback: (err: unknown, response: RegisterResourceResponse | undefined) => void,
+  ): Promise<void> {
     const timeouts = req.getCustomtimeouts?.();
     const seconds = (s: string | undefined) => {
       if (!s) return 0;
@@ -105,7 +108,7 @@ export class RecordingMonitor extends MockMonitor {
           : {}),
       },
     };
-    return super.registerResource(req, (err, response) => {
+    return super.registerResource(req, (err: unknown, response: RegisterResourceResponse | undefined) => {
       if (!err && response) this.registrations.push({ urn: response.getUrn(), ...entry });
       callback(err, response);
     });

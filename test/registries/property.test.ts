@@ -122,7 +122,7 @@ function checkLoad(dir: string, env: string | undefined): void {
   try {
     result = loadRegistries({ registriesDir: dir, env, today: "2026-11-27" });
   } catch (error) {
-    throw new Error(`loadRegistries threw: ${(error as Error).stack}`);
+    throw new Error(`loadRegistries threw: ${(error as Error).stack}`, { cause: error });
   }
   const { problems, model } = result;
   if (problems.length === 0) {
