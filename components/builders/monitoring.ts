@@ -5,6 +5,7 @@
  */
 import YAML from "yaml";
 import type { Model, ResolvedAlert, ResolvedChannel, ResolvedDashboard, ResolvedSlo, ResolvedTeam } from "../../domain/model";
+import { longestCronIntervalSeconds } from "../../domain/schema/cron";
 
 export interface AlertingRule {
   alert: string;
@@ -257,7 +258,7 @@ export function backupAlertRules(tasks: readonly BackupTask[]): RuleFile {
   if (tasks.length === 0) return { groups: [] };
   const rules = tasks.flatMap((task): AlertingRule[] => {
     // Two periods: one late run is tolerated (slow job, node drain), a second is not.
-    const threshold = 2 * cronPeriodSeconds(task.schedule);
+    const threshold = 2 * longestCronIntervalSeconds(task.schedule);
     const cron = `{namespace="${task.namespace}",cronjob="${task.name}"}`;
     // CronJob-created Jobs are named "<cronjob>-<minutes since epoch>"; digits only, so the jobs
     // of a task "db-backup-verify" are not counted as jobs of "db-backup".
@@ -317,87 +318,6 @@ function humanSeconds(seconds: number): string {
   return `${Math.ceil(seconds / 60)}m`;
 }
 
-const CRON_MACROS: Readonly<Record<string, string>> = {
-  "@yearly": "0 0 1 1 *",
-  "@annually": "0 0 1 1 *",
-  "@monthly": "0 0 1 * *",
-  "@weekly": "0 0 * * 0",
-  "@daily": "0 0 * * *",
-  "@midnight": "0 0 * * *",
-  "@hourly": "0 * * * *",
-};
-
-const CRON_FIELDS = [
-  { min: 0, max: 59, names: [] },
-  { min: 0, max: 23, names: [] },
-  { min: 1, max: 31, names: [] },
-  {
-    min: 1,
-    max: 12,
-    names: ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
-  },
-  { min: 0, max: 7, names: ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] },
-] as const;
-
-/**
- * The longest gap between two runs of a (valid) five-field cron schedule, in seconds. Found by
- * walking four calendar years, so month lengths, leap days and day-of-month/day-of-week "or"
- * semantics count as the CronJob controller counts them; time zones shift runs, not gaps.
- */
-export function cronPeriodSeconds(schedule: string): number {
-  const expanded = CRON_MACROS[schedule.trim()] ?? schedule.trim();
-  const fields = expanded.split(/\s+/);
-  if (fields.length !== 5) throw new Error(`not a five-field cron schedule: "${schedule}"`);
-  const sets = fields.map((text, i) => cronField(text, CRON_FIELDS[i]!));
-  const [minutes, hours, days, months, weekdays] = sets as [Set<number>, Set<number>, Set<number>, Set<number>, Set<number>];
-  if (weekdays.has(7)) weekdays.add(0);
-  // Vixie cron: when both day fields are restricted a day matches either; otherwise both.
-  const either = !fields[2]!.startsWith("*") && !fields[4]!.startsWith("*");
-  const start = Date.UTC(2024, 0, 1);
-  const dayCount = 4 * 365 + 1;
-  let previous: number | undefined;
-  let longest = 0;
-  for (let d = 0; d < dayCount; d++) {
-    const date = new Date(start + d * 86_400_000);
-    if (!months.has(date.getUTCMonth() + 1)) continue;
-    const dom = days.has(date.getUTCDate());
-    const dow = weekdays.has(date.getUTCDay());
-    if (!(either ? dom || dow : dom && dow)) continue;
-    for (const h of [...hours].sort((a, b) => a - b)) {
-      for (const m of [...minutes].sort((a, b) => a - b)) {
-        const minute = d * 1440 + h * 60 + m;
-        if (previous !== undefined) longest = Math.max(longest, minute - previous);
-        previous = minute;
-      }
-    }
-  }
-  // A schedule running at most once in four years (29 February): the walk is the best bound.
-  return (longest > 0 ? longest : dayCount * 1440) * 60;
-}
-
-function cronField(text: string, field: (typeof CRON_FIELDS)[number]): Set<number> {
-  const values = new Set<number>();
-  const atom = (s: string): number => {
-    const index = (field.names as readonly string[]).indexOf(s.toLowerCase());
-    const value = index >= 0 ? index + field.min : Number(s);
-    if (!Number.isInteger(value)) throw new Error(`bad cron value "${s}"`);
-    return value;
-  };
-  for (const part of text.split(",")) {
-    const [range = "*", stepText] = part.split("/");
-    const step = stepText === undefined ? 1 : Number(stepText);
-    let low: number = field.min;
-    let high: number = field.max;
-    if (range !== "*" && range !== "?") {
-      const [a, b] = range.split("-");
-      low = atom(a!);
-      high = b !== undefined ? atom(b) : stepText !== undefined ? field.max : low;
-    }
-    for (let v = low; v <= high; v += step) values.add(v);
-  }
-  return values;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Alertmanager
 // ---------------------------------------------------------------------------------------------
@@ -444,7 +364,6 @@ export interface Route {
 }
 
 export function alertmanagerConfig(input: AlertmanagerInput) {
-  const known = new Set(input.channels.map((c) => c.name));
   const secret = (key: string, channel: string): string => {
     const value = input.secrets[key];
     if (value === undefined || value === "") {
@@ -452,6 +371,72 @@ export function alertmanagerConfig(input: AlertmanagerInput) {
     }
     return value;
   };
+  const receivers = input.channels.map((c) => alertmanagerReceiver(c, secret));
+  return {
+    route: {
+      receiver: UNROUTED_RECEIVER,
+      group_by: ["alertname", "service"],
+      group_wait: input.routing.groupWait,
+      repeat_interval: input.routing.repeatInterval,
+      routes: alertmanagerRoutes(input),
+    },
+    // A page already says the service is in trouble; the ticket about the same thing is noise.
+    inhibit_rules: [
+      {
+        source_matchers: ['severity="critical"'],
+        target_matchers: ['severity=~"warning|info"'],
+        equal: ["alertname", "service"],
+      },
+    ],
+    receivers: [{ name: UNROUTED_RECEIVER }, ...receivers],
+  };
+}
+
+/** One channel's receiver; `secret` returns a channel secret's value or throws. */
+function alertmanagerReceiver(c: ResolvedChannel, secret: (key: string, channel: string) => string) {
+  switch (c.type) {
+    case "slack":
+      return {
+        name: c.name,
+        slack_configs: [
+          {
+            api_url: secret(c.webhookSecret, c.name),
+            channel: c.slackChannel,
+            send_resolved: true,
+            text: SLACK_TEXT,
+          },
+        ],
+      };
+    case "email":
+      return {
+        name: c.name,
+        email_configs: [
+          {
+            to: c.to,
+            from: c.from,
+            smarthost: c.smarthost,
+            // The registry has no separate login: the sender address is the SMTP user.
+            ...(c.passwordSecret !== undefined ? { auth_username: c.from, auth_password: secret(c.passwordSecret, c.name) } : {}),
+            send_resolved: true,
+          },
+        ],
+      };
+    case "pagerduty":
+      return {
+        name: c.name,
+        pagerduty_configs: [{ routing_key: secret(c.routingKeySecret, c.name), send_resolved: true }],
+      };
+    case "webhook":
+      return {
+        name: c.name,
+        webhook_configs: [{ url: secret(c.urlSecret, c.name), send_resolved: true }],
+      };
+  }
+}
+
+/** Backups by owning team, then overrides by alert name and by SLO, then by severity. */
+function alertmanagerRoutes(input: AlertmanagerInput): Route[] {
+  const known = new Set(input.channels.map((c) => c.name));
   // One sibling route per receiver: each but the last continues, so every listed channel is
   // notified and the alert still stops before the routes below it.
   const fanOut = (channels: readonly string[], matchers: string[], extra: Partial<Route> = {}): Route[] =>
@@ -464,51 +449,9 @@ export function alertmanagerConfig(input: AlertmanagerInput) {
         ...(i < channels.length - 1 ? { continue: true } : {}),
       };
     });
-
-  const receivers = input.channels.map((c) => {
-    switch (c.type) {
-      case "slack":
-        return {
-          name: c.name,
-          slack_configs: [
-            {
-              api_url: secret(c.webhookSecret, c.name),
-              channel: c.slackChannel,
-              send_resolved: true,
-              text: SLACK_TEXT,
-            },
-          ],
-        };
-      case "email":
-        return {
-          name: c.name,
-          email_configs: [
-            {
-              to: c.to,
-              from: c.from,
-              smarthost: c.smarthost,
-              // The registry has no separate login: the sender address is the SMTP user.
-              ...(c.passwordSecret !== undefined ? { auth_username: c.from, auth_password: secret(c.passwordSecret, c.name) } : {}),
-              send_resolved: true,
-            },
-          ],
-        };
-      case "pagerduty":
-        return {
-          name: c.name,
-          pagerduty_configs: [{ routing_key: secret(c.routingKeySecret, c.name), send_resolved: true }],
-        };
-      case "webhook":
-        return {
-          name: c.name,
-          webhook_configs: [{ url: secret(c.urlSecret, c.name), send_resolved: true }],
-        };
-    }
-  });
-
   const teamChannel = new Map(input.teams.map((t) => [t.name, t.channel]));
   const backupTeams = [...new Set(input.backupTasks.map((t) => t.owner))];
-  const routes: Route[] = [
+  return [
     // Backups go to the team that owns them, whatever their severity.
     ...backupTeams.flatMap((team) => {
       const channel = teamChannel.get(team);
@@ -523,25 +466,6 @@ export function alertmanagerConfig(input: AlertmanagerInput) {
     ...input.slos.filter((s) => s.channels !== undefined && s.channels.length > 0).flatMap((s) => fanOut(s.channels!, [`slo="${s.name}"`])),
     ...(["critical", "warning", "info"] as const).flatMap((severity) => fanOut(input.routing[severity], [`severity="${severity}"`])),
   ];
-
-  return {
-    route: {
-      receiver: UNROUTED_RECEIVER,
-      group_by: ["alertname", "service"],
-      group_wait: input.routing.groupWait,
-      repeat_interval: input.routing.repeatInterval,
-      routes,
-    },
-    // A page already says the service is in trouble; the ticket about the same thing is noise.
-    inhibit_rules: [
-      {
-        source_matchers: ['severity="critical"'],
-        target_matchers: ['severity=~"warning|info"'],
-        equal: ["alertname", "service"],
-      },
-    ],
-    receivers: [{ name: UNROUTED_RECEIVER }, ...receivers],
-  };
 }
 
 // ---------------------------------------------------------------------------------------------

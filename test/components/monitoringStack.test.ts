@@ -3,26 +3,21 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { alertRuleGroups, backupAlertRules, sloRuleGroups, type BackupTask, type ScrapeTarget } from "../../components/builders/monitoring";
 import { MonitoringStack, type MonitoringStackArgs } from "../../components/monitoringStack";
+import { K8S } from "../../contract/types";
 import { loadModel } from "../../domain/loader";
 import type { Model } from "../../domain/model";
-import { SECRET_SIG, runMocked, type MockRun, type Recorded } from "../../internal/pulumi/mocks";
+import { SECRET_SIG, runMocked, type MockRun } from "../../internal/pulumi/mocks";
+import { kubeInputs, kubeObject, secretInside } from "../support/inputs";
 import { MINIMAL_REGISTRIES } from "../support/registries";
 
 const COMPONENT = "nexus:monitoring:MonitoringStack";
 const NS = "observability";
 
-const T = {
-  sa: "kubernetes:core/v1:ServiceAccount",
-  cm: "kubernetes:core/v1:ConfigMap",
-  secret: "kubernetes:core/v1:Secret",
-  svc: "kubernetes:core/v1:Service",
-  deploy: "kubernetes:apps/v1:Deployment",
-  role: "kubernetes:rbac.authorization.k8s.io/v1:Role",
-  binding: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
-  rule: "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
-  monitor: "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
-  prometheus: "kubernetes:monitoring.coreos.com/v1:Prometheus",
-};
+/** The operator's own resources; contract/types.ts lists only what the policy pack inspects. */
+const OPERATOR = {
+  ServiceMonitor: "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
+  Prometheus: "kubernetes:monitoring.coreos.com/v1:Prometheus",
+} as const;
 
 const model: Model = loadModel({ registriesDir: MINIMAL_REGISTRIES, env: "dev" });
 
@@ -92,8 +87,6 @@ function deploy(a: MonitoringStackArgs = args()): Promise<MockRun> {
   });
 }
 
-type Json = Record<string, any>;
-const inputs = (r: Recorded): Json => r.inputs as Json;
 const children = (run: MockRun) => run.resources.filter((r) => r.type !== COMPONENT);
 
 /** Every string in `value` outside secret wrappers. */
@@ -113,20 +106,20 @@ describe("MonitoringStack (standalone)", () => {
     expect(run.resources.map((r) => [r.type, r.name, r.parentType]).sort()).toEqual(
       [
         [COMPONENT, "mon", ""],
-        [T.sa, "mon-prometheus", COMPONENT],
-        [T.sa, "mon-alertmanager", COMPONENT],
-        [T.sa, "mon-grafana", COMPONENT],
-        [T.cm, "mon-prometheus", COMPONENT],
-        [T.cm, "mon-grafana-datasources", COMPONENT],
-        [T.cm, "mon-grafana-dashboard-provider", COMPONENT],
-        [T.cm, "mon-grafana-dashboards", COMPONENT],
-        [T.secret, "mon-alertmanager", COMPONENT],
-        [T.deploy, "mon-prometheus", COMPONENT],
-        [T.deploy, "mon-alertmanager", COMPONENT],
-        [T.deploy, "mon-grafana", COMPONENT],
-        [T.svc, "mon-prometheus", COMPONENT],
-        [T.svc, "mon-alertmanager", COMPONENT],
-        [T.svc, "mon-grafana", COMPONENT],
+        [K8S.ServiceAccount, "mon-prometheus", COMPONENT],
+        [K8S.ServiceAccount, "mon-alertmanager", COMPONENT],
+        [K8S.ServiceAccount, "mon-grafana", COMPONENT],
+        [K8S.ConfigMap, "mon-prometheus", COMPONENT],
+        [K8S.ConfigMap, "mon-grafana-datasources", COMPONENT],
+        [K8S.ConfigMap, "mon-grafana-dashboard-provider", COMPONENT],
+        [K8S.ConfigMap, "mon-grafana-dashboards", COMPONENT],
+        [K8S.Secret, "mon-alertmanager", COMPONENT],
+        [K8S.Deployment, "mon-prometheus", COMPONENT],
+        [K8S.Deployment, "mon-alertmanager", COMPONENT],
+        [K8S.Deployment, "mon-grafana", COMPONENT],
+        [K8S.Service, "mon-prometheus", COMPONENT],
+        [K8S.Service, "mon-alertmanager", COMPONENT],
+        [K8S.Service, "mon-grafana", COMPONENT],
       ].sort(),
     );
   });
@@ -134,7 +127,7 @@ describe("MonitoringStack (standalone)", () => {
   it("puts every child in the namespace with the platform labels and the source annotation", async () => {
     const run = await deploy();
     for (const r of children(run)) {
-      const meta = inputs(r).metadata;
+      const meta = kubeObject(r).metadata;
       expect(meta.name, r.name).toBe(r.name);
       expect(meta.namespace, r.name).toBe(NS);
       expect(meta.annotations["nexus.platform/source"], r.name).toBe(model.monitoring.stack.source);
@@ -168,7 +161,7 @@ describe("MonitoringStack (standalone)", () => {
       "mon-grafana": { c: a.stack.grafana, ready: "/api/health", live: "/api/health", port: 3000 },
     };
     for (const [name, e] of Object.entries(expected)) {
-      const spec = inputs(run.one(T.deploy, name)).spec;
+      const spec = kubeInputs(run, K8S.Deployment, name).spec;
       expect(spec.replicas).toBe(e.c.replicas);
       const pod = spec.template.spec;
       expect(pod.serviceAccountName).toBe(name);
@@ -178,7 +171,7 @@ describe("MonitoringStack (standalone)", () => {
         seccompProfile: { type: "RuntimeDefault" },
       });
       expect(pod.containers).toHaveLength(1);
-      const c = pod.containers[0];
+      const c = pod.containers[0]!;
       expect(c.image).toBe(e.c.image);
       expect(c.resources).toEqual(e.c.resources);
       expect(c.securityContext).toEqual({
@@ -201,24 +194,24 @@ describe("MonitoringStack (standalone)", () => {
         ),
       );
     }
-    const mounts = (name: string) => inputs(run.one(T.deploy, name)).spec.template.spec.containers[0].volumeMounts;
+    const mounts = (name: string) => kubeInputs(run, K8S.Deployment, name).spec.template.spec.containers[0]!.volumeMounts;
     expect(mounts("mon-prometheus")).toContainEqual({ name: "data", mountPath: "/prometheus" });
     expect(mounts("mon-alertmanager")).toContainEqual({ name: "data", mountPath: "/alertmanager" });
     expect(mounts("mon-grafana")).toContainEqual({ name: "data", mountPath: "/var/lib/grafana" });
-    const promArgs = inputs(run.one(T.deploy, "mon-prometheus")).spec.template.spec.containers[0].args;
+    const promArgs = kubeInputs(run, K8S.Deployment, "mon-prometheus").spec.template.spec.containers[0]!.args;
     expect(promArgs).toContain(`--storage.tsdb.retention.time=${args().stack.retention}`);
     // One replica: no gossip, so no peer lookups that would never answer.
-    expect(inputs(run.one(T.deploy, "mon-alertmanager")).spec.template.spec.containers[0].args).toContain("--cluster.listen-address=");
+    expect(kubeInputs(run, K8S.Deployment, "mon-alertmanager").spec.template.spec.containers[0]!.args).toContain("--cluster.listen-address=");
   });
 
   it("writes prometheus.yml and the rule files into the Prometheus ConfigMap", async () => {
     const run = await deploy();
-    const data = inputs(run.one(T.cm, "mon-prometheus")).data as Record<string, string>;
+    const data = kubeInputs(run, K8S.ConfigMap, "mon-prometheus").data as Record<string, string>;
     expect(Object.keys(data).sort()).toEqual(["alerts.rules.yml", "backups.rules.yml", "prometheus.yml", "slos.rules.yml"]);
     const config = parse(data["prometheus.yml"]!);
     expect(config.rule_files).toEqual(["alerts.rules.yml", "slos.rules.yml", "backups.rules.yml"]);
     expect(config.alerting.alertmanagers[0].static_configs[0].targets).toEqual(["mon-alertmanager.observability.svc:9093"]);
-    expect(config.scrape_configs.map((j: Json) => j.job_name)).toEqual(["prometheus", "api"]);
+    expect(config.scrape_configs.map((j: { job_name: string }) => j.job_name)).toEqual(["prometheus", "api"]);
     expect(config.scrape_configs[1].static_configs[0].targets).toEqual(["api.core.svc:9102"]);
     const ownership = { services: { api: "platform" }, fallback: "platform" };
     expect(parse(data["alerts.rules.yml"]!)).toEqual(alertRuleGroups({ alerts: model.monitoring.alerts, ownership }));
@@ -228,13 +221,13 @@ describe("MonitoringStack (standalone)", () => {
 
   it("provisions Grafana's datasource, dashboard provider and dashboards", async () => {
     const run = await deploy();
-    const ds = parse(inputs(run.one(T.cm, "mon-grafana-datasources")).data["datasources.yaml"]);
+    const ds = parse(kubeInputs(run, K8S.ConfigMap, "mon-grafana-datasources").data["datasources.yaml"]!);
     expect(ds.datasources[0].url).toBe("http://mon-prometheus.observability.svc:9090");
-    const provider = parse(inputs(run.one(T.cm, "mon-grafana-dashboard-provider")).data["dashboards.yaml"]);
-    const dashboards = inputs(run.one(T.cm, "mon-grafana-dashboards")).data;
+    const provider = parse(kubeInputs(run, K8S.ConfigMap, "mon-grafana-dashboard-provider").data["dashboards.yaml"]!);
+    const dashboards = kubeInputs(run, K8S.ConfigMap, "mon-grafana-dashboards").data;
     expect(Object.keys(dashboards)).toEqual(["overview.json"]);
-    expect(JSON.parse(dashboards["overview.json"]).uid).toBe("overview");
-    const grafana = inputs(run.one(T.deploy, "mon-grafana")).spec.template.spec.containers[0];
+    expect(JSON.parse(dashboards["overview.json"]!).uid).toBe("overview");
+    const grafana = kubeInputs(run, K8S.Deployment, "mon-grafana").spec.template.spec.containers[0]!;
     expect(grafana.volumeMounts).toContainEqual({
       name: "dashboards",
       mountPath: provider.providers[0].options.path,
@@ -252,16 +245,16 @@ describe("MonitoringStack (standalone)", () => {
     for (const r of run.resources) {
       for (const s of plainStrings(r.inputs)) expect(s, `${r.type} ${r.name}`).not.toContain("s3cr3t");
     }
-    const stringData = inputs(run.one(T.secret, "mon-alertmanager")).stringData;
+    const stringData = kubeInputs(run, K8S.Secret, "mon-alertmanager").stringData;
     expect(stringData[SECRET_SIG]).toBeDefined();
-    const config = parse(stringData.value["alertmanager.yml"]);
+    const config = parse(secretInside<Record<string, string>>(stringData)["alertmanager.yml"]!);
     expect(config.receivers).toContainEqual({
       name: "pager",
       pagerduty_configs: [{ routing_key: "s3cr3t-pagerduty", send_resolved: true }],
     });
-    expect(config.receivers.find((r: Json) => r.name === "ops-slack").slack_configs[0].api_url).toBe("https://hooks.slack.example/s3cr3t-slack");
+    expect(config.receivers.find((r: { name: string }) => r.name === "ops-slack").slack_configs[0].api_url).toBe("https://hooks.slack.example/s3cr3t-slack");
     expect(JSON.stringify(run.outputs)).not.toContain("s3cr3t");
-    const am = inputs(run.one(T.deploy, "mon-alertmanager")).spec.template.spec;
+    const am = kubeInputs(run, K8S.Deployment, "mon-alertmanager").spec.template.spec;
     expect(am.volumes).toContainEqual({
       name: "config",
       secret: { secretName: "mon-alertmanager" },
@@ -292,16 +285,16 @@ describe("MonitoringStack (standalone)", () => {
       ...a,
       stack: { ...a.stack, alertmanager: { ...a.stack.alertmanager, replicas: 2 } },
     });
-    const peers = inputs(run.one(T.svc, "mon-alertmanager-peers"));
+    const peers = kubeInputs(run, K8S.Service, "mon-alertmanager-peers");
     expect(peers.spec.clusterIP).toBe("None");
-    expect(inputs(run.one(T.deploy, "mon-alertmanager")).spec.template.spec.containers[0].args).toContain(
+    expect(kubeInputs(run, K8S.Deployment, "mon-alertmanager").spec.template.spec.containers[0]!.args).toContain(
       "--cluster.peer=mon-alertmanager-peers.observability.svc:9094",
     );
   });
 
   it("puts await hints on the Deployments, never on their pods", async () => {
     const run = await deploy(args({ context: { environment: "dev", skipAwait: true } }));
-    const d = inputs(run.one(T.deploy, "mon-grafana"));
+    const d = kubeInputs(run, K8S.Deployment, "mon-grafana");
     expect(d.metadata.annotations["pulumi.com/skipAwait"]).toBe("true");
     expect(d.spec.template.metadata.annotations).not.toHaveProperty("pulumi.com/skipAwait");
   });
@@ -325,58 +318,58 @@ describe("MonitoringStack (operator)", () => {
     expect(run.resources.map((r) => [r.type, r.name, r.parentType]).sort()).toEqual(
       [
         [COMPONENT, "mon", ""],
-        [T.sa, "mon-prometheus", COMPONENT],
-        [T.sa, "mon-alertmanager", COMPONENT],
-        [T.sa, "mon-grafana", COMPONENT],
-        [T.cm, "mon-grafana-datasources", COMPONENT],
-        [T.cm, "mon-grafana-dashboard-provider", COMPONENT],
-        [T.cm, "mon-grafana-dashboards", COMPONENT],
-        [T.secret, "mon-alertmanager", COMPONENT],
-        [T.deploy, "mon-alertmanager", COMPONENT],
-        [T.deploy, "mon-grafana", COMPONENT],
-        [T.svc, "mon-prometheus", COMPONENT],
-        [T.svc, "mon-alertmanager", COMPONENT],
-        [T.svc, "mon-grafana", COMPONENT],
-        [T.rule, "mon-alerts", COMPONENT],
-        [T.rule, "mon-slos", COMPONENT],
-        [T.rule, "mon-backups", COMPONENT],
-        [T.monitor, "mon-api", COMPONENT],
-        [T.prometheus, "mon-prometheus", COMPONENT],
-        [T.role, "mon-prometheus", COMPONENT],
-        [T.binding, "mon-prometheus", COMPONENT],
-        [T.role, "mon-prometheus-core", COMPONENT],
-        [T.binding, "mon-prometheus-core", COMPONENT],
+        [K8S.ServiceAccount, "mon-prometheus", COMPONENT],
+        [K8S.ServiceAccount, "mon-alertmanager", COMPONENT],
+        [K8S.ServiceAccount, "mon-grafana", COMPONENT],
+        [K8S.ConfigMap, "mon-grafana-datasources", COMPONENT],
+        [K8S.ConfigMap, "mon-grafana-dashboard-provider", COMPONENT],
+        [K8S.ConfigMap, "mon-grafana-dashboards", COMPONENT],
+        [K8S.Secret, "mon-alertmanager", COMPONENT],
+        [K8S.Deployment, "mon-alertmanager", COMPONENT],
+        [K8S.Deployment, "mon-grafana", COMPONENT],
+        [K8S.Service, "mon-prometheus", COMPONENT],
+        [K8S.Service, "mon-alertmanager", COMPONENT],
+        [K8S.Service, "mon-grafana", COMPONENT],
+        [K8S.PrometheusRule, "mon-alerts", COMPONENT],
+        [K8S.PrometheusRule, "mon-slos", COMPONENT],
+        [K8S.PrometheusRule, "mon-backups", COMPONENT],
+        [OPERATOR.ServiceMonitor, "mon-api", COMPONENT],
+        [OPERATOR.Prometheus, "mon-prometheus", COMPONENT],
+        [K8S.Role, "mon-prometheus", COMPONENT],
+        [K8S.RoleBinding, "mon-prometheus", COMPONENT],
+        [K8S.Role, "mon-prometheus-core", COMPONENT],
+        [K8S.RoleBinding, "mon-prometheus-core", COMPONENT],
       ].sort(),
     );
-    expect(run.byType(T.cm).map((r) => r.name)).not.toContain("mon-prometheus");
+    expect(run.byType(K8S.ConfigMap).map((r) => r.name)).not.toContain("mon-prometheus");
     for (const r of children(run)) {
-      expect(inputs(r).metadata.annotations["nexus.platform/source"], r.name).toBe(model.monitoring.stack.source);
-      expect(inputs(r).metadata.labels["nexus.platform/owner"], r.name).toBe("platform");
+      expect(kubeObject(r).metadata.annotations["nexus.platform/source"], r.name).toBe(model.monitoring.stack.source);
+      expect(kubeObject(r).metadata.labels["nexus.platform/owner"], r.name).toBe("platform");
     }
   });
 
   it("selects its rules and monitors by labels they carry, and scrapes each target by port", async () => {
     const run = await operator();
-    const prom = inputs(run.one(T.prometheus, "mon-prometheus"));
+    const prom = kubeInputs(run, OPERATOR.Prometheus, "mon-prometheus");
     expect(prom.apiVersion).toBe("monitoring.coreos.com/v1");
     expect(prom.spec.image).toBe(model.monitoring.stack.prometheus.image);
     expect(prom.spec.replicas).toBe(2);
     expect(prom.spec.resources).toEqual(model.monitoring.stack.prometheus.resources);
-    for (const r of [...run.byType(T.rule), ...run.byType(T.monitor)]) {
-      expect(inputs(r).metadata.labels, r.name).toMatchObject(prom.spec.ruleSelector.matchLabels);
-      expect(inputs(r).metadata.labels, r.name).toMatchObject(prom.spec.serviceMonitorSelector.matchLabels);
+    for (const r of [...run.byType(K8S.PrometheusRule), ...run.byType(OPERATOR.ServiceMonitor)]) {
+      expect(kubeObject(r).metadata.labels, r.name).toMatchObject(prom.spec.ruleSelector.matchLabels);
+      expect(kubeObject(r).metadata.labels, r.name).toMatchObject(prom.spec.serviceMonitorSelector.matchLabels);
     }
-    expect(inputs(run.one(T.rule, "mon-backups")).spec).toEqual(backupAlertRules(backupTasks));
-    expect(inputs(run.one(T.monitor, "mon-api")).spec).toMatchObject({
+    expect(kubeInputs(run, K8S.PrometheusRule, "mon-backups").spec).toEqual(backupAlertRules(backupTasks));
+    expect(kubeInputs(run, OPERATOR.ServiceMonitor, "mon-api").spec).toMatchObject({
       jobLabel: "app.kubernetes.io/name",
       namespaceSelector: { matchNames: ["core"] },
       selector: { matchLabels: { "app.kubernetes.io/name": "api" } },
       endpoints: [{ targetPort: 9102, path: "/metrics" }],
     });
-    const binding = inputs(run.one(T.binding, "mon-prometheus-core"));
+    const binding = kubeInputs(run, K8S.RoleBinding, "mon-prometheus-core");
     expect(binding.metadata.namespace).toBe("core");
     expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "mon-prometheus", namespace: NS }]);
-    const svc = inputs(run.one(T.svc, "mon-prometheus")).spec;
+    const svc = kubeInputs(run, K8S.Service, "mon-prometheus").spec;
     expect(svc.selector["operator.prometheus.io/name"]).toBe("mon-prometheus");
   });
 });

@@ -9,7 +9,6 @@ import {
   assertUniqueAlertNames,
   backupAlertRules,
   channelSecretKeys,
-  cronPeriodSeconds,
   errorBudget,
   grafanaDashboard,
   grafanaDashboardProvider,
@@ -259,14 +258,13 @@ describe("sloRuleGroups", () => {
 });
 
 describe("backupAlertRules", () => {
-  it("derives the schedule period from the cron expression", () => {
-    expect(cronPeriodSeconds("0 2 * * *")).toBe(86400);
-    expect(cronPeriodSeconds("*/15 * * * *")).toBe(900);
-    expect(cronPeriodSeconds("0 */6 * * *")).toBe(6 * 3600);
-    expect(cronPeriodSeconds("30 3 * * 1")).toBe(7 * 86400);
-    expect(cronPeriodSeconds("0 1 * * 1-5")).toBe(3 * 86400); // Friday to Monday
-    expect(cronPeriodSeconds("@hourly")).toBe(3600);
-    expect(cronPeriodSeconds("0 0 1 * *")).toBe(31 * 86400);
+  it("allows two of the schedule's longest intervals before a backup counts as missed", () => {
+    const weekdays = backupAlertRules([{ ...backups[0]!, schedule: "0 1 * * 1-5" }]);
+    const missed = weekdays.groups[0]!.rules[0] as AlertingRule;
+    // Friday to Monday is the longest gap: three days, twice.
+    expect(missed.expr).toContain(`> ${6 * 86400})`);
+    expect(missed.annotations.summary).toContain("for more than 6d");
+    expect(() => backupAlertRules([{ ...backups[0]!, schedule: "0 2 * *" }])).toThrow(/invalid cron schedule "0 2 \* \*": has 4 fields/);
   });
 
   it("adds a missed and a failed alert per task, labelled with the owning team", () => {

@@ -1,0 +1,181 @@
+import * as k8s from "@pulumi/kubernetes";
+import { prometheusConfig, toYaml, type RuleFile, type ScrapeTarget } from "./builders/monitoring";
+import { resourceRequirements, restrictedContainerSecurityContext, restrictedPodSecurityContext } from "./builders/pod";
+import { LABEL, PART_OF, labels, selectorLabels } from "./labels";
+import { sha256, type Endpoint, type MonitoringScope, type StackComponent } from "./monitoringScope";
+
+export const PROMETHEUS_PORT = 9090;
+const CONFIG_DIR = "/etc/prometheus";
+
+/** Rule files by kind; the same names key the ConfigMap and name the PrometheusRule objects. */
+export const RULE_FILES = ["alerts", "slos", "backups"] as const;
+export type RuleFiles = Record<(typeof RULE_FILES)[number], RuleFile>;
+
+export interface PrometheusPart {
+  component: StackComponent;
+  scrapeInterval: string;
+  retention: string;
+  rules: RuleFiles;
+  /** Services exporting metrics; `port` is the metrics port. */
+  scrapeTargets: readonly ScrapeTarget[];
+  alertmanager: Endpoint;
+  /** "host:port" of kube-state-metrics; standalone mode scrapes it when given. */
+  kubeStateMetrics?: string;
+}
+
+/** The rule kinds that have rules: an empty rule file is left out rather than shipped. */
+function ruleKinds(rules: RuleFiles) {
+  return RULE_FILES.filter((kind) => rules[kind].groups.length > 0);
+}
+
+/** Prometheus as a Deployment of our own, configured by a ConfigMap of generated files. */
+export function standalonePrometheus(scope: MonitoringScope, part: PrometheusPart): Endpoint {
+  const objectName = scope.child("prometheus");
+  const kinds = ruleKinds(part.rules);
+  const ruleFileName = (kind: string) => `${kind}.rules.yml`;
+  const data: Record<string, string> = {
+    "prometheus.yml": toYaml(
+      prometheusConfig({
+        scrapeInterval: part.scrapeInterval,
+        environment: scope.environment,
+        ruleFiles: kinds.map(ruleFileName),
+        alertmanagers: [part.alertmanager.address],
+        targets: part.scrapeTargets,
+        ...(part.kubeStateMetrics !== undefined ? { kubeStateMetrics: part.kubeStateMetrics } : {}),
+      }),
+    ),
+    ...Object.fromEntries(kinds.map((kind) => [ruleFileName(kind), toYaml(part.rules[kind])])),
+  };
+  const config = new k8s.core.v1.ConfigMap(objectName, { metadata: scope.meta("prometheus", objectName), data }, scope.opts);
+  scope.deployment("prometheus", objectName, {
+    component: part.component,
+    serviceAccount: scope.serviceAccount("prometheus", objectName),
+    port: PROMETHEUS_PORT,
+    readyPath: "/-/ready",
+    livePath: "/-/healthy",
+    args: [`--config.file=${CONFIG_DIR}/prometheus.yml`, "--storage.tsdb.path=/prometheus", `--storage.tsdb.retention.time=${part.retention}`],
+    checksum: sha256(JSON.stringify(data)),
+    volumes: [
+      { name: "config", configMap: { name: config.metadata.name } },
+      // Metrics are rebuilt from the targets after a restart; retention bounds the loss.
+      { name: "data", emptyDir: {} },
+    ],
+    mounts: [
+      { name: "config", mountPath: CONFIG_DIR, readOnly: true },
+      { name: "data", mountPath: "/prometheus" },
+    ],
+  });
+  return scope.endpoint("prometheus", PROMETHEUS_PORT);
+}
+
+/**
+ * The Prometheus Operator runs Prometheus and loads rules and scrape targets from custom
+ * resources selected by our labels; it needs read access to Services and Endpoints where it
+ * scrapes.
+ */
+export function operatorPrometheus(scope: MonitoringScope, part: PrometheusPart): Endpoint {
+  const account = scope.serviceAccount("prometheus", scope.child("prometheus"));
+  for (const kind of ruleKinds(part.rules)) prometheusRule(scope, kind, part.rules[kind]);
+  for (const target of part.scrapeTargets) serviceMonitor(scope, target, part.scrapeInterval);
+  discoveryAccess(scope, account, part.scrapeTargets);
+  prometheusResource(scope, part, account);
+  // The operator labels its pods itself (overwriting name and instance) and names the port "web".
+  return scope.endpoint("prometheus", PROMETHEUS_PORT, { [LABEL.name]: "prometheus", "operator.prometheus.io/name": scope.child("prometheus") }, "web");
+}
+
+function prometheusRule(scope: MonitoringScope, kind: string, rules: RuleFile): void {
+  const objectName = scope.child(kind);
+  new k8s.apiextensions.CustomResource(
+    objectName,
+    { apiVersion: "monitoring.coreos.com/v1", kind: "PrometheusRule", metadata: scope.meta(kind, objectName), spec: rules },
+    scope.opts,
+  );
+}
+
+function serviceMonitor(scope: MonitoringScope, target: ScrapeTarget, interval: string): void {
+  const objectName = scope.child(target.name);
+  new k8s.apiextensions.CustomResource(
+    objectName,
+    {
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "ServiceMonitor",
+      metadata: scope.meta(target.name, objectName),
+      spec: {
+        // job="<service>" as in standalone mode, so registry alerts work in both.
+        jobLabel: LABEL.name,
+        namespaceSelector: { matchNames: [target.namespace] },
+        selector: { matchLabels: selectorLabels(target.name) },
+        endpoints: [
+          {
+            // By number: the port's name is the workload's business, its number is registered.
+            targetPort: target.port,
+            path: target.metricsPath,
+            interval,
+            relabelings: [{ action: "replace", targetLabel: "owner", replacement: target.owner }],
+          },
+        ],
+      },
+    },
+    scope.opts,
+  );
+}
+
+/** Discovery: read-only, namespaced, only where targets (or the Alertmanager) live. */
+function discoveryAccess(scope: MonitoringScope, account: k8s.core.v1.ServiceAccount, targets: readonly ScrapeTarget[]): void {
+  const rules = [
+    { apiGroups: [""], resources: ["services", "endpoints", "pods"], verbs: ["get", "list", "watch"] },
+    { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
+  ];
+  const promName = scope.child("prometheus");
+  for (const ns of new Set([scope.namespace, ...targets.map((t) => t.namespace)])) {
+    const resourceName = ns === scope.namespace ? promName : `${promName}-${ns}`;
+    const role = new k8s.rbac.v1.Role(resourceName, { metadata: scope.meta("prometheus", promName, ns), rules }, scope.opts);
+    new k8s.rbac.v1.RoleBinding(
+      resourceName,
+      {
+        metadata: scope.meta("prometheus", promName, ns),
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+        subjects: [{ kind: "ServiceAccount", name: account.metadata.name, namespace: scope.namespace }],
+      },
+      scope.opts,
+    );
+  }
+}
+
+function prometheusResource(scope: MonitoringScope, part: PrometheusPart, account: k8s.core.v1.ServiceAccount): void {
+  const objectName = scope.child("prometheus");
+  // Our monitoring objects of this environment, and nothing another stack labelled.
+  const selected = { [LABEL.component]: "monitoring", [LABEL.partOf]: PART_OF, [LABEL.environment]: scope.environment };
+  const restricted = restrictedContainerSecurityContext();
+  new k8s.apiextensions.CustomResource(
+    objectName,
+    {
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "Prometheus",
+      metadata: scope.meta("prometheus", objectName),
+      spec: {
+        image: part.component.image,
+        replicas: part.component.replicas,
+        resources: resourceRequirements(part.component.resources),
+        retention: part.retention,
+        scrapeInterval: part.scrapeInterval,
+        evaluationInterval: part.scrapeInterval,
+        externalLabels: { environment: scope.environment },
+        serviceAccountName: account.metadata.name,
+        // Service discovery reads the API: the one pod here that needs a token.
+        automountServiceAccountToken: true,
+        podMetadata: { labels: labels(scope.traceable("prometheus")) },
+        securityContext: restrictedPodSecurityContext(),
+        // Merged by name into the operator's containers.
+        containers: [
+          { name: "prometheus", securityContext: restricted },
+          { name: "config-reloader", securityContext: restricted },
+        ],
+        serviceMonitorSelector: { matchLabels: selected },
+        ruleSelector: { matchLabels: selected },
+        alerting: { alertmanagers: [{ namespace: scope.namespace, name: part.alertmanager.service.metadata.name, port: "http" }] },
+      },
+    },
+    scope.opts,
+  );
+}
