@@ -1,17 +1,14 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { isIsoDate, parseCommand, usageError as commandUsageError } from "../args";
-import { formatProblem } from "../../domain/loader";
-import type { ComplianceReport } from "./report";
+import { formatProblem, type Problem } from "../../domain/loader";
+import { REPORT_SCHEMA, type ComplianceReport } from "./schema";
 import { PROJECT_DIR, StackConfigError, prepareStack } from "./stack";
-
-/** The JSON report's schema name (report.ts REPORT_SCHEMA, repeated to keep this module light). */
-const REPORT_SCHEMA = "nexus-audit/v1";
 
 // The report brings the components, the Pulumi SDKs and the policy pack: loaded once the
 // arguments, the stack and the registries are valid (require: bin/nexus.js runs the sources
 // under tsx/cjs).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see above
 const loadReport = () => require("./report") as typeof import("./report");
 
 export const AUDIT_USAGE = `Usage: nexus audit --stack NAME [--format md|json] [--registries DIR] [--out FILE] [--today YYYY-MM-DD]
@@ -62,7 +59,16 @@ function registriesArg(dir: string, PROJECT_DIR: string): string {
   return relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : absolute;
 }
 
-export async function auditCommand(args: string[]): Promise<number> {
+interface AuditArgs {
+  stack: string;
+  format: "md" | "json";
+  today: string;
+  registries: string | undefined;
+  out: string | undefined;
+}
+
+/** The command's options, checked; or the exit status of a usage error or --help. */
+function auditArgs(args: string[]): AuditArgs | { exit: number } {
   const parsed = parseCommand(
     args,
     {
@@ -74,17 +80,35 @@ export async function auditCommand(args: string[]): Promise<number> {
     },
     AUDIT_USAGE,
   );
-  if ("exit" in parsed) return parsed.exit;
+  if ("exit" in parsed) return parsed;
   const values = parsed.values;
   const stack = values.stack as string | undefined;
-  if (!stack) return usageError("--stack is required");
+  if (!stack) return { exit: usageError("--stack is required") };
   const format = (values.format as string | undefined) ?? "md";
-  if (format !== "md" && format !== "json") return usageError(`--format must be md or json, got "${format}"`);
+  if (format !== "md" && format !== "json") return { exit: usageError(`--format must be md or json, got "${format}"`) };
   const today = (values.today as string | undefined) ?? new Date().toISOString().slice(0, 10);
-  if (!isIsoDate(today)) return usageError(`--today must be a date YYYY-MM-DD, got "${today}"`);
+  if (!isIsoDate(today)) return { exit: usageError(`--today must be a date YYYY-MM-DD, got "${today}"`) };
   const registries = values.registries as string | undefined;
-  if (registries !== undefined && !fs.existsSync(registries)) return usageError(`--registries ${registries}: no such folder`);
-  const out = values.out as string | undefined;
+  if (registries !== undefined && !fs.existsSync(registries)) return { exit: usageError(`--registries ${registries}: no such folder`) };
+  return { stack, format, today, registries, out: values.out as string | undefined };
+}
+
+/** Registry problems instead of a report: located lines, or a JSON document tools can read. */
+function writeProblems(a: AuditArgs, registriesDir: string, problems: Problem[]): number {
+  if (a.format === "json") {
+    const doc = { schema: REPORT_SCHEMA, stack: a.stack, today: a.today, registries: registriesDir, passed: false, problems };
+    write(a.out, `${JSON.stringify(doc, null, 2)}\n`);
+  } else {
+    write(a.out, problems.map((p) => `${formatProblem(p)}\n`).join(""));
+  }
+  console.error(`nexus: ${problems.length} problem(s) in ${registriesDir}; fix them and run again (npx nexus validate --env ...)`);
+  return 1;
+}
+
+export async function auditCommand(args: string[]): Promise<number> {
+  const a = auditArgs(args);
+  if ("exit" in a) return a.exit;
+  const { stack, today, registries, out } = a;
 
   const fail = (error: unknown): number => {
     if (error instanceof StackConfigError) {
@@ -102,18 +126,7 @@ export async function auditCommand(args: string[]): Promise<number> {
   } catch (error) {
     return fail(error);
   }
-  if (!prepared.ok) {
-    if (format === "json") {
-      write(
-        out,
-        `${JSON.stringify({ schema: REPORT_SCHEMA, stack, today, registries: prepared.registriesDir, passed: false, problems: prepared.problems }, null, 2)}\n`,
-      );
-    } else {
-      write(out, prepared.problems.map((p) => `${formatProblem(p)}\n`).join(""));
-    }
-    console.error(`nexus: ${prepared.problems.length} problem(s) in ${prepared.registriesDir}; fix them and run again (npx nexus validate --env ...)`);
-    return 1;
-  }
+  if (!prepared.ok) return writeProblems(a, prepared.registriesDir, prepared.problems);
 
   const { auditPrepared, renderJson, renderMarkdown, summaryLine } = loadReport();
   let result: Awaited<ReturnType<typeof auditPrepared>>;
@@ -124,7 +137,7 @@ export async function auditCommand(args: string[]): Promise<number> {
   }
 
   const report = result.report;
-  write(out, format === "json" ? renderJson(report) : renderMarkdown(report));
+  write(out, a.format === "json" ? renderJson(report) : renderMarkdown(report));
   const code = exitCodeOf(report);
   console.error(
     `nexus audit ${stack}: ${summaryLine(report)}${out !== undefined ? ` (report in ${out})` : ""}` + (code === 0 ? "" : ": mandatory policies are violated"),

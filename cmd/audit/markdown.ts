@@ -1,0 +1,107 @@
+/**
+ * The Markdown report, for a pull-request comment: a summary line and a status paragraph, the
+ * violations and exceptions as tables, then each policy's results and every resource in
+ * collapsible details.
+ */
+import type { ComplianceReport, ReportException, ReportResource, Verdict, VerdictKind } from "./schema";
+
+/** A table cell: "—" when empty, pipes and backslashes escaped, line breaks as <br>. */
+export function cell(value: string | null | undefined): string {
+  if (value === null || value === undefined || value === "") return "—";
+  return value.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\r?\n/g, "<br>");
+}
+
+/** Inline code: backticks inside become quotes, since Markdown tables cannot escape them. */
+export const code = (value: string | null | undefined) => (value ? `\`${value.replace(/`/g, "'")}\`` : "—");
+export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** The one-line summary that opens the Markdown report. */
+export function summaryLine(report: ComplianceReport): string {
+  const s = report.summary;
+  return `${plural(s.mandatory, "mandatory violation")}, ${s.advisory} advisory, ${plural(s.resources, "resource")}, ${plural(s.policies, "policy", "policies")}`;
+}
+
+function header(report: ComplianceReport): string[] {
+  const s = report.summary;
+  const status =
+    `${report.passed ? "✅" : "❌"} \`nexus audit\` of stack \`${report.stack}\` (environment \`${report.environment}\`), registries \`${report.registries}\`, ` +
+    `policy pack \`${report.pack.name}@${report.pack.version}\`, exceptions judged on ${report.today}: ` +
+    (report.passed
+      ? "no mandatory policy is violated."
+      : "the deploy is blocked until the mandatory violations are fixed or excepted in registries/security.yaml.") +
+    (s.excepted > 0 ? ` ${plural(s.excepted, "violation")} excepted.` : "") +
+    (s.expiredExceptions > 0 ? ` ⚠️ ${plural(s.expiredExceptions, "exception")} expired.` : "");
+  return [`<!-- nexus-audit stack=${report.stack} -->`, `**${summaryLine(report)}**`, "", status];
+}
+
+/** A titled table, or "None." when it has no rows. */
+function table(title: string, columns: string[], rows: string[]): string[] {
+  if (rows.length === 0) return [title, "", "None."];
+  return [title, "", `| ${columns.join(" | ")} |`, `| ${columns.map(() => "---").join(" | ")} |`, ...rows];
+}
+
+/** A table folded under a summary line. */
+function details(summary: string, columns: string[], rows: string[]): string[] {
+  return [`<details><summary>${summary}</summary>`, "", `| ${columns.join(" | ")} |`, `| ${columns.map(() => "---").join(" | ")} |`, ...rows, "", "</details>"];
+}
+
+function violationsSection(report: ComplianceReport): string[] {
+  const rows = report.violations.map((v) => {
+    const level = v.enforcement === "advisory" ? "advisory" : `**${v.enforcement}**`;
+    const resource = v.name ? `${code(v.name)}<br><sub>${cell(v.type)}</sub>` : "(stack)";
+    return `| ${level} | ${code(v.policy)} | ${resource} | ${code(v.source)} | ${cell(v.message)} |`;
+  });
+  return table("### Violations", ["Level", "Policy", "Resource", "Source", "Message"], rows);
+}
+
+/** An exception's status, with what to do about one that covers nothing. */
+export function exceptionStatus(e: ReportException): string {
+  if (e.status === "expired") {
+    return (
+      `⚠️ **expired** ${plural(-e.daysLeft, "day")} ago` +
+      (e.expiredFor.length > 0 ? `; its resource is in violation again` : "; covers nothing any more (the resource complies: the exception can go)")
+    );
+  }
+  return `in force, ${plural(e.daysLeft, "day")} left` + (e.silences.length === 0 ? "; silences nothing (the resource complies: the exception can go)" : "");
+}
+
+function exceptionsSection(report: ComplianceReport): string[] {
+  const rows = report.exceptions.map(
+    (e) =>
+      `| ${code(e.policy)} (${e.enforcement}) | ${code(e.resource)} | ${cell(e.owner)} | ${e.expires} | ${exceptionStatus(e)} | ${e.silences.length} | ${code(e.source)} | ${cell(e.reason)} |`,
+  );
+  return table("### Exceptions", ["Policy", "Resource", "Owner", "Expires", "Status", "Silences", "Source", "Reason"], rows);
+}
+
+function policiesSection(report: ComplianceReport): string[] {
+  const rows = report.policies.map((p) => {
+    const na = p.kind === "stack" ? (p.notApplicableReason ? cell(p.notApplicableReason) : "—") : String(p.notApplicable);
+    return `| ${code(p.name)} | ${p.enforcement} | ${p.kind} | ${p.checked ?? "stack"} | ${p.passed ?? "—"} | ${p.violations} | ${p.excepted} | ${na} |`;
+  });
+  const s = report.summary;
+  const summary = `Policies: ${s.policies} enabled, ${s.disabledPolicies} disabled in ${report.environment}`;
+  return details(summary, ["Policy", "Enforcement", "Kind", "Checked", "Pass", "Violations", "Excepted", "Not applicable"], rows);
+}
+
+/** A resource's verdicts in one cell: the policies it violates or is excepted from, then counts. */
+export function verdictSummary(r: ReportResource): string {
+  const by = (v: VerdictKind) => r.verdicts.filter((x) => x.verdict === v);
+  const named = (list: Verdict[]) => [...new Set(list.map((v) => v.policy))].join(", ");
+  const parts: string[] = [];
+  if (by("violation").length > 0) parts.push(`❌ ${named(by("violation"))}`);
+  if (by("excepted").length > 0) parts.push(`🛡️ excepted: ${named(by("excepted"))}`);
+  parts.push(`${by("pass").length} pass`, `${by("not-applicable").length} n/a`);
+  return parts.join(" · ");
+}
+
+function resourcesSection(report: ComplianceReport): string[] {
+  const rows = report.resources.map((r) => `| ${code(r.name)} | ${cell(r.type)} | ${code(r.source)} | ${cell(verdictSummary(r))} | ${code(r.urn)} |`);
+  const summary = `All ${plural(report.summary.resources, "resource")}, with the registry entry each came from`;
+  return details(summary, ["Resource", "Type", "Source", "Verdicts", "URN"], rows);
+}
+
+/** The Markdown report, for a pull-request comment: its sections, a blank line apart. */
+export function renderMarkdown(report: ComplianceReport): string {
+  const sections = [header, violationsSection, exceptionsSection, policiesSection, resourcesSection].map((section) => section(report));
+  return `${sections.map((lines) => lines.join("\n")).join("\n\n")}\n`;
+}
