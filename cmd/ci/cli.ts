@@ -1,6 +1,12 @@
 import * as path from "node:path";
 import { parseCommand, usageError } from "../args";
 import { formatProblem } from "../../domain/loader";
+import { commentCommand } from "./commands/auditComment";
+import { driftIssueCommand } from "./commands/driftIssue";
+import { postCommentCommand, postIssueCommand } from "./commands/post";
+import { checkProtectionCommand } from "./commands/protection";
+import { regionCommand } from "./commands/region";
+import { reportErrorsCommand } from "./commands/reportErrors";
 import { ADAPTERS, compareWithDisk, DEFAULT_TARGET, generateWorkflows, writeGenerated, type Difference } from "./index";
 
 const targets = Object.values(ADAPTERS)
@@ -10,9 +16,18 @@ const targets = Object.values(ADAPTERS)
 export const CI_USAGE = `Usage: nexus ci <subcommand> [options]
 
 Subcommands:
-  generate   write the CI configuration derived from registries/pipelines.yaml
+  generate          write the CI configuration derived from registries/pipelines.yaml
 
-Run "nexus ci generate --help" for its options.
+What the generated workflows run (each works by hand too):
+  region            print the AWS region of a stack (Pulumi.<stack>.yaml aws:region)
+  report-errors     show the error diagnostics of a \`pulumi ... --json\` report
+  comment           write the pull request's audit comment (Markdown) from the audit artifacts
+  post-comment      post a Markdown file as the marked pull-request comment, or update it
+  drift-issue       write the body of a stack's drift issue (Markdown) from the refresh report
+  post-issue        open an issue with a Markdown file as its body, or update the open one
+  check-protection  check the repository's environments require the registry's approvals
+
+Run "nexus ci <subcommand> --help" for its options.
 Example: npx nexus ci generate --check`;
 
 export const CI_GENERATE_USAGE = `Usage: nexus ci generate [--target NAME] [--registries DIR] [--out DIR] [--check]
@@ -35,6 +50,19 @@ Examples:
   npx nexus ci generate
   npx nexus ci generate --check`;
 
+type Command = (args: string[]) => Promise<number>;
+
+const SUBCOMMANDS: Record<string, Command> = {
+  generate: (args) => ciGenerate(args),
+  region: regionCommand,
+  "report-errors": reportErrorsCommand,
+  comment: commentCommand,
+  "post-comment": postCommentCommand,
+  "drift-issue": driftIssueCommand,
+  "post-issue": postIssueCommand,
+  "check-protection": checkProtectionCommand,
+};
+
 /** `nexus ci ...` */
 export async function ci(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
@@ -43,8 +71,9 @@ export async function ci(args: string[]): Promise<number> {
     return 0;
   }
   if (sub === undefined) return usageError("ci needs a subcommand", CI_USAGE);
-  if (sub !== "generate") return usageError(`unknown ci subcommand "${sub}"`, CI_USAGE);
-  return ciGenerate(rest);
+  const command = Object.hasOwn(SUBCOMMANDS, sub) ? SUBCOMMANDS[sub] : undefined;
+  if (!command) return usageError(`unknown ci subcommand "${sub}"`, CI_USAGE);
+  return command(rest);
 }
 
 const describe: Record<Difference["kind"], string> = {

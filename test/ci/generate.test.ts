@@ -1,12 +1,11 @@
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { ci } from "../../cmd/ci/cli";
-import { ACTIONS, GENERATED_MARKER } from "../../cmd/ci/github";
+import { ACTIONS, GENERATED_MARKER, NODE_VERSION } from "../../cmd/ci/github";
 import { ADAPTERS, compareWithDisk, generateWorkflows, type GeneratedFile } from "../../cmd/ci";
 import { copyRegistries, REAL_REGISTRIES, removeRegistries, replaceIn, ROOT } from "../support/registries";
+import { cli, tempDir } from "./support";
 
 /**
  * The CI configuration is derived from registries/pipelines.yaml: the committed workflows must be
@@ -31,31 +30,6 @@ const workflow = (files: readonly GeneratedFile[], name: string): Workflow => {
   return parse(file.content) as Workflow;
 };
 const runs = (job: Job) => job.steps.map((s) => s.run ?? "").join("\n");
-
-/** Runs the CLI in-process, capturing what it prints. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => void out.push(a.join(" ")));
-  const error = vi.spyOn(console, "error").mockImplementation((...a: unknown[]) => void err.push(a.join(" ")));
-  try {
-    const code = await ci(args);
-    return { code, out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
-
-const temps: string[] = [];
-afterEach(() => {
-  for (const t of temps.splice(0)) fs.rmSync(t, { recursive: true, force: true });
-});
-const tempDir = () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nexus-ci-"));
-  temps.push(dir);
-  return dir;
-};
 
 describe("the committed workflows", () => {
   it("are exactly what `nexus ci generate` produces from registries/", () => {
@@ -115,8 +89,13 @@ describe("the committed workflows", () => {
     expect(wf.jobs["preview-prod"]!.permissions).toEqual({ contents: "read", "id-token": "write" });
     expect(runs(wf.jobs["preview-prod"]!)).toContain('pulumi login "$PULUMI_BACKEND_URL"');
     const comment = wf.jobs["audit-comment"]!;
-    expect(comment.permissions).toEqual({ "pull-requests": "write" });
-    expect(String(comment.steps.at(-1)!.with!.script)).toContain("<!-- nexus-audit -->");
+    expect(comment.permissions).toEqual({ contents: "read", "pull-requests": "write" });
+    expect(runs(comment)).toContain('npx nexus ci comment --audit-dir "$RUNNER_TEMP/nexus-audit" --envs dev,prod --sha "$HEAD_SHA" --out');
+    const post = comment.steps.at(-1)!;
+    expect(post.run).toContain('npx nexus ci post-comment --pr "$PR_NUMBER" --marker nexus-audit --body-file');
+    expect(post.env).toEqual({ GITHUB_TOKEN: "${{ github.token }}", PR_NUMBER: "${{ github.event.pull_request.number }}" });
+    // The comment is posted even when the gate failed (the comment step exits 1 after writing it).
+    expect((post as Step & { if?: string }).if).toBe("${{ !cancelled() && steps.comment.outcome != 'skipped' }}");
   });
 
   it("tell drift from failure by the exit status and open one issue per stack", () => {
@@ -129,10 +108,62 @@ describe("the committed workflows", () => {
       expect(detect.run).toContain(`pulumi refresh --preview-only --expect-no-changes --json --stack ${env}`);
       expect(detect.run).toContain("7) result=drift");
       expect(detect.run).toContain('exit "$rc"');
-      const issue = job.steps.at(-1)!;
-      expect(issue.uses).toBe(ACTIONS.githubScript);
-      expect(issue.env).toMatchObject({ STACK: env });
-      expect(String(issue.with!.script)).toContain('"Drift detected in stack " + stack');
+      expect(detect.run).toContain(`npx nexus ci report-errors --report "$RUNNER_TEMP/nexus-drift-${env}.json"`);
+      const [write, post] = job.steps.slice(-2) as (Step & { if?: string })[];
+      expect(write!.run).toContain(`npx nexus ci drift-issue --stack ${env} --env ${env} --report "$RUNNER_TEMP/nexus-drift-${env}.json" --out`);
+      expect(post!.run).toContain(`npx nexus ci post-issue --title "Drift detected in stack ${env}" --body-file "$RUNNER_TEMP/nexus-drift-${env}.md"`);
+      expect(post!.env).toEqual({ GITHUB_TOKEN: "${{ github.token }}" });
+      for (const s of [write!, post!]) expect(s.if).toBe("${{ steps.drift.outputs.result == 'drift' }}");
+    }
+  });
+});
+
+/** Every `npx nexus ci SUBCOMMAND ARGS` a run: script holds, with its arguments as the shell splits them. */
+function nexusCiCalls(files: readonly GeneratedFile[]): { line: string; args: string[] }[] {
+  const calls: { line: string; args: string[] }[] = [];
+  for (const f of files) {
+    for (const job of Object.values((parse(f.content) as Workflow).jobs)) {
+      for (const m of runs(job).matchAll(/npx nexus ci ((?:"[^"]*"|'[^']*'|[^\s)"'])+(?:[ \t]+(?:"[^"]*"|'[^']*'|[^\s)"'])+)*)/g)) {
+        const args = [...m[1]!.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((w) => w[1] ?? w[2] ?? w[3]!);
+        calls.push({ line: m[0], args });
+      }
+    }
+  }
+  return calls;
+}
+
+describe("the workflows are thin", () => {
+  const files = generateWorkflows(REAL_REGISTRIES).files;
+
+  it("hold no program: no inline node, no github-script, only `npx nexus` commands and shell glue", () => {
+    for (const f of files) {
+      expect(f.content, f.path).not.toMatch(/node -e|node --eval|github-script|script:/);
+      for (const job of Object.values((parse(f.content) as Workflow).jobs)) {
+        for (const s of job.steps) expect(Object.keys(s.with ?? {}), `${f.path} ${s.name}`).not.toContain("script");
+      }
+    }
+  });
+
+  it("call `nexus ci` subcommands with arguments the commands accept", async () => {
+    const calls = nexusCiCalls(files);
+    expect(new Set(calls.map((c) => c.args[0]))).toEqual(
+      new Set(["region", "report-errors", "comment", "post-comment", "drift-issue", "post-issue", "check-protection"]),
+    );
+    for (const call of calls) {
+      // --help is answered only after every other argument parsed: 0 means they all did.
+      const run = await cli([...call.args, "--help"]);
+      expect(run.code, `${call.line}\n${run.err}`).toBe(0);
+    }
+  });
+
+  it("run every job on the project's Node.js version", () => {
+    expect(NODE_VERSION).toBe("24");
+    for (const f of files) {
+      for (const job of Object.values((parse(f.content) as Workflow).jobs)) {
+        const setup = job.steps.filter((s) => s.uses === ACTIONS.setupNode);
+        expect(setup, `${f.path} ${job.name}`).toHaveLength(1);
+        expect(setup[0]!.with!["node-version"]).toBe("24");
+      }
     }
   });
 });
@@ -188,11 +219,10 @@ describe("a pipeline with three environments", () => {
 
   it("checks the protection of every gated environment against the registry before deploying", () => {
     const job = workflow(files, "release").jobs["environment-protection"]!;
-    expect(job.permissions).toEqual({ actions: "read" });
-    expect(JSON.parse(job.steps[0]!.env!.NEXUS_APPROVALS!)).toEqual([
-      { environment: "staging", reviewers: ["nexus-platform/qa-leads"], waitMinutes: 0 },
-      { environment: "prod", reviewers: ["nexus-platform/sre-leads", "nexus-platform/platform-leads"], waitMinutes: 10 },
-    ]);
+    expect(job.permissions).toEqual({ actions: "read", contents: "read" });
+    // The command reads the reviewers and wait times from the registry of the same commit.
+    expect(job.steps.at(-1)!.run).toBe("npx nexus ci check-protection --envs staging,prod\n");
+    expect(job.steps.at(-1)!.env).toEqual({ GITHUB_TOKEN: "${{ github.token }}" });
     const text = files.find((f) => f.path.endsWith("release.yml"))!.content;
     expect(text).toContain("#   prod: approval by reviewers nexus-platform/sre-leads, nexus-platform/platform-leads, wait timer 10 min");
   });
@@ -206,6 +236,35 @@ describe("a pipeline with three environments", () => {
     });
     expect(job.steps.find((s) => s.env?.KUBECONFIG_DATA)!.env!.KUBECONFIG_DATA).toBe("${{ secrets.KUBECONFIG_STAGING }}");
     expect(job.permissions).toBeUndefined();
+  });
+});
+
+describe("free text from the registry", () => {
+  it("keeps the workflows valid YAML: descriptions and reviewers with YAML and shell characters", () => {
+    const dir = copyRegistries(REAL_REGISTRIES);
+    try {
+      replaceIn(
+        dir,
+        "pipelines.yaml",
+        "description: Merge to main - deploy dev, then prod after approval.",
+        `description: 'Deploy: "dev" # then prod, 100% {safe} & $HOME'`,
+      );
+      replaceIn(
+        dir,
+        "pipelines.yaml",
+        `reviewers: ["nexus-platform/sre-leads", "nexus-platform/platform-leads"]`,
+        `reviewers: ["nexus-platform/sre-leads", "o'brien: #1"]`,
+      );
+      const { problems, files } = generateWorkflows(dir);
+      expect(problems).toEqual([]);
+      const text = files.find((f) => f.path.endsWith("release.yml"))!.content;
+      expect(text).toContain(`# Deploy: "dev" # then prod, 100% {safe} & $HOME`);
+      const wf = parse(text) as Workflow;
+      expect(wf.jobs["deploy-prod"]!.name).toBe("deploy prod (approval by reviewers nexus-platform/sre-leads, o'brien: #1, wait timer 10 min)");
+      expect(Object.keys(wf.jobs)).toEqual(["checks", "environment-protection", "deploy-dev", "deploy-prod"]);
+    } finally {
+      removeRegistries(dir);
+    }
   });
 });
 
@@ -264,7 +323,10 @@ describe("secrets", () => {
       for (const job of Object.values(wf.jobs)) {
         for (const s of job.steps) {
           for (const [key, value] of Object.entries(s.env ?? {})) {
-            if (/PASSPHRASE|BACKEND|KUBECONFIG|TOKEN|KEY/.test(key)) {
+            if (key === "GITHUB_TOKEN") {
+              // The job's own short-lived token, scoped by the job's permissions; never a stored secret.
+              expect(value, `${f.path} ${job.name} ${s.name}`).toBe("${{ github.token }}");
+            } else if (/PASSPHRASE|BACKEND|KUBECONFIG|TOKEN|KEY/.test(key)) {
               expect(value, `${f.path} ${job.name} ${s.name} env ${key}`).toMatch(/^\$\{\{ (secrets|vars)\.[A-Z0-9_]+ \}\}$/);
             }
           }

@@ -1,0 +1,133 @@
+import { Document, isMap, isScalar, type YAMLMap } from "yaml";
+import type { CiAdapter, GeneratedFile, PipelineModel } from "../adapter";
+import { checksJob } from "./checks";
+import { driftJob } from "./drift";
+import { header } from "./header";
+import { auditCommentJob, gateJob } from "./pullRequest";
+import { deployJob, protectionJob } from "./release";
+import { expr, GENERATED_MARKER, type JobSpec, type Pipeline, type Target } from "./syntax";
+
+export { ACTIONS, GENERATED_MARKER, NODE_VERSION } from "./syntax";
+
+/** The targets of the stages of some types, once each, in promotion order; policyGate if any stage asks. */
+function targetsOf(model: PipelineModel, pipeline: Pipeline, types: string[]): Target[] {
+  const gate = new Map<string, boolean>();
+  for (const s of pipeline.stages) {
+    if (!types.includes(s.type)) continue;
+    for (const name of s.targets) gate.set(name, (gate.get(name) ?? false) || s.policyGate);
+  }
+  const rank = (name: string) => {
+    const i = model.promotion.indexOf(name);
+    return i < 0 ? Number.MAX_SAFE_INTEGER : i;
+  };
+  return [...gate.keys()]
+    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
+    .map((name) => {
+      const env = model.environments.find((e) => e.name === name);
+      if (!env) throw new Error(`pipeline ${pipeline.name} targets environment "${name}", which is not declared`);
+      return { env, gate: gate.get(name)! };
+    });
+}
+
+function triggers(pipeline: Pipeline): Record<string, unknown> {
+  switch (pipeline.trigger) {
+    case "pull-request":
+      return { pull_request: {} };
+    case "push-main":
+      return { push: { branches: ["main"] } };
+    case "schedule":
+      return { schedule: [{ cron: pipeline.schedule }], workflow_dispatch: {} };
+    case "manual":
+      return { workflow_dispatch: {} };
+  }
+}
+
+/** Preview and audit jobs (one per environment), and the pull request's audit comment. */
+function gateJobs(model: PipelineModel, pipeline: Pipeline, afterChecks: string[]): { gates: JobSpec[]; comment?: JobSpec } {
+  const previews = targetsOf(model, pipeline, ["preview"]);
+  const audits = targetsOf(model, pipeline, ["audit"]);
+  const comment = pipeline.trigger === "pull-request" && audits.length > 0;
+  const gates = targetsOf(model, pipeline, ["preview", "audit"]).map((t) =>
+    gateJob(
+      previews.find((p) => p.env.name === t.env.name),
+      audits.find((a) => a.env.name === t.env.name),
+      afterChecks,
+      comment,
+    ),
+  );
+  if (!comment) return { gates };
+  const envs = audits.map((a) => a.env);
+  return {
+    gates,
+    comment: auditCommentJob(
+      envs,
+      gates.map((j) => j.id),
+      afterChecks.length > 0,
+    ),
+  };
+}
+
+/** Deploys chained in promotion order, behind the protection check when an environment needs approval. */
+function deployJobs(model: PipelineModel, pipeline: Pipeline, previous: string[]): JobSpec[] {
+  const jobs: JobSpec[] = [];
+  const deploys = targetsOf(model, pipeline, ["deploy"]);
+  const guarded = deploys.map((d) => d.env).filter((e) => e.approval.required);
+  if (guarded.length > 0) {
+    const protection = protectionJob(guarded);
+    jobs.push(protection);
+    previous = [...previous, protection.id];
+  }
+  for (const t of deploys) {
+    const spec = deployJob(t, previous);
+    jobs.push(spec);
+    previous = [spec.id];
+  }
+  return jobs;
+}
+
+function jobsOf(model: PipelineModel, pipeline: Pipeline): JobSpec[] {
+  const checks = checksJob(pipeline);
+  const afterChecks = checks ? [checks.id] : [];
+  const { gates, comment } = gateJobs(model, pipeline, afterChecks);
+  return [
+    ...(checks ? [checks] : []),
+    ...gates,
+    ...(comment ? [comment] : []),
+    ...deployJobs(model, pipeline, [...afterChecks, ...gates.map((j) => j.id)]),
+    ...targetsOf(model, pipeline, ["drift"]).map((t) => driftJob(t, afterChecks)),
+  ];
+}
+
+function workflow(model: PipelineModel, pipeline: Pipeline): GeneratedFile {
+  const jobs = jobsOf(model, pipeline);
+  const root: Record<string, unknown> = {
+    name: pipeline.name,
+    on: triggers(pipeline),
+    permissions: { contents: "read" },
+  };
+  if (pipeline.trigger === "pull-request") {
+    root.concurrency = { group: `${expr("github.workflow")}-${expr("github.event.pull_request.number")}`, "cancel-in-progress": true };
+  }
+  root.defaults = { run: { shell: "bash" } };
+  root.jobs = Object.fromEntries(jobs.map((j) => [j.id, j.job]));
+
+  const doc = new Document(root, { aliasDuplicateObjects: false });
+  doc.commentBefore = header(model, pipeline, jobs);
+  const jobsNode = doc.get("jobs", true) as YAMLMap;
+  for (const pair of jobsNode.items) {
+    const spec = jobs.find((j) => isScalar(pair.key) && j.id === pair.key.value);
+    if (spec?.comment && isScalar(pair.key)) pair.key.commentBefore = spec.comment.map((l) => ` ${l}`).join("\n");
+    if (!isMap(pair.value)) throw new Error("internal: a job is not a mapping");
+  }
+  return { path: `.github/workflows/${pipeline.name}.yml`, content: doc.toString({ lineWidth: 0 }) };
+}
+
+export const githubActions: CiAdapter = {
+  name: "github",
+  description: "GitHub Actions: one workflow per pipeline in .github/workflows/",
+  marker: GENERATED_MARKER,
+  outputDir: ".github/workflows",
+  generate(model) {
+    return [...model.pipelines].sort((a, b) => a.name.localeCompare(b.name)).map((p) => workflow(model, p));
+  },
+};
