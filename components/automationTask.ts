@@ -18,19 +18,39 @@ const JOB_AWAIT_MARGIN_SECONDS = 300;
 /** Kubernetes appends 11 characters to a CronJob's name for its Jobs, which must fit 63. */
 const MAX_CRONJOB_NAME = 52;
 
+type Runner = ResolvedTask["runner"];
+
+/** What runs a task of each runner: the Kubernetes object, or a command beside Pulumi. */
+export const OBJECT_KIND = { "k8s-cronjob": "CronJob", "k8s-job": "Job", "local-command": "Command" } as const satisfies Record<Runner, string>;
+export type ObjectKind = (typeof OBJECT_KIND)[Runner];
+
 export interface AutomationTaskArgs {
   context: PlatformContext;
   /** Any task but a backup (BackupJob runs those). */
   task: ResolvedTask;
-  /** Kubernetes namespace of the k8s runners. */
-  namespace: string;
-  /** References to existing Secrets for the k8s runners. */
-  secretEnv: readonly SecretEnvRef[];
+  /** Kubernetes namespace of the k8s runners; absent for a local command, which runs beside Pulumi. */
+  namespace?: string;
   /**
    * Environment name -> secret value of the task's own secrets, marked secret before any use:
    * the environment of a local command, or a Secret of the task's own for the k8s runners.
    */
   localSecrets: Readonly<Record<string, pulumi.Input<string>>>;
+}
+
+/** Throws on an entry the component cannot build, naming it. */
+function check(name: string, { task, namespace, localSecrets }: AutomationTaskArgs): void {
+  const entry = `task "${task.name}" (${task.source})`;
+  if (task.kind === "backup") throw new Error(`${entry} is a backup: use BackupJob`);
+  const local = task.runner === "local-command";
+  if (local && namespace !== undefined) throw new Error(`${entry} runs beside Pulumi: it takes no namespace`);
+  if (!local && namespace === undefined) throw new Error(`${entry} runs in the cluster: it needs a namespace`);
+  if (!local && !task.image) throw new Error(`${entry} has no image`);
+  if (task.runner === "k8s-cronjob" && !task.schedule) throw new Error(`${entry} has no schedule`);
+  if (task.runner === "k8s-cronjob" && name.length > MAX_CRONJOB_NAME) {
+    throw new Error(`task name "${name}" is longer than ${MAX_CRONJOB_NAME} characters`);
+  }
+  const missing = task.secrets.filter((s) => !(s.env in localSecrets)).map((s) => s.env);
+  if (missing.length > 0) throw new Error(`${entry} lacks secret values for ${missing.join(", ")}`);
 }
 
 /** One argument quoted for POSIX sh: safe words stay readable, anything else is single-quoted. */
@@ -59,100 +79,69 @@ export function taskFingerprint(task: ResolvedTask): string {
  * Pulumi (`local-command`), re-run when its entry changes.
  */
 export class AutomationTask extends pulumi.ComponentResource {
-  public readonly kind: "CronJob" | "Job" | "Command";
+  public readonly kind: ObjectKind;
   public readonly objectName: pulumi.Output<string>;
 
   constructor(name: string, args: AutomationTaskArgs, opts?: pulumi.ComponentResourceOptions) {
     // Checked before registering anything, so a bad entry leaves no half-made component behind.
-    const { context, task } = args;
-    if (task.kind === "backup") {
-      throw new Error(`task "${task.name}" (${task.source}) is a backup: use BackupJob`);
-    }
-    if (task.runner !== "local-command" && !task.image) {
-      throw new Error(`task "${task.name}" (${task.source}) has no image`);
-    }
-    if (task.runner === "k8s-cronjob" && !task.schedule) {
-      throw new Error(`task "${task.name}" (${task.source}) has no schedule`);
-    }
-    if (task.runner === "k8s-cronjob" && name.length > MAX_CRONJOB_NAME) {
-      throw new Error(`task name "${name}" is longer than ${MAX_CRONJOB_NAME} characters`);
-    }
-    const missing = task.secrets.filter((s) => !(s.env in args.localSecrets)).map((s) => s.env);
-    if (missing.length > 0) {
-      const names = missing.join(", ");
-      throw new Error(`task "${task.name}" (${task.source}) lacks secret values for ${names}`);
-    }
+    check(name, args);
     super("nexus:automation:AutomationTask", name, {}, opts);
-    const traceable: Traceable = {
-      name: task.name,
-      owner: task.owner,
-      source: task.source,
-      environment: context.environment,
-      component: "automation",
-    };
-
-    if (task.runner === "local-command") {
-      this.kind = "Command";
+    const { task, namespace } = args;
+    this.kind = OBJECT_KIND[task.runner];
+    if (namespace === undefined) {
       const cmd = this.localCommand(name, task, args.localSecrets);
       this.objectName = cmd.urn.apply(() => `${name}-command`);
     } else {
-      const meta = (objectName: string) => metadata(traceable, context, objectName, args.namespace);
-      // The task never calls the Kubernetes API: no token in its pods.
-      const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata: meta(name), automountServiceAccountToken: false }, { parent: this });
-      const declared = new Set(task.secrets.map((s) => s.env));
-      const ownSecrets = Object.entries(args.localSecrets).filter(([env]) => declared.has(env));
-      const ownRefs: SecretEnvRef[] = [];
-      if (ownSecrets.length > 0) {
-        new k8s.core.v1.Secret(
-          `${name}-secrets`,
-          {
-            metadata: meta(`${name}-secrets`),
-            type: "Opaque",
-            stringData: Object.fromEntries(ownSecrets.map(([env, value]) => [env, pulumi.secret(value)])),
-          },
-          { parent: this },
-        );
-        for (const [env] of ownSecrets) ownRefs.push({ env, secretName: `${name}-secrets`, key: env });
-      }
-      const template = taskPodTemplate({
-        labels: labels(traceable),
-        annotations: { [ANNOTATION.source]: task.source },
-        serviceAccountName: sa.metadata.name,
-        containerName: "task",
-        image: task.image!,
-        command: task.command,
-        env: containerEnv([task.env], [...args.secretEnv, ...ownRefs]),
-        resources: task.resources,
-      });
-
-      if (task.runner === "k8s-cronjob") {
-        const cronJob = new k8s.batch.v1.CronJob(`${name}-cronjob`, { metadata: meta(name), spec: cronJobSpec(task, template) }, { parent: this });
-        this.kind = "CronJob";
-        this.objectName = cronJob.metadata.name;
-      } else {
-        const wait = `${task.timeoutSeconds + JOB_AWAIT_MARGIN_SECONDS}s`;
-        const job = new k8s.batch.v1.Job(
-          `${name}-job`,
-          {
-            metadata: meta(name),
-            spec: { ...jobSpec(task, template), ttlSecondsAfterFinished: JOB_TTL_SECONDS },
-          },
-          {
-            parent: this,
-            // A Job's spec is immutable: any change to the entry replaces it, which runs it
-            // again; the old one goes first because both carry the same name.
-            replaceOnChanges: ["spec"],
-            deleteBeforeReplace: true,
-            // Pulumi waits for the Job to finish: its own deadline decides, not Pulumi's default.
-            customTimeouts: { create: wait, update: wait },
-          },
-        );
-        this.kind = "Job";
-        this.objectName = job.metadata.name;
-      }
+      this.objectName = this.inCluster(name, args, namespace);
     }
-
     this.registerOutputs({ kind: this.kind, objectName: this.objectName });
+  }
+
+  /** A k8s runner: a token-less service account, a Secret of the task's own secrets, and its CronJob or Job. */
+  private inCluster(name: string, { context, task, localSecrets }: AutomationTaskArgs, namespace: string): pulumi.Output<string> {
+    const traceable: Traceable = { name: task.name, owner: task.owner, source: task.source, environment: context.environment, component: "automation" };
+    const meta = (objectName: string) => metadata(traceable, context, objectName, namespace);
+    // The task never calls the Kubernetes API: no token in its pods.
+    const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata: meta(name), automountServiceAccountToken: false }, { parent: this });
+    const declared = new Set(task.secrets.map((s) => s.env));
+    const ownSecrets = Object.entries(localSecrets).filter(([env]) => declared.has(env));
+    const ownRefs: SecretEnvRef[] = ownSecrets.map(([env]) => ({ env, secretName: `${name}-secrets`, key: env }));
+    if (ownSecrets.length > 0) {
+      const stringData = Object.fromEntries(ownSecrets.map(([env, value]) => [env, pulumi.secret(value)]));
+      new k8s.core.v1.Secret(`${name}-secrets`, { metadata: meta(`${name}-secrets`), type: "Opaque", stringData }, { parent: this });
+    }
+    const template = taskPodTemplate({
+      labels: labels(traceable),
+      annotations: { [ANNOTATION.source]: task.source },
+      serviceAccountName: sa.metadata.name,
+      containerName: "task",
+      image: task.image!,
+      command: task.command,
+      env: containerEnv([task.env], ownRefs),
+      resources: task.resources,
+    });
+
+    if (task.runner === "k8s-cronjob") {
+      return new k8s.batch.v1.CronJob(`${name}-cronjob`, { metadata: meta(name), spec: cronJobSpec(task, template) }, { parent: this }).metadata.name;
+    }
+    const wait = `${task.timeoutSeconds + JOB_AWAIT_MARGIN_SECONDS}s`;
+    const job = new k8s.batch.v1.Job(
+      `${name}-job`,
+      {
+        metadata: meta(name),
+        spec: { ...jobSpec(task, template), ttlSecondsAfterFinished: JOB_TTL_SECONDS },
+      },
+      {
+        parent: this,
+        // A Job's spec is immutable: any change to the entry replaces it, which runs it
+        // again; the old one goes first because both carry the same name.
+        replaceOnChanges: ["spec"],
+        deleteBeforeReplace: true,
+        // Pulumi waits for the Job to finish: its own deadline decides, not Pulumi's default.
+        customTimeouts: { create: wait, update: wait },
+      },
+    );
+    return job.metadata.name;
   }
 
   private localCommand(name: string, task: ResolvedTask, localSecrets: Readonly<Record<string, pulumi.Input<string>>>): command.local.Command {

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { AutomationTask } from "../components/automationTask";
-import { BackupJob } from "../components/backupJob";
+import { AutomationTask, OBJECT_KIND, type ObjectKind } from "../components/automationTask";
+import { BackupJob, type BackupStorageRef } from "../components/backupJob";
 import { BackupStorage } from "../components/backupStorage";
 import type { SecretEnvRef } from "../components/builders/backup";
 import { networkEdges, type Edge } from "../components/builders/network";
@@ -21,9 +21,20 @@ export interface PlatformOutputs {
   services: Record<string, { namespace: string; address: string; kind: string }>;
   monitoring: { prometheus: pulumi.Output<string>; alertmanager: pulumi.Output<string>; grafana: pulumi.Output<string>; rules: number };
   backups: Record<string, pulumi.Output<string>>;
-  tasks: Record<string, { runner: string; kind: string }>;
+  tasks: Record<string, TaskStatus>;
   networkPaths: string[];
 }
+
+/**
+ * A task as the stack exports it: its runner, what runs it, and whether this stack runs it at
+ * all. A skipped task says why, so an operator does not look for an object that is not there.
+ */
+export type TaskStatus =
+  | { runner: ResolvedTask["runner"]; kind: ObjectKind; status: "scheduled" }
+  | { runner: ResolvedTask["runner"]; kind: ObjectKind; status: "skipped"; reason: string };
+
+/** Why a stack without the Command provider has no local-command tasks. */
+export const LOCAL_COMMANDS_OFF = "localCommands is off for this stack";
 
 /** Services ordered so that every service comes after what it depends on (the model has no cycles). */
 export function startOrder(services: readonly ResolvedService[]): ResolvedService[] {
@@ -33,9 +44,10 @@ export function startOrder(services: readonly ResolvedService[]): ResolvedServic
   const place = (s: ResolvedService) => {
     if (placed.has(s.name)) return;
     placed.add(s.name);
-    for (const d of s.dependsOn) {
-      const dep = byName.get(d);
-      if (dep) place(dep);
+    // The registry's dependsOn: the names of the services s calls, placed before it.
+    for (const upstream of s.dependsOn) {
+      const u = byName.get(upstream);
+      if (u) place(u);
     }
     ordered.push(s);
   };
@@ -67,6 +79,34 @@ export function backupSecretRefs(task: ResolvedTask, target: ResolvedService): S
   });
 }
 
+/** The values of a task's own secrets by environment name, from the stack's secrets by config key. */
+function taskSecrets(task: ResolvedTask, secrets: Readonly<Record<string, pulumi.Input<string>>>): Record<string, pulumi.Input<string>> {
+  return Object.fromEntries(task.secrets.map((r) => [r.env, secrets[r.configKey]!]));
+}
+
+/**
+ * The bucket every backup job of the stack writes to, as the jobs refer to it; none when AWS is
+ * off or nothing is backed up.
+ */
+function backupStorage(
+  context: PlatformContext,
+  aws: StackSettings["aws"],
+  owner: string,
+  backupTasks: readonly ResolvedTask[],
+  opts: pulumi.ComponentResourceOptions,
+): BackupStorageRef | undefined {
+  if (!aws.enabled || backupTasks.length === 0) return undefined;
+  const storage = new BackupStorage(BACKUP_STORAGE, { context, bucketName: aws.backupBucket, owner, source: backupTasks[0]!.source, tasks: backupTasks }, opts);
+  return {
+    bucketName: storage.bucketName,
+    bucketArn: storage.bucketArn,
+    kmsKeyArn: storage.kmsKeyArn,
+    region: aws.region,
+    oidcProviderArn: aws.oidcProviderArn,
+    oidcIssuer: aws.oidcIssuer,
+  };
+}
+
 /**
  * Composes the whole platform from the model. The stack entry calls this with the real
  * configuration; tests and `nexus audit` call it under mocks.
@@ -80,6 +120,9 @@ export function buildPlatform(
   const context: PlatformContext = { environment: model.environment.name, skipAwait: settings.skipAwait };
   const monitoringNs = model.monitoring.stack.namespace;
   const k8sTasks = model.tasks.filter((t) => t.runner !== "local-command");
+  const backupTasks = model.tasks.filter((t) => t.kind === "backup");
+  // Pulumi's dependsOn: the resources a component waits for (the registry's dependsOn are names).
+  const after = (...dependencies: pulumi.Resource[]): pulumi.ComponentResourceOptions => ({ ...opts, dependsOn: dependencies });
 
   const edges: Edge[] = networkEdges({
     services: model.services.map((s) => ({
@@ -111,37 +154,17 @@ export function buildPlatform(
     },
     opts,
   );
-  const afterBaseline = { ...opts, dependsOn: [baseline] };
 
   const deployed = new Map<string, ServiceDeployment>();
   const services: PlatformOutputs["services"] = {};
   for (const s of startOrder(model.services)) {
-    const dependencies = s.dependsOn.flatMap((d) => deployed.get(d) ?? []);
-    const component = new ServiceDeployment(
-      s.name,
-      { context, service: s, namespace: s.namespace, edges, secrets },
-      { ...opts, dependsOn: [baseline, ...dependencies] },
-    );
+    const upstream = s.dependsOn.flatMap((name) => deployed.get(name) ?? []);
+    const component = new ServiceDeployment(s.name, { context, service: s, namespace: s.namespace, edges, secrets }, after(baseline, ...upstream));
     deployed.set(s.name, component);
     services[s.name] = { namespace: s.namespace, address: component.address, kind: component.workloadKind };
   }
 
-  const storage =
-    settings.aws.enabled && model.tasks.some((t) => t.kind === "backup")
-      ? new BackupStorage(
-          BACKUP_STORAGE,
-          {
-            context,
-            bucketName: settings.aws.backupBucket,
-            owner: model.monitoring.stack.owner,
-            source: model.tasks.find((t) => t.kind === "backup")!.source,
-            tasks: model.tasks.filter((t) => t.kind === "backup"),
-            objectLock: model.tasks.some((t) => t.backup?.destination.objectLock === true),
-          },
-          opts,
-        )
-      : undefined;
-
+  const storage = backupStorage(context, settings.aws, model.monitoring.stack.owner, backupTasks, opts);
   const backups: PlatformOutputs["backups"] = {};
   const tasks: PlatformOutputs["tasks"] = {};
   for (const t of model.tasks) {
@@ -153,46 +176,31 @@ export function buildPlatform(
           context,
           task: t,
           target,
-          namespace: target.namespace,
-          targetNamespace: target.namespace,
           secretEnv: backupSecretRefs(t, target),
+          // The first claim of the target's StatefulSet (its volume claim template "data").
           ...(t.backup?.method === "volume-archive" ? { sourceClaimName: `data-${target.name}-0` } : {}),
-          ...(storage && settings.aws.enabled
-            ? {
-                storage: {
-                  bucketName: storage.bucketName,
-                  bucketArn: storage.bucketArn,
-                  kmsKeyArn: storage.kmsKeyArn,
-                  region: settings.aws.region,
-                  oidcProviderArn: settings.aws.oidcProviderArn,
-                  oidcIssuer: settings.aws.oidcIssuer,
-                },
-              }
-            : {}),
+          ...(storage ? { storage } : {}),
         },
-        { ...opts, dependsOn: [baseline, deployed.get(target.name)!] },
+        after(baseline, deployed.get(target.name)!),
       );
       backups[t.name] = job.destination;
-      tasks[t.name] = { runner: t.runner, kind: "CronJob" };
-      continue;
+      tasks[t.name] = { runner: t.runner, kind: "CronJob", status: "scheduled" };
+    } else if (!t.enabled && t.runner !== "k8s-cronjob") {
+      // A disabled CronJob stays, suspended, so its history survives; a Job or a local command
+      // would run on this deploy, so a disabled one is not created at all.
+      tasks[t.name] = { runner: t.runner, kind: OBJECT_KIND[t.runner], status: "skipped", reason: `disabled in ${model.environment.name}` };
+    } else if (t.runner === "local-command" && !settings.localCommands) {
+      tasks[t.name] = { runner: t.runner, kind: OBJECT_KIND[t.runner], status: "skipped", reason: LOCAL_COMMANDS_OFF };
+    } else {
+      // A local command runs beside Pulumi: no namespace, and nothing in the cluster to wait for.
+      const inCluster = t.runner !== "local-command";
+      const task = new AutomationTask(
+        t.name,
+        { context, task: t, ...(inCluster ? { namespace: taskNamespace(t, model.services) } : {}), localSecrets: taskSecrets(t, secrets) },
+        inCluster ? after(baseline) : opts,
+      );
+      tasks[t.name] = { runner: t.runner, kind: task.kind, status: "scheduled" };
     }
-    if (t.runner === "local-command" && !settings.localCommands) {
-      tasks[t.name] = { runner: t.runner, kind: "skipped: localCommands is off for this stack" };
-      continue;
-    }
-    const localSecrets = Object.fromEntries(t.secrets.map((r) => [r.env, secrets[r.configKey]!]));
-    const task = new AutomationTask(
-      t.name,
-      {
-        context,
-        task: t,
-        namespace: t.runner === "local-command" ? "" : taskNamespace(t, model.services),
-        secretEnv: [],
-        localSecrets,
-      },
-      t.runner === "local-command" ? opts : afterBaseline,
-    );
-    tasks[t.name] = { runner: t.runner, kind: task.kind };
   }
 
   const monitoring = new MonitoringStack(
@@ -210,14 +218,14 @@ export function buildPlatform(
       scrapeTargets: model.services
         .filter((s) => s.metrics)
         .map((s) => ({ name: s.name, namespace: s.namespace, port: s.metrics!.port ?? s.port, metricsPath: s.metrics!.path, owner: s.owner })),
-      backupTasks: model.tasks
-        .filter((t) => t.kind === "backup" && t.schedule)
+      backupTasks: backupTasks
+        .filter((t) => t.schedule)
         .map((t) => ({ name: t.name, namespace: taskNamespace(t, model.services), owner: t.owner, schedule: t.schedule!, source: t.source })),
       teams: model.teams,
       secrets,
       serviceOwners: Object.fromEntries(model.services.map((s) => [s.name, s.owner])),
     },
-    afterBaseline,
+    after(baseline),
   );
 
   return {

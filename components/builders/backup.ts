@@ -13,6 +13,8 @@ import { resourceRequirements, restrictedContainerSecurityContext, restrictedPod
 
 type BackupMethod = Backup["method"];
 type EnvVar = k8s.types.input.core.v1.EnvVar;
+type Volume = k8s.types.input.core.v1.Volume;
+type VolumeMount = k8s.types.input.core.v1.VolumeMount;
 
 /**
  * Used when a task declares no resources. The same in every environment on purpose: a value that
@@ -195,6 +197,37 @@ export function methodEnv(method: BackupMethod, target: ResolvedService): Record
   return { PGUSER: user, PGDATABASE: target.env["POSTGRES_DB"] ?? user };
 }
 
+/** Where the script writes, as its environment: the directory and prefix, and with S3 the bucket and its region. */
+export function destinationEnv(prefix: string, s3?: { bucketName: Input<string>; region: string }): Record<string, Input<string>> {
+  const upload: Record<string, Input<string>> = s3 ? { [ENV.bucket]: s3.bucketName, [ENV.region]: s3.region, [ENV.defaultRegion]: s3.region } : {};
+  return { [ENV.dir]: BACKUP_DIR, [ENV.prefix]: prefix, ...upload };
+}
+
+/**
+ * The volumes of a backup pod beside /tmp, each with its mount: the script read-only, the
+ * destination (scratch space, or the claim that keeps the backups) at BACKUP_DIR, and for a
+ * volume archive the target's claim, read-only.
+ */
+export function backupVolumes(
+  scriptConfigMap: Input<string>,
+  destination: Omit<Volume, "name">,
+  sourceClaimName?: string,
+): { volumes: Volume[]; mounts: VolumeMount[] } {
+  const volumes: Volume[] = [
+    { name: "script", configMap: { name: scriptConfigMap, defaultMode: 0o444 } },
+    { name: "backup", ...destination },
+  ];
+  const mounts: VolumeMount[] = [
+    { name: "script", mountPath: SCRIPT_DIR, readOnly: true },
+    { name: "backup", mountPath: BACKUP_DIR },
+  ];
+  if (sourceClaimName !== undefined) {
+    volumes.push({ name: "source", persistentVolumeClaim: { claimName: sourceClaimName, readOnly: true } });
+    mounts.push({ name: "source", mountPath: SOURCE_DIR, readOnly: true });
+  }
+  return { volumes, mounts };
+}
+
 /** A reference to a key of an existing Kubernetes Secret, exposed as one environment variable. */
 export interface SecretEnvRef {
   env: string;
@@ -230,8 +263,8 @@ export interface TaskPodOptions {
   command: readonly string[];
   env: EnvVar[];
   resources: Resources | undefined;
-  volumes?: k8s.types.input.core.v1.Volume[];
-  mounts?: k8s.types.input.core.v1.VolumeMount[];
+  volumes?: Volume[];
+  mounts?: VolumeMount[];
 }
 
 /**
@@ -310,15 +343,15 @@ export interface LifecycleRule {
   abortIncompleteMultipartUpload: { daysAfterInitiation: number };
 }
 
+/** Days a replaced or expired backup object is kept as a noncurrent version. */
+export const NONCURRENT_DAYS = 1;
+
 /**
  * One lifecycle rule per backup task. Expiring the current version only adds a delete marker in
  * a versioned bucket, so the old version is expired one day later (S3's shortest), or personal
  * data would outlive its GDPR maximum. Abandoned multipart uploads hold data too: dropped after
  * a day.
  */
-/** Days a replaced or expired backup object is kept as a noncurrent version. */
-export const NONCURRENT_DAYS = 1;
-
 export function s3LifecycleRules(tasks: readonly ResolvedTask[]): LifecycleRule[] {
   return tasks
     .filter((t) => t.kind === "backup")
@@ -338,6 +371,14 @@ export function s3LifecycleRules(tasks: readonly ResolvedTask[]): LifecycleRule[
         abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
       };
     });
+}
+
+/**
+ * Whether the bucket gets Object Lock: S3 allows it only when a bucket is created, and then for
+ * the whole bucket, so one backup asking for it is enough.
+ */
+export function objectLockRequested(tasks: readonly ResolvedTask[]): boolean {
+  return tasks.some((t) => t.kind === "backup" && backupOf(t).destination.objectLock);
 }
 
 /** Smallest effective retention of the tasks: an object lock must never outlive any retention. */

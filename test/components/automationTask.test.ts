@@ -2,141 +2,119 @@ import { spawnSync } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { AutomationTask, JOB_TTL_SECONDS, shellJoin, shellQuote, taskFingerprint, type AutomationTaskArgs } from "../../components/automationTask";
+import { K8S } from "../../contract/types";
 import type { ResolvedTask } from "../../domain/model";
 import { SECRET_SIG, runMocked, type MockRun } from "../../internal/pulumi/mocks";
+import { context, task } from "../support/fixtures";
+import { kubeInputs } from "../support/inputs";
+import { plainStrings } from "../support/secrets";
+
+const PARENT = "nexus:automation:AutomationTask";
+/** The Command provider's type; contract/types.ts lists only what the policy pack inspects. */
+const COMMAND = "command:local:Command";
 
 /** The key runMocked shows on a secret value; its `value` is the only place a secret may be. */
 const SECRET = "s3cr3t-do-not-log-4711";
+const SECRETS = { REPORT_TOKEN: pulumi.secret(SECRET), AUDIT_TOKEN: pulumi.secret(SECRET) };
 
-const AUDIT: ResolvedTask = {
-  name: "audit",
-  kind: "security-audit",
-  owner: "platform",
-  runner: "k8s-cronjob",
-  schedule: "30 3 * * 1",
-  image: "ghcr.io/nexus-platform/auditor:2.0.1",
-  command: ["audit", "--all"],
-  dependsOn: [],
-  env: { LEVEL: "strict" },
-  secrets: [{ env: "AUDIT_TOKEN", configKey: "auditToken" }],
-  timeoutSeconds: 900,
-  retries: 0,
-  successfulJobsHistory: 1,
-  failedJobsHistory: 5,
-  enabled: true,
-  source: "registries/automation.yaml:20",
-};
-
-const LOCAL: ResolvedTask = {
+const AUDIT = task({ env: { LEVEL: "strict" }, secrets: [{ env: "AUDIT_TOKEN", configKey: "auditToken" }] });
+const LOCAL = task({
   name: "seed-report",
   kind: "report",
-  owner: "platform",
   runner: "local-command",
+  schedule: undefined,
+  image: undefined,
   command: ["scripts/report.sh", "--title", "weekly report", "it's $HOME"],
-  dependsOn: [],
   env: { FORMAT: "json" },
   secrets: [{ env: "REPORT_TOKEN", configKey: "reportToken" }],
-  timeoutSeconds: 300,
-  retries: 0,
-  successfulJobsHistory: 3,
-  failedJobsHistory: 3,
-  enabled: true,
   source: "registries/automation.yaml:40",
-};
+});
+
+/** The args the platform gives: a namespace for the k8s runners only. */
+function args(t: ResolvedTask): AutomationTaskArgs {
+  return { context: context("dev"), task: t, ...(t.runner === "local-command" ? {} : { namespace: "ops" }), localSecrets: SECRETS };
+}
 
 interface Captured {
   name: string;
   opts: pulumi.ResourceOptions;
 }
 
-function args(task: ResolvedTask): AutomationTaskArgs {
-  return {
-    context: { environment: "dev", skipAwait: false },
-    task,
-    namespace: "ops",
-    secretEnv: [],
-    localSecrets: { REPORT_TOKEN: pulumi.secret(SECRET), AUDIT_TOKEN: pulumi.secret(SECRET) },
-  };
-}
-
 /** Deploys one task; a transformation on the component records the options of its children. */
-async function deploy(task: ResolvedTask): Promise<MockRun & { options: Captured[] }> {
+async function deploy(t: ResolvedTask, a: AutomationTaskArgs = args(t)): Promise<MockRun & { options: Captured[] }> {
   const options: Captured[] = [];
   const run = await runMocked(() => {
-    const t = new AutomationTask(task.name, args(task), {
+    const component = new AutomationTask(t.name, a, {
       transformations: [
-        (a) => {
-          options.push({ name: a.name, opts: a.opts });
+        (r) => {
+          options.push({ name: r.name, opts: r.opts });
           return undefined;
         },
       ],
     });
-    return { kind: t.kind, objectName: t.objectName };
+    return { kind: component.kind, objectName: component.objectName };
   });
   return Object.assign(run, { options });
 }
 
-/** Every string of a value, skipping the insides of secret values. */
-function plaintextStrings(value: unknown): string[] {
-  if (typeof value === "string") return [value];
-  if (Array.isArray(value)) return value.flatMap(plaintextStrings);
-  if (value !== null && typeof value === "object") {
-    if (SECRET_SIG in value) return [];
-    return Object.entries(value).flatMap(([k, v]) => [k, ...plaintextStrings(v)]);
-  }
-  return [];
-}
-
 function expectNoPlaintextSecret(run: MockRun): void {
   for (const r of run.resources) {
-    for (const s of plaintextStrings(r.inputs)) expect(s).not.toContain("s3cr3t");
+    for (const s of plainStrings(r.inputs)) expect(s).not.toContain("s3cr3t");
   }
   expect(JSON.stringify(run.outputs)).not.toContain("s3cr3t");
 }
 
-const PARENT = "nexus:automation:AutomationTask";
+/** The inputs of a command:local:Command, as the component sets them. */
+interface CommandInputs {
+  create: string;
+  logging: string;
+  addPreviousOutputInEnv: boolean;
+  triggers: unknown[];
+  environment: Record<string, unknown>;
+}
+const commandInputs = (run: MockRun) => run.one(COMMAND, "seed-report-command").inputs as unknown as CommandInputs;
+const children = (run: MockRun) => run.resources.map((r) => [r.type, r.name, r.parentType]);
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 describe("AutomationTask k8s-cronjob", () => {
   it("creates a token-less service account and a hardened, non-overlapping CronJob", async () => {
     const run = await deploy(AUDIT);
-    expect(run.resources.map((r) => [r.type, r.name, r.parentType])).toEqual([
+    expect(children(run)).toEqual([
       [PARENT, "audit", ""],
-      ["kubernetes:core/v1:ServiceAccount", "audit-sa", PARENT],
-      ["kubernetes:core/v1:Secret", "audit-secrets", PARENT],
-      ["kubernetes:batch/v1:CronJob", "audit-cronjob", PARENT],
+      [K8S.ServiceAccount, "audit-sa", PARENT],
+      [K8S.Secret, "audit-secrets", PARENT],
+      [K8S.CronJob, "audit-cronjob", PARENT],
     ]);
     expect(run.outputs).toEqual({ kind: "CronJob", objectName: "audit" });
-    const sa = run.one("kubernetes:core/v1:ServiceAccount", "audit-sa").inputs as any;
+    const sa = kubeInputs(run, K8S.ServiceAccount, "audit-sa");
     expect(sa.automountServiceAccountToken).toBe(false);
     expect(sa.metadata).toMatchObject({ name: "audit", namespace: "ops" });
 
-    const cj = run.one("kubernetes:batch/v1:CronJob", "audit-cronjob").inputs as any;
+    const cj = kubeInputs(run, K8S.CronJob, "audit-cronjob");
     expect(cj.metadata).toMatchObject({
       name: "audit",
       namespace: "ops",
       labels: {
         "app.kubernetes.io/name": "audit",
         "app.kubernetes.io/component": "automation",
-        "nexus.platform/owner": "platform",
+        "nexus.platform/owner": AUDIT.owner,
         "nexus.platform/environment": "dev",
       },
-      annotations: { "nexus.platform/source": "registries/automation.yaml:20" },
+      annotations: { "nexus.platform/source": AUDIT.source },
     });
     expect(cj.spec).toMatchObject({
-      schedule: "30 3 * * 1",
+      schedule: AUDIT.schedule,
       concurrencyPolicy: "Forbid",
       suspend: false,
-      successfulJobsHistoryLimit: 1,
-      failedJobsHistoryLimit: 5,
-      jobTemplate: { spec: { activeDeadlineSeconds: 900, backoffLimit: 0 } },
+      successfulJobsHistoryLimit: AUDIT.successfulJobsHistory,
+      failedJobsHistoryLimit: AUDIT.failedJobsHistory,
+      jobTemplate: { spec: { activeDeadlineSeconds: AUDIT.timeoutSeconds, backoffLimit: AUDIT.retries } },
     });
     const pod = cj.spec.jobTemplate.spec.template.spec;
     expect(pod.serviceAccountName).toBe("audit");
     expect(pod.automountServiceAccountToken).toBe(false);
-    const c = pod.containers[0];
+    const c = pod.containers[0]!;
     expect(c.image).toBe(AUDIT.image);
-    expect(c.command).toEqual(["audit", "--all"]);
+    expect(c.command).toEqual(AUDIT.command);
     expect(c.securityContext).toMatchObject({
       runAsNonRoot: true,
       allowPrivilegeEscalation: false,
@@ -152,33 +130,33 @@ describe("AutomationTask k8s-cronjob", () => {
 
   it("suspends a disabled task", async () => {
     const run = await deploy({ ...AUDIT, enabled: false });
-    const cj = run.one("kubernetes:batch/v1:CronJob", "audit-cronjob").inputs as any;
-    expect(cj.spec.suspend).toBe(true);
+    expect(kubeInputs(run, K8S.CronJob, "audit-cronjob").spec.suspend).toBe(true);
   });
 });
 
 describe("AutomationTask k8s-job", () => {
-  const JOB: ResolvedTask = { ...AUDIT, name: "migrate", runner: "k8s-job", schedule: undefined };
+  const JOB = task({ ...AUDIT, name: "migrate", runner: "k8s-job", schedule: undefined });
 
   it("creates a Job replaced (and so re-run) whenever its spec changes", async () => {
     const run = await deploy(JOB);
-    expect(run.resources.map((r) => [r.type, r.name, r.parentType])).toEqual([
+    expect(children(run)).toEqual([
       [PARENT, "migrate", ""],
-      ["kubernetes:core/v1:ServiceAccount", "migrate-sa", PARENT],
-      ["kubernetes:core/v1:Secret", "migrate-secrets", PARENT],
-      ["kubernetes:batch/v1:Job", "migrate-job", PARENT],
+      [K8S.ServiceAccount, "migrate-sa", PARENT],
+      [K8S.Secret, "migrate-secrets", PARENT],
+      [K8S.Job, "migrate-job", PARENT],
     ]);
     expect(run.outputs).toEqual({ kind: "Job", objectName: "migrate" });
-    const job = run.one("kubernetes:batch/v1:Job", "migrate-job").inputs as any;
+    const job = kubeInputs(run, K8S.Job, "migrate-job");
     expect(job.spec).toMatchObject({
-      activeDeadlineSeconds: 900,
-      backoffLimit: 0,
+      activeDeadlineSeconds: JOB.timeoutSeconds,
+      backoffLimit: JOB.retries,
       ttlSecondsAfterFinished: JOB_TTL_SECONDS,
     });
     expect(job.spec.template.spec.restartPolicy).toBe("Never");
     const opts = run.options.find((o) => o.name === "migrate-job")!.opts as pulumi.CustomResourceOptions;
     expect(opts.replaceOnChanges).toEqual(["spec"]);
     expect(opts.deleteBeforeReplace).toBe(true);
+    // The task's own deadline plus the margin for scheduling.
     expect(opts.customTimeouts).toEqual({ create: "1200s", update: "1200s" });
     expectNoPlaintextSecret(run);
   });
@@ -187,40 +165,33 @@ describe("AutomationTask k8s-job", () => {
 describe("AutomationTask local-command", () => {
   it("runs the quoted command with secret environment and no logs", async () => {
     const run = await deploy(LOCAL);
-    expect(run.resources.map((r) => [r.type, r.name, r.parentType])).toEqual([
+    expect(children(run)).toEqual([
       [PARENT, "seed-report", ""],
-      ["command:local:Command", "seed-report-command", PARENT],
+      [COMMAND, "seed-report-command", PARENT],
     ]);
     expect(run.outputs).toEqual({ kind: "Command", objectName: "seed-report-command" });
-    const cmd = run.one("command:local:Command", "seed-report-command").inputs as any;
+    const cmd = commandInputs(run);
     expect(cmd.create).toBe(`scripts/report.sh --title 'weekly report' 'it'"'"'s $HOME'`);
     expect(cmd.logging).toBe("none");
     expect(cmd.addPreviousOutputInEnv).toBe(false);
     expect(cmd.triggers).toEqual([taskFingerprint(LOCAL)]);
     // The environment holds the secret, so the engine keeps all of it secret.
     expect(cmd.environment[SECRET_SIG]).toBeDefined();
-    expect(cmd.environment.value).toEqual({
-      FORMAT: "json",
-      REPORT_TOKEN: SECRET,
-      AUDIT_TOKEN: SECRET,
-    });
+    expect(cmd.environment.value).toEqual({ FORMAT: "json", REPORT_TOKEN: SECRET, AUDIT_TOKEN: SECRET });
     const opts = run.options.find((o) => o.name === "seed-report-command")!.opts as pulumi.CustomResourceOptions;
     expect(opts.additionalSecretOutputs).toEqual(["stdout", "stderr"]);
     expectNoPlaintextSecret(run);
   });
 
   it("logs normally when the task has no secrets", async () => {
-    const task = { ...LOCAL, secrets: [] };
-    const run = await runMocked(() => {
-      new AutomationTask(task.name, { ...args(task), localSecrets: {} });
-    });
-    const cmd = run.one("command:local:Command", "seed-report-command").inputs as any;
+    const noSecrets = { ...LOCAL, secrets: [] };
+    const cmd = commandInputs(await deploy(noSecrets, { ...args(noSecrets), localSecrets: {} }));
     expect(cmd.logging).toBe("stdoutAndStderr");
     expect(cmd.environment).toEqual({ FORMAT: "json" });
   });
 
   it("re-runs when the entry changes, not when only its line in the file moves", async () => {
-    const trigger = async (task: ResolvedTask) => ((await deploy(task)).one("command:local:Command", "seed-report-command").inputs as any).triggers;
+    const trigger = async (t: ResolvedTask) => commandInputs(await deploy(t)).triggers;
     const base = await trigger(LOCAL);
     expect(await trigger({ ...LOCAL, command: [...LOCAL.command, "--verbose"] })).not.toEqual(base);
     expect(await trigger({ ...LOCAL, env: { FORMAT: "csv" } })).not.toEqual(base);
@@ -230,6 +201,13 @@ describe("AutomationTask local-command", () => {
   it("refuses to run without every declared secret, and refuses backups", () => {
     expect(() => new AutomationTask("x", { ...args(LOCAL), localSecrets: {} })).toThrow(/lacks secret values for REPORT_TOKEN/);
     expect(() => new AutomationTask("x", args({ ...AUDIT, kind: "backup" }))).toThrow(/use BackupJob/);
+  });
+});
+
+describe("AutomationTask namespace", () => {
+  it("is given exactly to the k8s runners", () => {
+    expect(() => new AutomationTask("x", { ...args(LOCAL), namespace: "ops" })).toThrow(/runs beside Pulumi: it takes no namespace/);
+    expect(() => new AutomationTask("x", { context: context("dev"), task: AUDIT, localSecrets: SECRETS })).toThrow(/runs in the cluster: it needs a namespace/);
   });
 });
 

@@ -1,68 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { BackupJob, type BackupJobArgs } from "../../components/backupJob";
-import type { ResolvedService, ResolvedTask } from "../../domain/model";
+import { BackupJob, ROLE_ARN_ANNOTATION, type BackupJobArgs, type BackupStorageRef } from "../../components/backupJob";
+import { restrictedContainerSecurityContext } from "../../components/builders/pod";
+import { AWS, K8S } from "../../contract/types";
 import { runMocked, type MockRun } from "../../internal/pulumi/mocks";
+import { backupTask, context, database } from "../support/fixtures";
+import { kubeInputs } from "../support/inputs";
 
-const TASK: ResolvedTask = {
-  name: "db-backup",
-  kind: "backup",
-  owner: "data",
-  runner: "k8s-cronjob",
-  schedule: "0 2 * * *",
-  timeZone: "Europe/Berlin",
-  image: "registry.example.com/tools/pg-backup:1.0.0",
-  command: ["pg_dump"],
-  target: "db",
-  dependsOn: [],
-  env: { EXTRA: "1" },
-  secrets: [],
-  resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } },
-  timeoutSeconds: 1800,
-  retries: 1,
-  successfulJobsHistory: 2,
-  failedJobsHistory: 4,
-  enabled: true,
-  backup: {
-    method: "postgres-dump",
-    destination: { prefix: "db/", objectLock: false },
-    retention: { days: 14, keepLast: 3 },
-    gdpr: { personalData: true, maxRetentionDays: 30 },
-  },
-  source: "registries/automation.yaml:4",
-};
+const PARENT = "nexus:backup:BackupJob";
+const RESOURCES = { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } };
+const TASK = backupTask({ timeZone: "Europe/Berlin", env: { EXTRA: "1" }, resources: RESOURCES });
+const DB = database({ env: { POSTGRES_DB: "orders" } });
 
-const TCP_PROBE = {
-  type: "tcp",
-  initialDelaySeconds: 5,
-  periodSeconds: 10,
-  timeoutSeconds: 2,
-  failureThreshold: 3,
-} as const;
-
-const DB: ResolvedService = {
-  name: "db",
-  owner: "data",
-  namespace: "data",
-  image: "docker.io/library/postgres:16.4",
-  port: 5432,
-  protocol: "tcp",
-  replicas: 1,
-  resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
-  probes: { liveness: TCP_PROBE, readiness: TCP_PROBE },
-  dependsOn: [],
-  env: { POSTGRES_DB: "orders" },
-  secrets: [{ env: "POSTGRES_PASSWORD", configKey: "dbPassword" }],
-  stateful: true,
-  storage: { size: "10Gi", storageClass: "fast", mountPath: "/var/lib/postgresql/data" },
-  personalData: true,
-  exposure: "internal",
-  userFacing: false,
-  automountServiceAccountToken: false,
-  topologySpread: false,
-  source: "registries/orchestration.yaml:30",
-};
-
-const STORAGE = {
+const STORAGE: BackupStorageRef = {
   bucketName: "nexus-prod-backups",
   bucketArn: "arn:aws:s3:::nexus-prod-backups",
   kmsKeyArn: "arn:aws:kms:eu-central-1:111122223333:key/k1",
@@ -73,11 +22,9 @@ const STORAGE = {
 
 function args(overrides: Partial<BackupJobArgs> = {}): BackupJobArgs {
   return {
-    context: { environment: "prod", skipAwait: false },
+    context: context(),
     task: TASK,
     target: DB,
-    namespace: "data",
-    targetNamespace: "data",
     secretEnv: [{ env: "PGPASSWORD", secretName: "db-secrets", key: "POSTGRES_PASSWORD" }],
     ...overrides,
   };
@@ -92,28 +39,22 @@ function deploy(a: BackupJobArgs): Promise<MockRun> {
   });
 }
 
-const PARENT = "nexus:backup:BackupJob";
-const CRONJOB = "kubernetes:batch/v1:CronJob";
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
-function cronJob(run: MockRun): any {
-  return run.one(CRONJOB, "db-backup-cronjob").inputs;
-}
-function pod(run: MockRun): any {
-  return cronJob(run).spec.jobTemplate.spec.template;
-}
+const children = (run: MockRun) => run.resources.map((r) => [r.type, r.name, r.parentType]).sort();
+const cronJob = (run: MockRun) => kubeInputs(run, K8S.CronJob, "db-backup-cronjob");
+const pod = (run: MockRun) => cronJob(run).spec.jobTemplate.spec.template;
+const script = (run: MockRun) => kubeInputs(run, K8S.ConfigMap, "db-backup-script").data["backup.sh"];
 
 describe("BackupJob with AWS", () => {
   it("creates the role, its policy, account, script and CronJob under the component", async () => {
     const run = await deploy(args({ storage: STORAGE }));
-    expect(run.resources.map((r) => [r.type, r.name, r.parentType]).sort()).toEqual(
+    expect(children(run)).toEqual(
       [
         [PARENT, "db-backup", ""],
-        ["aws:iam/role:Role", "db-backup-role", PARENT],
-        ["aws:iam/rolePolicy:RolePolicy", "db-backup-role-policy", PARENT],
-        ["kubernetes:core/v1:ServiceAccount", "db-backup-sa", PARENT],
-        ["kubernetes:core/v1:ConfigMap", "db-backup-script", PARENT],
-        [CRONJOB, "db-backup-cronjob", PARENT],
+        [AWS.iamRole, "db-backup-role", PARENT],
+        [AWS.iamPolicies[0], "db-backup-role-policy", PARENT],
+        [K8S.ServiceAccount, "db-backup-sa", PARENT],
+        [K8S.ConfigMap, "db-backup-script", PARENT],
+        [K8S.CronJob, "db-backup-cronjob", PARENT],
       ].sort(),
     );
     expect(run.outputs).toEqual({
@@ -125,7 +66,7 @@ describe("BackupJob with AWS", () => {
 
   it("lets only its service account assume a role limited to its prefix and the key", async () => {
     const run = await deploy(args({ storage: STORAGE }));
-    const role = run.one("aws:iam/role:Role", "db-backup-role").inputs;
+    const role = run.one(AWS.iamRole, "db-backup-role").inputs;
     const trust = JSON.parse(role["assumeRolePolicy"] as string);
     expect(trust.Statement[0].Condition.StringEquals).toEqual({
       "oidc.eks.example/id/ABC:sub": "system:serviceaccount:data:db-backup",
@@ -133,12 +74,12 @@ describe("BackupJob with AWS", () => {
     });
     expect(role["tags"]).toMatchObject({
       "nexus.platform/backup-of": "db",
-      "nexus.platform/source": "registries/automation.yaml:4",
+      "nexus.platform/source": TASK.source,
     });
-    const policy = run.one("aws:iam/rolePolicy:RolePolicy", "db-backup-role-policy").inputs;
+    const policy = run.one(AWS.iamPolicies[0], "db-backup-role-policy").inputs;
     expect(policy["role"]).toBe("db-backup-role-id");
     const doc = JSON.parse(policy["policy"] as string);
-    expect(doc.Statement.map((s: any) => [s.Action, s.Resource])).toEqual([
+    expect(doc.Statement.map((s: { Action: string[]; Resource: string[] }) => [s.Action, s.Resource])).toEqual([
       [["s3:PutObject", "s3:GetObject"], ["arn:aws:s3:::nexus-prod-backups/db/*"]],
       [["s3:ListBucket"], ["arn:aws:s3:::nexus-prod-backups"]],
       [["kms:GenerateDataKey", "kms:Decrypt"], [STORAGE.kmsKeyArn]],
@@ -147,10 +88,9 @@ describe("BackupJob with AWS", () => {
 
   it("annotates the service account with the role and mounts no API token", async () => {
     const run = await deploy(args({ storage: STORAGE }));
-    const sa = run.one("kubernetes:core/v1:ServiceAccount", "db-backup-sa").inputs as any;
-    expect(sa.metadata.name).toBe("db-backup");
-    expect(sa.metadata.namespace).toBe("data");
-    expect(sa.metadata.annotations["eks.amazonaws.com/role-arn"]).toBe("arn:aws:mock:::db-backup-role");
+    const sa = kubeInputs(run, K8S.ServiceAccount, "db-backup-sa");
+    expect(sa.metadata).toMatchObject({ name: "db-backup", namespace: DB.namespace });
+    expect(sa.metadata.annotations[ROLE_ARN_ANNOTATION]).toBe("arn:aws:mock:::db-backup-role");
     expect(sa.automountServiceAccountToken).toBe(false);
     expect(pod(run).spec.automountServiceAccountToken).toBe(false);
     expect(pod(run).spec.serviceAccountName).toBe("db-backup");
@@ -161,44 +101,34 @@ describe("BackupJob with AWS", () => {
     const cj = cronJob(run);
     expect(cj.metadata).toMatchObject({
       name: "db-backup",
-      namespace: "data",
+      namespace: DB.namespace,
       labels: {
         "nexus.platform/backup-of": "db",
         "app.kubernetes.io/name": "db-backup",
         "app.kubernetes.io/component": "backup",
-        "nexus.platform/owner": "data",
+        "nexus.platform/owner": TASK.owner,
         "nexus.platform/environment": "prod",
       },
-      annotations: { "nexus.platform/source": "registries/automation.yaml:4" },
+      annotations: { "nexus.platform/source": TASK.source },
     });
     expect(cj.spec).toMatchObject({
-      schedule: "0 2 * * *",
+      schedule: TASK.schedule,
       timeZone: "Europe/Berlin",
       concurrencyPolicy: "Forbid",
       suspend: false,
       startingDeadlineSeconds: 300,
-      successfulJobsHistoryLimit: 2,
-      failedJobsHistoryLimit: 4,
-      jobTemplate: { spec: { activeDeadlineSeconds: 1800, backoffLimit: 1 } },
+      successfulJobsHistoryLimit: TASK.successfulJobsHistory,
+      failedJobsHistoryLimit: TASK.failedJobsHistory,
+      jobTemplate: { spec: { activeDeadlineSeconds: TASK.timeoutSeconds, backoffLimit: TASK.retries } },
     });
     const p = pod(run);
     expect(p.metadata.labels["nexus.platform/backup-of"]).toBe("db");
-    expect(p.spec.securityContext).toMatchObject({
-      runAsNonRoot: true,
-      seccompProfile: { type: "RuntimeDefault" },
-    });
-    const c = p.spec.containers[0];
+    expect(p.spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    const c = p.spec.containers[0]!;
     expect(c.image).toBe(TASK.image);
     expect(c.command).toEqual(["/bin/sh", "/scripts/backup.sh"]);
-    expect(c.securityContext).toEqual({
-      runAsNonRoot: true,
-      allowPrivilegeEscalation: false,
-      privileged: false,
-      readOnlyRootFilesystem: true,
-      capabilities: { drop: ["ALL"] },
-      seccompProfile: { type: "RuntimeDefault" },
-    });
-    expect(c.resources).toEqual(TASK.resources);
+    expect(c.securityContext).toEqual(restrictedContainerSecurityContext());
+    expect(c.resources).toEqual(RESOURCES);
     expect(c.volumeMounts).toEqual([
       { name: "tmp", mountPath: "/tmp" },
       { name: "script", mountPath: "/scripts", readOnly: true },
@@ -207,7 +137,7 @@ describe("BackupJob with AWS", () => {
     expect(p.spec.volumes).toEqual([
       { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
       { name: "script", configMap: { name: "db-backup-script", defaultMode: 0o444 } },
-      { name: "backup", emptyDir: { sizeLimit: "10Gi" } },
+      { name: "backup", emptyDir: { sizeLimit: DB.storage!.size } },
     ]);
     expect(c.env).toEqual([
       { name: "HOME", value: "/tmp" },
@@ -219,59 +149,45 @@ describe("BackupJob with AWS", () => {
       { name: "BACKUP_BUCKET", value: "nexus-prod-backups" },
       { name: "AWS_REGION", value: "eu-central-1" },
       { name: "AWS_DEFAULT_REGION", value: "eu-central-1" },
-      {
-        name: "PGPASSWORD",
-        valueFrom: { secretKeyRef: { name: "db-secrets", key: "POSTGRES_PASSWORD" } },
-      },
+      { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: "db-secrets", key: "POSTGRES_PASSWORD" } } },
     ]);
   });
 
-  it("ships the generated script in the ConfigMap", async () => {
+  it("ships the generated script in the ConfigMap, dumping the target by its service name", async () => {
     const run = await deploy(args({ storage: STORAGE }));
-    const cm = run.one("kubernetes:core/v1:ConfigMap", "db-backup-script").inputs as any;
-    expect(cm.metadata.name).toBe("db-backup-script");
-    expect(cm.data["backup.sh"]).toContain('target="s3://${BACKUP_BUCKET}/${BACKUP_PREFIX}db-backup-${stamp}.sql.gz"');
-    expect(cm.data["backup.sh"]).toContain("pg_dump --host=db.data.svc --port=5432");
+    expect(script(run)).toContain('target="s3://${BACKUP_BUCKET}/${BACKUP_PREFIX}db-backup-${stamp}.sql.gz"');
+    expect(script(run)).toContain("pg_dump --host=db.data.svc --port=5432");
   });
 });
 
 describe("BackupJob without AWS", () => {
   it("creates no AWS resource and keeps backups in a claim of the target's size", async () => {
     const run = await deploy(args());
-    expect(run.resources.filter((r) => r.type.startsWith("aws:"))).toEqual([]);
-    expect(run.resources.map((r) => [r.type, r.name, r.parentType]).sort()).toEqual(
+    expect(children(run)).toEqual(
       [
         [PARENT, "db-backup", ""],
-        ["kubernetes:core/v1:ServiceAccount", "db-backup-sa", PARENT],
-        ["kubernetes:core/v1:ConfigMap", "db-backup-script", PARENT],
-        ["kubernetes:core/v1:PersistentVolumeClaim", "db-backup-pvc", PARENT],
-        [CRONJOB, "db-backup-cronjob", PARENT],
+        [K8S.ServiceAccount, "db-backup-sa", PARENT],
+        [K8S.ConfigMap, "db-backup-script", PARENT],
+        [K8S.PersistentVolumeClaim, "db-backup-pvc", PARENT],
+        [K8S.CronJob, "db-backup-cronjob", PARENT],
       ].sort(),
     );
-    const pvc = run.one("kubernetes:core/v1:PersistentVolumeClaim", "db-backup-pvc").inputs as any;
+    const pvc = kubeInputs(run, K8S.PersistentVolumeClaim, "db-backup-pvc");
     expect(pvc.metadata.name).toBe("db-backup-backups");
     expect(pvc.metadata.annotations["pulumi.com/skipAwait"]).toBe("true");
     expect(pvc.spec).toEqual({
       accessModes: ["ReadWriteOnce"],
-      resources: { requests: { storage: "10Gi" } },
-      storageClassName: "fast",
+      resources: { requests: { storage: DB.storage!.size } },
+      storageClassName: DB.storage!.storageClass,
     });
-    const sa = run.one("kubernetes:core/v1:ServiceAccount", "db-backup-sa").inputs as any;
-    expect(sa.metadata.annotations["eks.amazonaws.com/role-arn"]).toBeUndefined();
+    expect(kubeInputs(run, K8S.ServiceAccount, "db-backup-sa").metadata.annotations[ROLE_ARN_ANNOTATION]).toBeUndefined();
     const p = pod(run);
-    expect(p.spec.volumes[2]).toEqual({
-      name: "backup",
-      persistentVolumeClaim: { claimName: "db-backup-backups" },
-    });
-    const names = p.spec.containers[0].env.map((e: { name: string }) => e.name);
+    expect(p.spec.volumes[2]).toEqual({ name: "backup", persistentVolumeClaim: { claimName: "db-backup-backups" } });
+    const names = p.spec.containers[0]!.env.map((e) => e.name);
     expect(names).not.toContain("BACKUP_BUCKET");
     expect(names).not.toContain("AWS_REGION");
-    expect(run.outputs).toEqual({
-      cronJobName: "db-backup",
-      destination: "pvc://data/db-backup-backups",
-    });
-    const cm = run.one("kubernetes:core/v1:ConfigMap", "db-backup-script").inputs as any;
-    expect(cm.data["backup.sh"]).not.toContain("aws s3");
+    expect(run.outputs).toEqual({ cronJobName: "db-backup", destination: "pvc://data/db-backup-backups" });
+    expect(script(run)).not.toContain("aws s3");
   });
 
   it("suspends a disabled task", async () => {
@@ -280,36 +196,26 @@ describe("BackupJob without AWS", () => {
   });
 
   it("uses a small fixed default when the task declares no resources", async () => {
-    const { resources: _, ...noResources } = TASK;
-    const run = await deploy(args({ task: noResources }));
-    expect(pod(run).spec.containers[0].resources).toEqual({
+    const run = await deploy(args({ task: { ...TASK, resources: undefined } }));
+    expect(pod(run).spec.containers[0]!.resources).toEqual({
       requests: { cpu: "50m", memory: "64Mi" },
       limits: { cpu: "500m", memory: "256Mi" },
     });
   });
 
   it("mounts the target's claim read-only for a volume archive, and needs it", async () => {
-    const archive: ResolvedTask = {
-      ...TASK,
-      backup: { ...TASK.backup!, method: "volume-archive" },
-    };
+    const archive = backupTask({ backup: { ...TASK.backup!, method: "volume-archive" } });
     // Checked before anything is registered: no Pulumi runtime is needed to see the refusal.
     expect(() => new BackupJob("db-backup", args({ task: archive }))).toThrow(/needs a source claim/);
     const run = await deploy(args({ task: archive, sourceClaimName: "data-db-0" }));
     const p = pod(run);
-    expect(p.spec.volumes[3]).toEqual({
-      name: "source",
-      persistentVolumeClaim: { claimName: "data-db-0", readOnly: true },
-    });
-    expect(p.spec.containers[0].volumeMounts[3]).toEqual({
-      name: "source",
-      mountPath: "/data",
-      readOnly: true,
-    });
+    expect(p.spec.volumes[3]).toEqual({ name: "source", persistentVolumeClaim: { claimName: "data-db-0", readOnly: true } });
+    expect(p.spec.containers[0]!.volumeMounts[3]).toEqual({ name: "source", mountPath: "/data", readOnly: true });
   });
 
-  it("refuses a task that is not a backup, or a name too long for a CronJob", () => {
+  it("refuses a task that is not a backup, of another target, or a name too long for a CronJob", () => {
     expect(() => new BackupJob("x", args({ task: { ...TASK, kind: "report", backup: undefined } }))).toThrow(/not a backup task/);
+    expect(() => new BackupJob("x", args({ target: database({ name: "other-db" }) }))).toThrow(/targets "db", not "other-db"/);
     expect(() => new BackupJob("b".repeat(53), args())).toThrow(/longer than 52/);
   });
 });

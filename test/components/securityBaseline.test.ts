@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Edge } from "../../components/builders/network";
 import { SecurityBaseline, limitRangeSpec, podSecurityLabels, type SecurityBaselineArgs } from "../../components/securityBaseline";
 import { runMocked, type MockRun } from "../../internal/pulumi/mocks";
+import { kubeInputs } from "../support/inputs";
 
 const PARENT = "nexus:security:SecurityBaseline";
 const NAMESPACE = "kubernetes:core/v1:Namespace";
@@ -58,8 +59,7 @@ function deploy(a: SecurityBaselineArgs): Promise<MockRun> {
   });
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-const inputs = (run: MockRun, type: string, name: string): any => run.one(type, name).inputs;
+const inputs = kubeInputs;
 
 const labelsFor = (name: string, owner: string, env = "prod") => ({
   "app.kubernetes.io/name": name,
@@ -138,7 +138,7 @@ describe("SecurityBaseline", () => {
     const dns = inputs(run, NETPOL, "baseline-mon-allow-dns");
     expect(dns.metadata.name).toBe("mon-allow-dns");
     expect(dns.spec.policyTypes).toEqual(["Egress"]);
-    expect(dns.spec.egress[0].ports).toEqual([
+    expect(dns.spec.egress[0]!.ports).toEqual([
       { protocol: "UDP", port: 53 },
       { protocol: "TCP", port: 53 },
     ]);

@@ -5,6 +5,7 @@ import { ServiceDeployment, configChecksum, topologySpread, type ServiceDeployme
 import type { ResolvedService } from "../../domain/model";
 import { SECRET_SIG, runMocked, type MockRun } from "../../internal/pulumi/mocks";
 import { WIRE } from "../../internal/pulumi/sdk";
+import { kubeInputs, kubeObject } from "../support/inputs";
 
 const PARENT = "nexus:workloads:ServiceDeployment";
 const T = {
@@ -103,8 +104,7 @@ function deploy(a: ServiceDeploymentArgs): Promise<MockRun> {
   });
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-const inputs = (run: MockRun, type: string, name: string): any => run.one(type, name).inputs;
+const inputs = kubeInputs;
 const triples = (run: MockRun) => run.resources.map((r) => [r.type, r.name, r.parentType]).sort();
 
 /** Every string (keys too) of a value, skipping the insides of secret values. */
@@ -162,7 +162,7 @@ describe("ServiceDeployment (stateless, autoscaled, public)", () => {
 
   it("labels and traces every resource", () => {
     for (const r of run.resources.filter((x) => x.type !== PARENT)) {
-      const meta = (r.inputs as any).metadata;
+      const meta = kubeObject(r).metadata;
       expect(meta.labels, r.name).toEqual(labelsFor(API));
       expect(meta.annotations["nexus.platform/source"], r.name).toBe("registries/orchestration.yaml:120");
       expect(meta.annotations["pulumi.com/skipAwait"], r.name).toBeUndefined();
@@ -342,7 +342,7 @@ describe("ServiceDeployment (single replica, internal, no extras)", () => {
     );
     const d = inputs(run, T.deployment, "api-deployment");
     expect(d.spec.replicas).toBe(1);
-    const c = d.spec.template.spec.containers[0];
+    const c = d.spec.template.spec.containers[0]!;
     expect(c.ports).toEqual([{ name: "http", containerPort: 8000, protocol: "TCP" }]);
     expect(c.envFrom).toEqual([]);
     expect("topologySpreadConstraints" in d.spec.template.spec).toBe(false);
@@ -411,7 +411,7 @@ describe("ServiceDeployment (stateful)", () => {
         spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "20Gi" } }, storageClassName: "gp3" },
       },
     ]);
-    const c = sts.spec.template.spec.containers[0];
+    const c = sts.spec.template.spec.containers[0]!;
     expect(c.volumeMounts).toEqual([
       { name: "tmp", mountPath: "/tmp" },
       { name: "data", mountPath: "/var/lib/postgresql/data" },
@@ -431,13 +431,13 @@ describe("ServiceDeployment (stateful)", () => {
     });
     // Ingress from api and web, egress none: only edges touching db.
     const np = inputs(run, T.netpol, "db-netpol").spec;
-    expect(np.ingress.map((r: any) => r.from[0].podSelector.matchLabels["app.kubernetes.io/name"])).toEqual(["api", "web"]);
+    expect(np.ingress.map((r) => r.from[0]!.podSelector.matchLabels["app.kubernetes.io/name"])).toEqual(["api", "web"]);
     expect(np.egress).toEqual([]);
   });
 
   it("omits the storage class when the registry has none", async () => {
     const noClass = await deploy(args({ ...DB, storage: { size: "5Gi", mountPath: "/data" } }, { secrets: {} }));
-    expect(inputs(noClass, T.statefulSet, "db-statefulset").spec.volumeClaimTemplates[0].spec).toEqual({
+    expect(inputs(noClass, T.statefulSet, "db-statefulset").spec.volumeClaimTemplates[0]!.spec).toEqual({
       accessModes: ["ReadWriteOnce"],
       resources: { requests: { storage: "5Gi" } },
     });

@@ -2,45 +2,58 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
+import { OBJECT_KIND } from "../../components/automationTask";
 import { SecurityBaseline } from "../../components/securityBaseline";
 import { ServiceDeployment } from "../../components/serviceDeployment";
-import type { Model, ResolvedService, ResolvedTask } from "../../domain/model";
-import { BACKUP_STORAGE, BASELINE, MONITORING, backupSecretRefs, buildPlatform, startOrder, taskNamespace } from "../../stacks/platform";
+import { AWS, K8S } from "../../contract/types";
+import type { Model, ResolvedService } from "../../domain/model";
+import { runMocked, type MockRun, type Recorded } from "../../internal/pulumi/mocks";
+import {
+  BACKUP_STORAGE,
+  BASELINE,
+  LOCAL_COMMANDS_OFF,
+  MONITORING,
+  backupSecretRefs,
+  buildPlatform,
+  startOrder,
+  taskNamespace,
+  type TaskStatus,
+} from "../../stacks/platform";
 import type { StackSettings } from "../../stacks/settings";
-import { SECRET_SIG, runMocked, type MockRun, type Recorded } from "../../internal/pulumi/mocks";
+import { backupTask, database, service } from "../support/fixtures";
+import { kubeAs, kubeInputs, kubeObject } from "../support/inputs";
 import { ROOT } from "../support/registries";
+import { plainStrings, secretValues } from "../support/secrets";
 import { DEV_SETTINGS, PROD_SETTINGS, fakeSecrets, realModel } from "./support";
 
 const SOURCE = /^registries\/[a-z]+\.yaml:\d+$/;
-const T = {
+/** The platform's own component types. */
+const COMPONENT = {
   serviceDeployment: "nexus:workloads:ServiceDeployment",
   backupJob: "nexus:backup:BackupJob",
   backupStorage: "nexus:backup:BackupStorage",
   automationTask: "nexus:automation:AutomationTask",
   baseline: "nexus:security:SecurityBaseline",
   monitoring: "nexus:monitoring:MonitoringStack",
-  deployment: "kubernetes:apps/v1:Deployment",
-  statefulSet: "kubernetes:apps/v1:StatefulSet",
-  cronJob: "kubernetes:batch/v1:CronJob",
-  job: "kubernetes:batch/v1:Job",
-  hpa: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
-  pdb: "kubernetes:policy/v1:PodDisruptionBudget",
-  pvc: "kubernetes:core/v1:PersistentVolumeClaim",
-  bucket: "aws:s3/bucket:Bucket",
-  key: "aws:kms/key:Key",
-  role: "aws:iam/role:Role",
 } as const;
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type Json = Record<string, any>;
+/** The stack outputs the tests read. */
+interface PlatformOutputs {
+  services: Record<string, unknown>;
+  tasks: Record<string, TaskStatus>;
+  environment: string;
+  networkPaths: string[];
+  backups: Record<string, string>;
+}
+const outputs = (run: MockRun) => run.outputs as unknown as PlatformOutputs;
 
 interface Platform {
   env: string;
   model: Model;
   settings: StackSettings;
   run: MockRun;
-  /** ServiceDeployments in construction order, with the names of what each depends on. */
-  constructed: { name: string; dependsOn: string[] }[];
+  /** ServiceDeployments in construction order, with the names of what Pulumi makes each wait for. */
+  constructed: { name: string; dependencies: string[] }[];
 }
 
 async function platform(env: "dev" | "prod", settings: StackSettings): Promise<Platform> {
@@ -49,11 +62,11 @@ async function platform(env: "dev" | "prod", settings: StackSettings): Promise<P
   const run = await runMocked(
     () => {
       pulumi.runtime.registerStackTransformation((a) => {
-        if (a.type === T.serviceDeployment) {
-          const deps = (a.opts.dependsOn ?? []) as pulumi.Resource[];
+        if (a.type === COMPONENT.serviceDeployment) {
+          const dependencies = (a.opts.dependsOn ?? []) as pulumi.Resource[];
           constructed.push({
             name: a.name,
-            dependsOn: deps.map((d) => (d instanceof ServiceDeployment ? d.address.split(".")[0]! : d instanceof SecurityBaseline ? BASELINE : "?")),
+            dependencies: dependencies.map((d) => (d instanceof ServiceDeployment ? d.address.split(".")[0]! : d instanceof SecurityBaseline ? BASELINE : "?")),
           });
         }
         return undefined;
@@ -65,7 +78,6 @@ async function platform(env: "dev" | "prod", settings: StackSettings): Promise<P
   return { env, model, settings, run, constructed };
 }
 
-const inputs = (r: Recorded): Json => r.inputs as Json;
 const names = (run: MockRun, type: string) =>
   run
     .byType(type)
@@ -75,32 +87,12 @@ const minReplicas = (s: ResolvedService) => s.autoscaling?.minReplicas ?? s.repl
 const backupTasks = (m: Model) => m.tasks.filter((t) => t.kind === "backup");
 
 /** The pod template of a workload that has one. */
-function podTemplate(r: Recorded): Json | undefined {
-  const spec = inputs(r).spec;
-  if (r.type === T.deployment || r.type === T.statefulSet || r.type === T.job) return spec.template;
-  if (r.type === T.cronJob) return spec.jobTemplate.spec.template;
+function podTemplate(r: Recorded) {
+  if (r.type === K8S.Deployment) return kubeAs(r, K8S.Deployment).spec.template;
+  if (r.type === K8S.StatefulSet) return kubeAs(r, K8S.StatefulSet).spec.template;
+  if (r.type === K8S.Job) return kubeAs(r, K8S.Job).spec.template;
+  if (r.type === K8S.CronJob) return kubeAs(r, K8S.CronJob).spec.jobTemplate.spec.template;
   return undefined;
-}
-
-/** Every string (keys too) of a value, skipping the insides of secret values. */
-function plainStrings(value: unknown): string[] {
-  if (typeof value === "string") return [value];
-  if (Array.isArray(value)) return value.flatMap(plainStrings);
-  if (value !== null && typeof value === "object") {
-    if (SECRET_SIG in value) return [];
-    return Object.entries(value).flatMap(([k, v]) => [k, ...plainStrings(v)]);
-  }
-  return [];
-}
-
-/** The insides of every secret value. */
-function secretValues(value: unknown): unknown[] {
-  if (Array.isArray(value)) return value.flatMap(secretValues);
-  if (value !== null && typeof value === "object") {
-    if (SECRET_SIG in value) return [(value as Json).value];
-    return Object.values(value).flatMap(secretValues);
-  }
-  return [];
 }
 
 /** Whether the AWS resource type takes `tags`, read from the provider SDK's own declarations. */
@@ -157,19 +149,21 @@ describe.each([
     expect(k8s.length).toBeGreaterThan(100);
     let templates = 0;
     for (const r of k8s) {
-      const objects = [inputs(r).metadata, podTemplate(r)?.metadata].filter((x) => x !== undefined);
+      const objects = [kubeObject(r).metadata, podTemplate(r)?.metadata].filter((x) => x !== undefined);
       if (objects.length === 2) templates++;
       for (const meta of objects) {
         const where = `${r.type} ${r.name}`;
         expect(typeof meta.labels["app.kubernetes.io/name"], where).toBe("string");
         expect(meta.labels["app.kubernetes.io/name"], where).not.toBe("");
         expect(meta.labels["app.kubernetes.io/managed-by"], where).toBe("pulumi");
-        expect(teams.has(meta.labels["nexus.platform/owner"]), `${where}: owner ${meta.labels["nexus.platform/owner"]}`).toBe(true);
+        expect(teams.has(meta.labels["nexus.platform/owner"] ?? ""), `${where}: owner ${meta.labels["nexus.platform/owner"]}`).toBe(true);
         expect(meta.labels["nexus.platform/environment"], where).toBe(env);
         expect(meta.annotations?.["nexus.platform/source"], where).toMatch(SOURCE);
       }
     }
-    expect(templates).toBe(run.byType(T.deployment).length + run.byType(T.statefulSet).length + run.byType(T.cronJob).length + run.byType(T.job).length);
+    expect(templates).toBe(
+      run.byType(K8S.Deployment).length + run.byType(K8S.StatefulSet).length + run.byType(K8S.CronJob).length + run.byType(K8S.Job).length,
+    );
   });
 
   it("tags every AWS resource that takes tags like its Kubernetes resources", () => {
@@ -177,13 +171,13 @@ describe.each([
     const teams = new Set(model.teams.map((t) => t.name));
     for (const r of run.resources.filter((x) => x.type.startsWith("aws:"))) {
       if (!awsSupportsTags(r.type)) {
-        expect(inputs(r).tags, r.name).toBeUndefined();
+        expect(r.inputs.tags, r.name).toBeUndefined();
         continue;
       }
-      const tags = inputs(r).tags;
+      const tags = r.inputs.tags as Record<string, string>;
       expect(typeof tags["app.kubernetes.io/name"], r.name).toBe("string");
       expect(tags["app.kubernetes.io/managed-by"], r.name).toBe("pulumi");
-      expect(teams.has(tags["nexus.platform/owner"]), r.name).toBe(true);
+      expect(teams.has(tags["nexus.platform/owner"] ?? ""), r.name).toBe(true);
       expect(tags["nexus.platform/environment"], r.name).toBe(env);
       expect(tags["nexus.platform/source"], r.name).toMatch(SOURCE);
     }
@@ -203,7 +197,7 @@ describe.each([
   it("asks Pulumi not to await exactly in dev", () => {
     const { run } = get();
     for (const r of run.resources.filter((x) => x.type.startsWith("kubernetes:"))) {
-      const a = inputs(r).metadata.annotations;
+      const a = kubeObject(r).metadata.annotations;
       if (env === "dev") {
         expect(a["pulumi.com/skipAwait"], r.name).toBe("true");
         expect(a["pulumi.com/deletionPropagationPolicy"], r.name).toBe("background");
@@ -216,26 +210,43 @@ describe.each([
 
   it("builds one component per service and task, under the stack", () => {
     const { run, model } = get();
-    expect(names(run, T.serviceDeployment)).toEqual(model.services.map((s) => s.name).sort());
-    expect(names(run, T.backupJob)).toEqual(
+    expect(names(run, COMPONENT.serviceDeployment)).toEqual(model.services.map((s) => s.name).sort());
+    expect(names(run, COMPONENT.backupJob)).toEqual(
       backupTasks(model)
         .map((t) => t.name)
         .sort(),
     );
-    expect(names(run, T.automationTask)).toEqual(
-      model.tasks
+    // A disabled Job or local command would run on the deploy, so it is not created; a disabled CronJob stays, suspended.
+    const created = model.tasks.filter((t) => t.enabled || t.runner === "k8s-cronjob");
+    expect(names(run, COMPONENT.automationTask)).toEqual(
+      created
         .filter((t) => t.kind !== "backup")
         .map((t) => t.name)
         .sort(),
     );
-    expect(names(run, T.baseline)).toEqual([BASELINE]);
-    expect(names(run, T.monitoring)).toEqual([MONITORING]);
-    for (const type of [T.serviceDeployment, T.backupJob, T.automationTask, T.baseline, T.monitoring, T.backupStorage]) {
+    const skipped = model.tasks.filter((t) => !t.enabled && t.runner !== "k8s-cronjob");
+    expect(skipped.length).toBeGreaterThan(0);
+    for (const t of skipped)
+      expect(outputs(run).tasks, t.name).toMatchObject({ [t.name]: { status: "skipped", reason: `disabled in ${model.environment.name}` } });
+    expect(names(run, COMPONENT.baseline)).toEqual([BASELINE]);
+    expect(names(run, COMPONENT.monitoring)).toEqual([MONITORING]);
+    for (const type of [
+      COMPONENT.serviceDeployment,
+      COMPONENT.backupJob,
+      COMPONENT.automationTask,
+      COMPONENT.baseline,
+      COMPONENT.monitoring,
+      COMPONENT.backupStorage,
+    ]) {
       for (const r of run.byType(type)) expect(r.parentType, r.name).toBe("");
     }
-    expect(Object.keys((run.outputs as Json).services).sort()).toEqual(model.services.map((s) => s.name).sort());
-    expect(Object.keys((run.outputs as Json).tasks).sort()).toEqual(model.tasks.map((t) => t.name).sort());
-    expect((run.outputs as Json).environment).toBe(env);
+    expect(Object.keys(outputs(run).services).sort()).toEqual(model.services.map((s) => s.name).sort());
+    expect(Object.keys(outputs(run).tasks).sort()).toEqual(model.tasks.map((t) => t.name).sort());
+    for (const t of created) {
+      const kind = t.kind === "backup" ? "CronJob" : OBJECT_KIND[t.runner];
+      expect(outputs(run).tasks[t.name], t.name).toEqual({ runner: t.runner, kind, status: "scheduled" });
+    }
+    expect(outputs(run).environment).toBe(env);
   });
 
   it("deploys services after what they depend on, in startOrder", () => {
@@ -244,10 +255,10 @@ describe.each([
     expect(constructed.map((c) => c.name)).toEqual(order);
     for (const c of constructed) {
       const s = model.services.find((x) => x.name === c.name)!;
-      expect(c.dependsOn, c.name).toEqual([BASELINE, ...s.dependsOn]);
+      expect(c.dependencies, c.name).toEqual([BASELINE, ...s.dependsOn]);
     }
     // The engine sees the same order: a component registers only once its dependencies have.
-    const registered = run.byType(T.serviceDeployment).map((r) => r.name);
+    const registered = run.byType(COMPONENT.serviceDeployment).map((r) => r.name);
     for (const s of model.services) {
       for (const d of s.dependsOn) expect(registered.indexOf(d), `${d} before ${s.name}`).toBeLessThan(registered.indexOf(s.name));
     }
@@ -255,7 +266,7 @@ describe.each([
 
   it("exports exactly the paths of the dependency graph", () => {
     const { run, model } = get();
-    const paths = (run.outputs as Json).networkPaths as string[];
+    const paths = outputs(run).networkPaths;
     expect([...paths].sort()).toEqual(expectedPaths(model).sort());
     expect(new Set(paths).size).toBe(paths.length);
     const declared = model.services.reduce((n, s) => n + s.dependsOn.length, 0);
@@ -265,13 +276,13 @@ describe.each([
 
   it("gives disruption budgets exactly to services with more than one replica at minimum", () => {
     const { run, model } = get();
-    expect(names(run, T.pdb)).toEqual(
+    expect(names(run, K8S.PodDisruptionBudget)).toEqual(
       model.services
         .filter((s) => minReplicas(s) > 1)
         .map((s) => `${s.name}-pdb`)
         .sort(),
     );
-    expect(names(run, T.hpa)).toEqual(
+    expect(names(run, K8S.HorizontalPodAutoscaler)).toEqual(
       model.services
         .filter((s) => s.autoscaling)
         .map((s) => `${s.name}-hpa`)
@@ -282,12 +293,12 @@ describe.each([
   it("sets each workload's replicas and topology spread from the model", () => {
     const { run, model } = get();
     for (const s of model.services) {
-      const kind = s.stateful && s.storage ? T.statefulSet : T.deployment;
-      const w = inputs(run.one(kind, `${s.name}-${kind === T.statefulSet ? "statefulset" : "deployment"}`));
+      const kind = s.stateful && s.storage ? K8S.StatefulSet : K8S.Deployment;
+      const w = kubeInputs(run, kind, `${s.name}-${kind === K8S.StatefulSet ? "statefulset" : "deployment"}`);
       if (s.autoscaling) {
         expect("replicas" in w.spec, s.name).toBe(false);
-        expect(inputs(run.one(T.hpa, `${s.name}-hpa`)).spec.minReplicas, s.name).toBe(s.autoscaling.minReplicas);
-        expect(inputs(run.one(T.hpa, `${s.name}-hpa`)).spec.maxReplicas, s.name).toBe(s.autoscaling.maxReplicas);
+        expect(kubeInputs(run, K8S.HorizontalPodAutoscaler, `${s.name}-hpa`).spec.minReplicas, s.name).toBe(s.autoscaling.minReplicas);
+        expect(kubeInputs(run, K8S.HorizontalPodAutoscaler, `${s.name}-hpa`).spec.maxReplicas, s.name).toBe(s.autoscaling.maxReplicas);
       } else {
         expect(w.spec.replicas, s.name).toBe(s.replicas);
       }
@@ -299,34 +310,36 @@ describe.each([
 describe("dev and prod differ as the registries say", () => {
   it("keeps dev off AWS with backups on claims, and puts prod backups in an encrypted bucket", () => {
     expect(dev.run.resources.filter((r) => r.type.startsWith("aws:"))).toEqual([]);
-    expect(dev.run.byType(T.backupStorage)).toEqual([]);
-    expect(names(dev.run, T.pvc)).toEqual(
+    expect(dev.run.byType(COMPONENT.backupStorage)).toEqual([]);
+    expect(names(dev.run, K8S.PersistentVolumeClaim)).toEqual(
       backupTasks(dev.model)
         .map((t) => `${t.name}-pvc`)
         .sort(),
     );
-    expect((dev.run.outputs as Json).backups).toEqual(
+    expect(outputs(dev.run).backups).toEqual(
       Object.fromEntries(backupTasks(dev.model).map((t) => [t.name, `pvc://${taskNamespace(t, dev.model.services)}/${t.name}-backups`])),
     );
 
     const aws = PROD_SETTINGS.aws as Extract<StackSettings["aws"], { enabled: true }>;
-    expect(names(prod.run, T.backupStorage)).toEqual([BACKUP_STORAGE]);
-    expect(prod.run.byType(T.pvc)).toEqual([]);
-    expect(prod.run.byType(T.bucket).map((r) => [r.name, r.parentType, inputs(r).bucket])).toEqual([
-      [`${BACKUP_STORAGE}-bucket`, T.backupStorage, aws.backupBucket],
+    expect(names(prod.run, COMPONENT.backupStorage)).toEqual([BACKUP_STORAGE]);
+    expect(prod.run.byType(K8S.PersistentVolumeClaim)).toEqual([]);
+    expect(prod.run.byType(AWS.buckets[0]).map((r) => [r.name, r.parentType, r.inputs.bucket])).toEqual([
+      [`${BACKUP_STORAGE}-bucket`, COMPONENT.backupStorage, aws.backupBucket],
     ]);
-    expect(prod.run.byType(T.key).map((r) => [r.name, r.parentType, inputs(r).enableKeyRotation])).toEqual([[`${BACKUP_STORAGE}-key`, T.backupStorage, true]]);
+    expect(prod.run.byType(AWS.kmsKey).map((r) => [r.name, r.parentType, r.inputs.enableKeyRotation])).toEqual([
+      [`${BACKUP_STORAGE}-key`, COMPONENT.backupStorage, true],
+    ]);
     expect(
       prod.run
-        .byType(T.role)
+        .byType(AWS.iamRole)
         .map((r) => [r.name, r.parentType])
         .sort(),
     ).toEqual(
       backupTasks(prod.model)
-        .map((t) => [`${t.name}-role`, T.backupJob])
+        .map((t) => [`${t.name}-role`, COMPONENT.backupJob])
         .sort(),
     );
-    expect((prod.run.outputs as Json).backups).toEqual(
+    expect(outputs(prod.run).backups).toEqual(
       Object.fromEntries(backupTasks(prod.model).map((t) => [t.name, `s3://${aws.backupBucket}/${t.backup!.destination.prefix}`])),
     );
   });
@@ -341,13 +354,13 @@ describe("dev and prod differ as the registries say", () => {
 
     const userFacing = prod.model.services.filter((s) => s.userFacing).map((s) => `${s.name}-pdb`);
     expect(userFacing.length).toBeGreaterThan(0);
-    for (const pdb of userFacing) expect(names(prod.run, T.pdb)).toContain(pdb);
-    expect(dev.run.byType(T.pdb)).toEqual([]);
+    for (const pdb of userFacing) expect(names(prod.run, K8S.PodDisruptionBudget)).toContain(pdb);
+    expect(dev.run.byType(K8S.PodDisruptionBudget)).toEqual([]);
 
     const spread = (run: MockRun) =>
-      [...run.byType(T.deployment), ...run.byType(T.statefulSet)]
-        .filter((r) => inputs(r).spec.template.spec.topologySpreadConstraints !== undefined)
-        .map((r) => inputs(r).metadata.name)
+      [...run.byType(K8S.Deployment), ...run.byType(K8S.StatefulSet)]
+        .filter((r) => podTemplate(r)?.spec.topologySpreadConstraints !== undefined)
+        .map((r) => kubeObject(r).metadata.name)
         .sort();
     expect(spread(dev.run)).toEqual([]);
     expect(spread(prod.run)).toEqual(
@@ -362,64 +375,17 @@ describe("dev and prod differ as the registries say", () => {
 
 // --- helpers of the composition, directly -------------------------------------------------------
 
-const PROBE = { type: "tcp", initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 } as const;
-
-function service(name: string, dependsOn: string[] = [], overrides: Partial<ResolvedService> = {}): ResolvedService {
-  return {
-    name,
-    owner: "platform",
-    namespace: "core",
-    image: `ghcr.io/example/${name}:1.0.0`,
-    port: 8000,
-    protocol: "http",
-    replicas: 1,
-    resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "256Mi" } },
-    probes: { liveness: PROBE, readiness: PROBE },
-    dependsOn,
-    env: {},
-    secrets: [],
-    stateful: false,
-    personalData: false,
-    exposure: "internal",
-    userFacing: false,
-    automountServiceAccountToken: false,
-    topologySpread: false,
-    source: `registries/orchestration.yaml:${name.length}`,
-    ...overrides,
-  };
-}
-
-function task(overrides: Partial<ResolvedTask> = {}): ResolvedTask {
-  return {
-    name: "db-backup",
-    kind: "backup",
-    owner: "data",
-    runner: "k8s-cronjob",
-    schedule: "0 2 * * *",
-    image: "ghcr.io/example/backup:1.0.0",
-    command: ["backup"],
-    target: "db",
-    dependsOn: [],
-    env: {},
-    secrets: [{ env: "PGPASSWORD", configKey: "dbPassword" }],
-    timeoutSeconds: 600,
-    retries: 0,
-    successfulJobsHistory: 3,
-    failedJobsHistory: 3,
-    enabled: true,
-    source: "registries/automation.yaml:9",
-    ...overrides,
-  } as ResolvedTask;
-}
+/** A service calling the `upstream` services (the registry's dependsOn). */
+const calling = (name: string, ...upstream: string[]) => service({ name, dependsOn: upstream });
 
 describe("startOrder", () => {
   it("puts every service after its dependencies, keeping declaration order otherwise", () => {
-    const services = [service("web", ["api"]), service("api", ["db", "cache"]), service("db"), service("cache", ["db"]), service("solo")];
+    const services = [calling("web", "api"), calling("api", "db", "cache"), calling("db"), calling("cache", "db"), calling("solo")];
     expect(startOrder(services).map((s) => s.name)).toEqual(["db", "cache", "api", "web", "solo"]);
   });
 
   it("ignores dependencies that are not services and returns each service once", () => {
-    const services = [service("a", ["ghost", "b"]), service("b", ["ghost"]), service("c", ["a", "b"])];
+    const services = [calling("a", "ghost", "b"), calling("b", "ghost"), calling("c", "a", "b")];
     expect(startOrder(services).map((s) => s.name)).toEqual(["b", "a", "c"]);
     expect(startOrder([])).toEqual([]);
   });
@@ -439,25 +405,23 @@ describe("startOrder", () => {
 });
 
 describe("taskNamespace", () => {
-  const services = [service("db", [], { namespace: "data" }), service("api")];
+  const services = [database(), service()];
 
   it("is the task's own namespace first, else its target's", () => {
-    expect(taskNamespace(task({ namespace: "ops", target: "db" }), services)).toBe("ops");
-    expect(taskNamespace(task({ target: "db" }), services)).toBe("data");
-    expect(taskNamespace(task({ target: "api" }), services)).toBe("core");
+    expect(taskNamespace(backupTask({ namespace: "ops" }), services)).toBe("ops");
+    expect(taskNamespace(backupTask(), services)).toBe("data");
+    expect(taskNamespace(backupTask({ target: "api" }), services)).toBe("core");
   });
 
   it("refuses a task with neither", () => {
-    expect(() => taskNamespace(task({ target: undefined }), services)).toThrow(
-      "task db-backup (registries/automation.yaml:9) has neither namespace nor target",
-    );
-    expect(() => taskNamespace(task({ target: "ghost" }), services)).toThrow("task db-backup (registries/automation.yaml:9) has neither namespace nor target");
+    const refusal = "task db-backup (registries/automation.yaml:4) has neither namespace nor target";
+    expect(() => taskNamespace(backupTask({ target: undefined }), services)).toThrow(refusal);
+    expect(() => taskNamespace(backupTask({ target: "ghost" }), services)).toThrow(refusal);
   });
 });
 
 describe("backupSecretRefs", () => {
-  const db = service("db", [], {
-    namespace: "data",
+  const db = database({
     secrets: [
       { env: "POSTGRES_PASSWORD", configKey: "dbPassword" },
       { env: "REPLICATION_KEY", configKey: "replKey" },
@@ -467,7 +431,7 @@ describe("backupSecretRefs", () => {
   it("reads each secret from the target's own Secret under the target's key", () => {
     expect(
       backupSecretRefs(
-        task({
+        backupTask({
           secrets: [
             { env: "PGPASSWORD", configKey: "dbPassword" },
             { env: "REPL", configKey: "replKey" },
@@ -479,12 +443,12 @@ describe("backupSecretRefs", () => {
       { env: "PGPASSWORD", secretName: "db-secrets", key: "POSTGRES_PASSWORD" },
       { env: "REPL", secretName: "db-secrets", key: "REPLICATION_KEY" },
     ]);
-    expect(backupSecretRefs(task({ secrets: [] }), db)).toEqual([]);
+    expect(backupSecretRefs(backupTask(), db)).toEqual([]);
   });
 
   it("refuses a secret the target does not declare", () => {
-    expect(() => backupSecretRefs(task({ secrets: [{ env: "S3_KEY", configKey: "s3Key" }] }), db)).toThrow(
-      'backup task db-backup (registries/automation.yaml:9) needs secret "s3Key", which its target db does not declare: ' +
+    expect(() => backupSecretRefs(backupTask({ secrets: [{ env: "S3_KEY", configKey: "s3Key" }] }), db)).toThrow(
+      'backup task db-backup (registries/automation.yaml:4) needs secret "s3Key", which its target db does not declare: ' +
         "add it to the target's secrets in orchestration.yaml",
     );
   });
@@ -504,7 +468,8 @@ describe("a stack without the Command provider", () => {
     const local = model.tasks.filter((t) => t.runner === "local-command").map((t) => t.name);
     expect(local.length).toBeGreaterThan(0);
     expect(run.byType("command:local:Command")).toEqual([]);
-    const tasks = run.outputs.tasks as Record<string, { kind: string }>;
-    for (const name of local) expect(tasks[name]).toEqual({ runner: "local-command", kind: "skipped: localCommands is off for this stack" });
+    for (const name of local) {
+      expect(outputs(run).tasks[name]).toEqual({ runner: "local-command", kind: "Command", status: "skipped", reason: LOCAL_COMMANDS_OFF });
+    }
   });
 });

@@ -2,69 +2,34 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import type * as k8s from "@pulumi/kubernetes";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   DEFAULT_TASK_RESOURCES,
   STARTING_DEADLINE_SECONDS,
   backupRolePolicy,
   backupScript,
+  backupVolumes,
   containerEnv,
   cronJobSpec,
+  destinationEnv,
   effectiveRetentionDays,
   irsaTrustPolicy,
   methodEnv,
   objectLockDays,
+  objectLockRequested,
   s3LifecycleRules,
   stableHash,
   taskPodTemplate,
   tlsOnlyBucketPolicy,
   type BackupScriptTarget,
 } from "../../../components/builders/backup";
-import type { ResolvedService, ResolvedTask } from "../../../domain/model";
+import { restrictedContainerSecurityContext } from "../../../components/builders/pod";
+import type { ResolvedService } from "../../../domain/model";
+import { backupTask, retainedBackup, task } from "../../support/fixtures";
 
 const BUCKET_ARN = "arn:aws:s3:::nexus-prod-backups";
 const KEY_ARN = "arn:aws:kms:eu-central-1:111122223333:key/0b1c2d3e-aaaa-bbbb-cccc-123456789012";
-
-function backupTask(overrides: Partial<ResolvedTask> = {}): ResolvedTask {
-  return {
-    name: "db-backup",
-    kind: "backup",
-    owner: "data",
-    runner: "k8s-cronjob",
-    schedule: "0 2 * * *",
-    image: "registry.example.com/tools/pg-backup:1.0.0",
-    command: ["pg_dump"],
-    target: "db",
-    dependsOn: [],
-    env: {},
-    secrets: [],
-    timeoutSeconds: 1800,
-    retries: 1,
-    successfulJobsHistory: 2,
-    failedJobsHistory: 5,
-    enabled: true,
-    backup: {
-      method: "postgres-dump",
-      destination: { prefix: "db/", objectLock: false },
-      retention: { days: 14, keepLast: 3 },
-      gdpr: { personalData: true, maxRetentionDays: 30 },
-    },
-    source: "registries/automation.yaml:4",
-    ...overrides,
-  };
-}
-
-function withRetention(name: string, prefix: string, days: number, maxDays?: number): ResolvedTask {
-  return backupTask({
-    name,
-    backup: {
-      method: "postgres-dump",
-      destination: { prefix, objectLock: false },
-      retention: { days, keepLast: 3 },
-      ...(maxDays !== undefined ? { gdpr: { personalData: false, maxRetentionDays: maxDays } } : {}),
-    },
-  });
-}
 
 /** Every Action and Resource string of a policy document. */
 function actionsAndResources(doc: { Statement: Record<string, unknown>[] }): {
@@ -153,27 +118,18 @@ describe("irsaTrustPolicy", () => {
 });
 
 describe("tlsOnlyBucketPolicy", () => {
-  it("denies every request without TLS on the bucket and its objects", () => {
-    expect(JSON.parse(tlsOnlyBucketPolicy(BUCKET_ARN))).toEqual({
-      Version: "2012-10-17",
-      Statement: [
-        {
-          Sid: "DenyInsecureTransport",
-          Effect: "Deny",
-          Principal: "*",
-          Action: "s3:*",
-          Resource: [BUCKET_ARN, `${BUCKET_ARN}/*`],
-          Condition: { Bool: { "aws:SecureTransport": "false" } },
-        },
-      ],
-    });
+  it("denies every request without TLS on the bucket and its objects, and allows nothing", () => {
+    const [deny, ...others] = JSON.parse(tlsOnlyBucketPolicy(BUCKET_ARN)).Statement;
+    expect(others).toEqual([]);
+    expect(deny).toMatchObject({ Effect: "Deny", Principal: "*", Action: "s3:*", Condition: { Bool: { "aws:SecureTransport": "false" } } });
+    expect(deny.Resource).toEqual([BUCKET_ARN, `${BUCKET_ARN}/*`]);
   });
 });
 
 describe("s3LifecycleRules", () => {
   it("expires personal data a noncurrent-version period early, so no copy outlives the GDPR maximum", () => {
-    const task = withRetention("db-backup", "db/", 30, 30);
-    const personal = { ...task, backup: { ...task.backup!, gdpr: { personalData: true, maxRetentionDays: 30 } } };
+    const kept = retainedBackup("db-backup", "db/", 30, 30);
+    const personal = { ...kept, backup: { ...kept.backup!, gdpr: { personalData: true, maxRetentionDays: 30 } } };
     const [rule] = s3LifecycleRules([personal]);
     expect(rule!.expiration).toEqual({ days: 29 });
     expect(rule!.expiration.days + rule!.noncurrentVersionExpiration.noncurrentDays).toBe(30);
@@ -181,43 +137,32 @@ describe("s3LifecycleRules", () => {
 
   it("expires each prefix after min(retention, GDPR maximum), old versions a day later", () => {
     const rules = s3LifecycleRules([
-      withRetention("db-backup", "db/", 14, 30),
-      withRetention("cache-backup", "cache/", 60, 30),
-      withRetention("files-backup", "files/", 90),
-      backupTask({ name: "audit", kind: "security-audit", backup: undefined }),
+      retainedBackup("db-backup", "db/", 14, 30),
+      retainedBackup("cache-backup", "cache/", 60, 30),
+      retainedBackup("files-backup", "files/", 90),
+      task(),
     ]);
-    expect(rules).toEqual([
-      {
-        id: "db-backup",
-        status: "Enabled",
-        filter: { prefix: "db/" },
-        expiration: { days: 14 },
-        noncurrentVersionExpiration: { noncurrentDays: 1 },
-        abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
-      },
-      {
-        id: "cache-backup",
-        status: "Enabled",
-        filter: { prefix: "cache/" },
-        expiration: { days: 30 },
-        noncurrentVersionExpiration: { noncurrentDays: 1 },
-        abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
-      },
-      {
-        id: "files-backup",
-        status: "Enabled",
-        filter: { prefix: "files/" },
-        expiration: { days: 90 },
-        noncurrentVersionExpiration: { noncurrentDays: 1 },
-        abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
-      },
-    ]);
+    const rule = (id: string, prefix: string, days: number) => ({
+      id,
+      status: "Enabled",
+      filter: { prefix },
+      expiration: { days },
+      noncurrentVersionExpiration: { noncurrentDays: 1 },
+      abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+    });
+    expect(rules).toEqual([rule("db-backup", "db/", 14), rule("cache-backup", "cache/", 30), rule("files-backup", "files/", 90)]);
   });
 
   it("object lock lasts the smallest effective retention, none without backup tasks", () => {
-    expect(objectLockDays([withRetention("a", "a/", 40, 20), withRetention("b", "b/", 25)])).toBe(20);
+    expect(objectLockDays([retainedBackup("a", "a/", 40, 20), retainedBackup("b", "b/", 25)])).toBe(20);
     expect(objectLockDays([])).toBeUndefined();
-    expect(effectiveRetentionDays(withRetention("c", "c/", 7, 30).backup!)).toBe(7);
+    expect(effectiveRetentionDays(retainedBackup("c", "c/", 7, 30).backup!)).toBe(7);
+  });
+
+  it("locks the bucket when any backup asks for it", () => {
+    const locked = backupTask({ backup: { ...backupTask().backup!, destination: { prefix: "db/", objectLock: true } } });
+    expect(objectLockRequested([retainedBackup("a", "a/", 7), locked, task()])).toBe(true);
+    expect(objectLockRequested([retainedBackup("a", "a/", 7), task()])).toBe(false);
   });
 });
 
@@ -261,19 +206,13 @@ describe("taskPodTemplate and env", () => {
       env: [],
       resources: undefined,
     });
-    const spec = t.spec as Record<string, any>;
+    // The builder returns plain values: the output type is their shape.
+    const spec = t.spec as k8s.types.output.core.v1.PodSpec;
     expect(spec["automountServiceAccountToken"]).toBe(false);
     expect(spec["restartPolicy"]).toBe("Never");
     expect(spec["securityContext"]).toMatchObject({ runAsNonRoot: true });
-    const c = spec["containers"][0];
-    expect(c.securityContext).toEqual({
-      runAsNonRoot: true,
-      allowPrivilegeEscalation: false,
-      privileged: false,
-      readOnlyRootFilesystem: true,
-      capabilities: { drop: ["ALL"] },
-      seccompProfile: { type: "RuntimeDefault" },
-    });
+    const c = spec["containers"][0]!;
+    expect(c.securityContext).toEqual(restrictedContainerSecurityContext());
     expect(c.resources).toEqual(DEFAULT_TASK_RESOURCES);
     expect(c.volumeMounts).toEqual([{ name: "tmp", mountPath: "/tmp" }]);
   });
@@ -283,6 +222,34 @@ describe("taskPodTemplate and env", () => {
       { name: "B", value: "3" },
       { name: "A", valueFrom: { secretKeyRef: { name: "s", key: "k" } } },
     ]);
+  });
+
+  it("mounts the script, the destination and, when given, the source claim read-only", () => {
+    const scratch = { emptyDir: { sizeLimit: "1Gi" } };
+    expect(backupVolumes("s", scratch)).toEqual({
+      volumes: [
+        { name: "script", configMap: { name: "s", defaultMode: 0o444 } },
+        { name: "backup", ...scratch },
+      ],
+      mounts: [
+        { name: "script", mountPath: "/scripts", readOnly: true },
+        { name: "backup", mountPath: "/backup" },
+      ],
+    });
+    const archive = backupVolumes("s", scratch, "data-db-0");
+    expect(archive.volumes[2]).toEqual({ name: "source", persistentVolumeClaim: { claimName: "data-db-0", readOnly: true } });
+    expect(archive.mounts[2]).toEqual({ name: "source", mountPath: "/data", readOnly: true });
+  });
+
+  it("tells the script its destination, with the bucket and region only for S3", () => {
+    expect(destinationEnv("db/")).toEqual({ BACKUP_DIR: "/backup", BACKUP_PREFIX: "db/" });
+    expect(destinationEnv("db/", { bucketName: "b", region: "eu-central-1" })).toEqual({
+      BACKUP_DIR: "/backup",
+      BACKUP_PREFIX: "db/",
+      BACKUP_BUCKET: "b",
+      AWS_REGION: "eu-central-1",
+      AWS_DEFAULT_REGION: "eu-central-1",
+    });
   });
 
   it("connects a postgres dump as the image's user and database", () => {
