@@ -70,22 +70,20 @@ export function podTemplate(type: string, props: Props): PodTemplate | undefined
 export interface ContainerRef {
   container: Props;
   init: boolean;
-  /** `container "api"` or `init container "migrate"` */
+  /** `container "api"`, `init container "migrate"` or `ephemeral container "debugger"` */
   where: string;
 }
 
+function containerRefs(items: unknown, kind: string, init: boolean): ContainerRef[] {
+  return asArray(items).map((c, i) => {
+    const container = asObject(c);
+    const name = asString(container.name) ?? `#${i + 1}`;
+    return { container, init, where: `${kind} ${q(name)}` };
+  });
+}
+
 export function containersOf(spec: Props): ContainerRef[] {
-  const refs: ContainerRef[] = [];
-  const add = (items: unknown, init: boolean) => {
-    asArray(items).forEach((c, i) => {
-      const container = asObject(c);
-      const name = asString(container.name) ?? `#${i + 1}`;
-      refs.push({ container, init, where: `${init ? "init container" : "container"} ${q(name)}` });
-    });
-  };
-  add(spec.initContainers, true);
-  add(spec.containers, false);
-  return refs;
+  return [...containerRefs(spec.initContainers, "init container", true), ...containerRefs(spec.containers, "container", false)];
 }
 
 /** A workload as the workload policies see it. */
@@ -96,6 +94,11 @@ export interface Workload {
   batch: boolean;
   pod: PodTemplate;
   containers: ContainerRef[];
+  /**
+   * Ephemeral containers (`kubectl debug`): Pod Security judges them like the others, but they
+   * have no resources, probes or ports of their own, so only the Pod Security checks read them.
+   */
+  ephemeral: ContainerRef[];
 }
 
 export function workloadOf(type: string, pulumiName: string, props: Props): Workload | undefined {
@@ -107,6 +110,7 @@ export function workloadOf(type: string, pulumiName: string, props: Props): Work
     batch: BATCH_TYPES.includes(type),
     pod,
     containers: containersOf(pod.spec),
+    ephemeral: containerRefs(pod.spec.ephemeralContainers, "ephemeral container", false),
   };
 }
 

@@ -1,24 +1,57 @@
 /**
  * Kubernetes workloads: Pod Security Standards "restricted" and CIS 5.x, checked on the pod
  * template of Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs and bare Pods,
- * init containers included.
+ * init containers included (and ephemeral containers, for the Pod Security checks).
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { configSchema, stringList, type BaseConfig } from "../lib/config";
 import { subjectNames } from "../lib/exceptions";
 import { ANNOTATION, K8S, LABEL, WORKLOAD_TYPES, describe, labelsOf, podTemplate, workloadOf, type ContainerRef, type Workload } from "../lib/kube";
 import { checked, workloadCheck } from "../lib/policy";
-import { asArray, asObject, asString, isObject, list, path, q } from "../lib/props";
+import { asArray, asObject, asString, isObject, list, path, q, type Props } from "../lib/props";
 
 const securityContext = (ref: ContainerRef) => asObject(ref.container.securityContext);
 const podSecurityContext = (w: Workload) => asObject(w.pod.spec.securityContext);
+
+/*
+ * Pod Security Standards, as the PodSecurity admission of Kubernetes v1.35 enforces the
+ * "restricted" level (baseline controls included). Each control is one policy below, except
+ * where the restricted control replaces a baseline one (capabilities, seccomp, /proc mount), and
+ * "Running as Non-root" and "Running as Non-root user", which run-as-non-root checks together.
+ * A pod the API server would reject in a `pod-security.kubernetes.io/enforce: restricted`
+ * namespace fails at least one of them, and a pod it admits fails none
+ * (test/integration/podSecurityParity.test.ts holds the pack to that).
+ */
+
+/** The containers Pod Security judges: init, regular and ephemeral containers. */
+const podSecurityContainers = (w: Workload): ContainerRef[] => [...w.containers, ...w.ephemeral];
+
+/**
+ * `spec.os.name: windows`. The restricted profile (v1.25+) exempts such pods from the
+ * Linux-only controls, seccomp, capabilities and privilege escalation, whose fields the API
+ * rejects on Windows pods anyway. Every other control still applies to them.
+ */
+const isWindows = (w: Workload) => asString(path(w.pod.spec, "os", "name")) === "windows";
+
+/**
+ * `hostUsers: false`: the pod runs in its own user namespace, where UID 0 is not root on the
+ * node, so the standard (v1.35+) lifts runAsNonRoot and runAsUser for it; /proc stays masked.
+ */
+const inUserNamespace = (w: Workload) => w.pod.spec.hostUsers === false;
+
+/** `the pod` or `container "api"`, for the message of a field the pod or a container sets. */
+type Setter = { where: string; securityContext: Props };
+const podAndContainers = (w: Workload): Setter[] => [
+  { where: "the pod", securityContext: podSecurityContext(w) },
+  ...podSecurityContainers(w).map((ref) => ({ where: ref.where, securityContext: securityContext(ref) })),
+];
 
 export const noPrivilegedContainers: ResourceValidationPolicy = {
   name: "no-privileged-containers",
   description: "Checks whether any container of a workload runs privileged (PSS baseline, CIS 5.2.1).",
   configSchema: configSchema(),
   validateResource: workloadCheck((w, say) => {
-    for (const ref of w.containers) {
+    for (const ref of podSecurityContainers(w)) {
       if (securityContext(ref).privileged === true) {
         say(
           `${w.what}: ${ref.where} runs privileged: remove securityContext.privileged or set it to false; a privileged container has every device and capability of the node`,
@@ -47,12 +80,42 @@ export const noHostPorts: ResourceValidationPolicy = {
   description: "Checks whether any container binds a port of the node (hostPort) (PSS baseline).",
   configSchema: configSchema(),
   validateResource: workloadCheck((w, say) => {
-    for (const ref of w.containers) {
+    for (const ref of podSecurityContainers(w)) {
       const ports = asArray(ref.container.ports)
         .map((p) => asObject(p).hostPort)
         .filter((p): p is number => typeof p === "number" && p !== 0);
       if (ports.length > 0) {
         say(`${w.what}: ${ref.where} binds host port ${ports.join(", ")}: remove hostPort and reach the container through a Service`);
+      }
+    }
+  }),
+};
+
+const PROBES = ["livenessProbe", "readinessProbe", "startupProbe"] as const;
+const HOOKS = ["postStart", "preStop"] as const;
+/** Handlers whose `host` sends the kubelet's request elsewhere than the pod (tcpSocket hooks are deprecated but still accepted). */
+const HOST_HANDLERS = ["httpGet", "tcpSocket"] as const;
+
+export const noHostProbesAndHooks: ResourceValidationPolicy = {
+  name: "no-host-probes-and-hooks",
+  description: "Checks whether any probe or lifecycle hook of a container sets a host other than the pod itself (PSS baseline, v1.34+).",
+  configSchema: configSchema(),
+  validateResource: workloadCheck((w, say) => {
+    for (const ref of podSecurityContainers(w)) {
+      const handlers: [string, unknown][] = [
+        ...PROBES.map((p): [string, unknown] => [p, ref.container[p]]),
+        ...HOOKS.map((h): [string, unknown] => [`lifecycle.${h}`, path(ref.container, "lifecycle", h)]),
+      ];
+      const hosts = handlers.flatMap(([field, handler]) =>
+        HOST_HANDLERS.flatMap((kind) => {
+          const host = asString(path(handler, kind, "host"));
+          return host !== undefined && host !== "" ? [`${field}.${kind}.host ${q(host)}`] : [];
+        }),
+      );
+      if (hosts.length > 0) {
+        say(
+          `${w.what}: ${ref.where} sets ${list(hosts)}: remove host so the kubelet probes the pod's own IP; a host lets the kubelet reach any address the node can`,
+        );
       }
     }
   }),
@@ -74,19 +137,175 @@ export const noHostPathVolumes: ResourceValidationPolicy = {
   }),
 };
 
-export const runAsNonRoot: ResourceValidationPolicy = {
-  name: "run-as-non-root",
-  description: "Checks whether every container must run as a non-root user (PSS restricted, CIS 5.2.6).",
+/** Inline volume sources the restricted profile allows (v1.35 includes image volumes). */
+const ALLOWED_VOLUME_TYPES = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "image", "persistentVolumeClaim", "projected", "secret"];
+
+export const restrictedVolumeTypes: ResourceValidationPolicy = {
+  name: "restricted-volume-types",
+  description:
+    "Checks whether every volume of a workload is of a type the restricted profile allows: configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected or secret (PSS restricted).",
   configSchema: configSchema(),
   validateResource: workloadCheck((w, say) => {
+    for (const v of asArray(w.pod.spec.volumes)) {
+      const volume = asObject(v);
+      if (ALLOWED_VOLUME_TYPES.some((t) => isObject(volume[t]))) continue;
+      // hostPath is no-host-path-volumes' finding; a volume without a source becomes an emptyDir.
+      if (isObject(volume.hostPath)) continue;
+      const types = Object.keys(volume).filter((k) => k !== "name" && volume[k] !== undefined && volume[k] !== null);
+      if (types.length === 0) continue;
+      say(
+        `${w.what}: volume ${q(asString(volume.name) ?? "?")} is of type ${list(types)}, which the restricted Pod Security profile does not allow: mount the storage through a PersistentVolumeClaim or a CSI volume instead (allowed types: ${list(ALLOWED_VOLUME_TYPES)})`,
+      );
+    }
+  }),
+};
+
+export const noWindowsHostProcess: ResourceValidationPolicy = {
+  name: "no-windows-host-process",
+  description: "Checks whether a workload runs Windows HostProcess containers (securityContext.windowsOptions.hostProcess) (PSS baseline).",
+  configSchema: configSchema(),
+  validateResource: workloadCheck((w, say) => {
+    for (const s of podAndContainers(w)) {
+      if (path(s.securityContext, "windowsOptions", "hostProcess") === true) {
+        say(
+          `${w.what}: ${s.where} sets securityContext.windowsOptions.hostProcess: true: remove it; a HostProcess container runs with the privileges of the Windows node`,
+        );
+      }
+    }
+  }),
+};
+
+export const defaultProcMount: ResourceValidationPolicy = {
+  name: "default-proc-mount",
+  description: "Checks whether every container keeps the default, masked /proc (securityContext.procMount unset or Default) (PSS baseline and restricted).",
+  configSchema: configSchema(),
+  validateResource: workloadCheck((w, say) => {
+    for (const ref of podSecurityContainers(w)) {
+      const procMount = securityContext(ref).procMount;
+      if (procMount !== undefined && procMount !== null && procMount !== "Default") {
+        say(
+          `${w.what}: ${ref.where} sets securityContext.procMount: ${String(procMount)}: remove it (or set Default) so /proc keeps the runtime's masked paths; the restricted profile allows no other value, even with hostUsers: false`,
+        );
+      }
+    }
+  }),
+};
+
+/** The sysctls Pod Security v1.32+ counts as safe: namespaced and isolated from other pods. */
+const SAFE_SYSCTLS = [
+  "kernel.shm_rmid_forced",
+  "net.ipv4.ip_local_port_range",
+  "net.ipv4.ip_local_reserved_ports",
+  "net.ipv4.ip_unprivileged_port_start",
+  "net.ipv4.ping_group_range",
+  "net.ipv4.tcp_fin_timeout",
+  "net.ipv4.tcp_keepalive_intvl",
+  "net.ipv4.tcp_keepalive_probes",
+  "net.ipv4.tcp_keepalive_time",
+  "net.ipv4.tcp_rmem",
+  "net.ipv4.tcp_syncookies",
+  "net.ipv4.tcp_wmem",
+];
+
+export const safeSysctlsOnly: ResourceValidationPolicy = {
+  name: "safe-sysctls-only",
+  description: "Checks whether a workload sets only the sysctls Pod Security counts as safe (PSS baseline).",
+  configSchema: configSchema(),
+  validateResource: workloadCheck((w, say) => {
+    const unsafe = asArray(podSecurityContext(w).sysctls)
+      .map((s) => asString(asObject(s).name) ?? "?")
+      .filter((name) => !SAFE_SYSCTLS.includes(name));
+    if (unsafe.length > 0) {
+      say(
+        `${w.what}: the pod sets the sysctl${unsafe.length > 1 ? "s" : ""} ${list(unsafe)}: remove ${unsafe.length > 1 ? "them" : "it"} from securityContext.sysctls (a node-wide setting belongs to the node's configuration); only ${list(SAFE_SYSCTLS)} are allowed`,
+      );
+    }
+  }),
+};
+
+/** SELinux types Pod Security v1.31+ allows; unset (or empty) leaves the runtime's default. */
+const ALLOWED_SELINUX_TYPES = ["container_t", "container_init_t", "container_kvm_t", "container_engine_t"];
+
+export const selinuxAllowedOptions: ResourceValidationPolicy = {
+  name: "selinux-allowed-options",
+  description: "Checks whether the pod and every container keep to the allowed SELinux types and set no SELinux user or role (PSS baseline).",
+  configSchema: configSchema(),
+  validateResource: workloadCheck((w, say) => {
+    for (const s of podAndContainers(w)) {
+      const options = s.securityContext.seLinuxOptions;
+      if (!isObject(options)) continue;
+      const type = asString(options.type) ?? "";
+      const bad = [
+        ...(type !== "" && !ALLOWED_SELINUX_TYPES.includes(type) ? [`type ${q(type)}`] : []),
+        ...(["user", "role"] as const).flatMap((k) => {
+          const value = asString(options[k]) ?? "";
+          return value !== "" ? [`${k} ${q(value)}`] : [];
+        }),
+      ];
+      if (bad.length > 0) {
+        say(
+          `${w.what}: ${s.where} sets securityContext.seLinuxOptions ${list(bad)}: set no user or role, and leave type unset or use one of ${ALLOWED_SELINUX_TYPES.join(", ")}`,
+        );
+      }
+    }
+  }),
+};
+
+const ALLOWED_APPARMOR = ["RuntimeDefault", "Localhost"];
+/** The deprecated per-container AppArmor annotation, still honoured and judged by Pod Security. */
+const APPARMOR_ANNOTATION = "container.apparmor.security.beta.kubernetes.io/";
+
+export const apparmorAllowedProfiles: ResourceValidationPolicy = {
+  name: "apparmor-allowed-profiles",
+  description:
+    "Checks whether the pod and every container leave AppArmor at the runtime's default or a Localhost profile, in securityContext.appArmorProfile and the deprecated annotations (PSS baseline).",
+  configSchema: configSchema(),
+  validateResource: workloadCheck((w, say) => {
+    for (const s of podAndContainers(w)) {
+      const profile = s.securityContext.appArmorProfile;
+      if (!isObject(profile)) continue;
+      const type = asString(profile.type) ?? "";
+      if (!ALLOWED_APPARMOR.includes(type)) {
+        say(
+          `${w.what}: ${s.where} sets AppArmor profile ${type === "" ? "without a type" : type}: set securityContext.appArmorProfile.type to RuntimeDefault (or Localhost with a profile loaded on the nodes)`,
+        );
+      }
+    }
+    const annotations = asObject(w.pod.metadata.annotations);
+    for (const key of Object.keys(annotations)) {
+      if (!key.startsWith(APPARMOR_ANNOTATION)) continue;
+      const value = asString(annotations[key]) ?? "";
+      if (value !== "" && value !== "runtime/default" && !value.startsWith("localhost/")) {
+        say(
+          `${w.what}: the pod annotation ${key} is ${q(value)}: remove it and set securityContext.appArmorProfile.type: RuntimeDefault on the container instead (the annotation is deprecated)`,
+        );
+      }
+    }
+  }),
+};
+
+export const runAsNonRoot: ResourceValidationPolicy = {
+  name: "run-as-non-root",
+  description:
+    "Checks whether every container must run as a non-root user and none as UID 0, unless the pod has its own user namespace (hostUsers: false) (PSS restricted, CIS 5.2.6).",
+  configSchema: configSchema(),
+  validateResource: workloadCheck((w, say) => {
+    if (inUserNamespace(w)) return;
     const pod = podSecurityContext(w);
-    for (const ref of w.containers) {
+    if (pod.runAsUser === 0) {
+      say(`${w.what}: the pod runs as UID 0 (root): set securityContext.runAsUser to a non-zero UID (10001 unless the image declares one)`);
+    }
+    if (pod.runAsNonRoot === false) {
+      say(`${w.what}: the pod sets securityContext.runAsNonRoot: false: set it to true`);
+    }
+    for (const ref of podSecurityContainers(w)) {
       const sc = securityContext(ref);
-      const nonRoot = sc.runAsNonRoot ?? pod.runAsNonRoot;
-      const uid = sc.runAsUser ?? pod.runAsUser;
-      if (uid === 0) {
+      if (sc.runAsUser === 0) {
         say(`${w.what}: ${ref.where} runs as UID 0 (root): set runAsUser to a non-zero UID (10001 unless the image declares one)`);
-      } else if (nonRoot !== true) {
+      } else if (sc.runAsNonRoot === false) {
+        say(`${w.what}: ${ref.where} sets securityContext.runAsNonRoot: false: set it to true`);
+      } else if (typeof sc.runAsNonRoot !== "boolean" && typeof pod.runAsNonRoot !== "boolean") {
+        // A pod-level false is reported once above, not again for every container inheriting it.
         say(`${w.what}: ${ref.where} may run as root: set securityContext.runAsNonRoot: true on the pod or the container`);
       }
     }
@@ -95,10 +314,11 @@ export const runAsNonRoot: ResourceValidationPolicy = {
 
 export const noPrivilegeEscalation: ResourceValidationPolicy = {
   name: "no-privilege-escalation",
-  description: "Checks whether every container sets allowPrivilegeEscalation: false (PSS restricted, CIS 5.2.5).",
+  description: "Checks whether every container sets allowPrivilegeEscalation: false; Windows pods are exempt (PSS restricted, CIS 5.2.5).",
   configSchema: configSchema(),
   validateResource: workloadCheck((w, say) => {
-    for (const ref of w.containers) {
+    if (isWindows(w)) return;
+    for (const ref of podSecurityContainers(w)) {
       if (securityContext(ref).allowPrivilegeEscalation !== false) {
         say(`${w.what}: ${ref.where} does not forbid privilege escalation: set securityContext.allowPrivilegeEscalation: false`);
       }
@@ -111,10 +331,12 @@ const ALLOWED_ADD = ["NET_BIND_SERVICE"];
 
 export const dropAllCapabilities: ResourceValidationPolicy = {
   name: "drop-all-capabilities",
-  description: "Checks whether every container drops ALL capabilities and adds back none but NET_BIND_SERVICE (PSS restricted, CIS 5.2.7-5.2.9).",
+  description:
+    "Checks whether every container drops ALL capabilities and adds back none but NET_BIND_SERVICE; Windows pods are exempt (PSS baseline and restricted, CIS 5.2.7-5.2.9).",
   configSchema: configSchema(),
   validateResource: workloadCheck((w, say) => {
-    for (const ref of w.containers) {
+    if (isWindows(w)) return;
+    for (const ref of podSecurityContainers(w)) {
       const caps = asObject(securityContext(ref).capabilities);
       const drop = asArray(caps.drop).filter((c): c is string => typeof c === "string");
       const added = asArray(caps.add).filter((c): c is string => typeof c === "string" && !ALLOWED_ADD.includes(c));
@@ -131,19 +353,30 @@ export const dropAllCapabilities: ResourceValidationPolicy = {
 };
 
 const ALLOWED_SECCOMP = ["RuntimeDefault", "Localhost"];
+/** The seccomp profile type a security context sets: undefined when it sets none. */
+const seccompType = (sc: Props) => (isObject(sc.seccompProfile) ? (asString(sc.seccompProfile.type) ?? "") : undefined);
 
 export const seccompRuntimeDefault: ResourceValidationPolicy = {
   name: "seccomp-runtime-default",
-  description: "Checks whether every container runs under the RuntimeDefault (or a Localhost) seccomp profile (PSS restricted, CIS 5.7.2).",
+  description:
+    "Checks whether every container runs under the RuntimeDefault (or a Localhost) seccomp profile and the pod sets no other; Windows pods are exempt (PSS baseline and restricted, CIS 5.7.2).",
   configSchema: configSchema(),
   validateResource: workloadCheck((w, say) => {
-    const podProfile = asString(path(podSecurityContext(w), "seccompProfile", "type"));
-    for (const ref of w.containers) {
-      const profile = asString(path(securityContext(ref), "seccompProfile", "type")) ?? podProfile;
+    if (isWindows(w)) return;
+    const podProfile = seccompType(podSecurityContext(w));
+    const shown = (t: string) => (t === "" ? "without a type" : t);
+    // A bad pod-level profile is a violation even when every container overrides it.
+    if (podProfile !== undefined && !ALLOWED_SECCOMP.includes(podProfile)) {
+      say(`${w.what}: the pod uses seccomp profile ${shown(podProfile)}: set securityContext.seccompProfile.type to RuntimeDefault`);
+    }
+    for (const ref of podSecurityContainers(w)) {
+      const profile = seccompType(securityContext(ref));
       if (profile === undefined) {
-        say(`${w.what}: ${ref.where} has no seccomp profile: set securityContext.seccompProfile.type: RuntimeDefault on the pod`);
+        if (podProfile === undefined) {
+          say(`${w.what}: ${ref.where} has no seccomp profile: set securityContext.seccompProfile.type: RuntimeDefault on the pod`);
+        }
       } else if (!ALLOWED_SECCOMP.includes(profile)) {
-        say(`${w.what}: ${ref.where} uses seccomp profile ${profile}: set securityContext.seccompProfile.type to RuntimeDefault`);
+        say(`${w.what}: ${ref.where} uses seccomp profile ${shown(profile)}: set securityContext.seccompProfile.type to RuntimeDefault`);
       }
     }
   }),
@@ -386,6 +619,13 @@ export const workloadPolicies: ResourceValidationPolicy[] = [
   noPrivilegeEscalation,
   dropAllCapabilities,
   seccompRuntimeDefault,
+  noHostProbesAndHooks,
+  restrictedVolumeTypes,
+  noWindowsHostProcess,
+  defaultProcMount,
+  safeSysctlsOnly,
+  selinuxAllowedOptions,
+  apparmorAllowedProfiles,
   readOnlyRootFilesystem,
   resourcesRequired,
   probesRequired,
@@ -394,4 +634,23 @@ export const workloadPolicies: ResourceValidationPolicy[] = [
   noDefaultServiceAccount,
   tokenAutomountDeclared,
   noLiteralSecretEnv,
+];
+
+/** The policies that together enforce Pod Security "restricted" (baseline included), as the admission of v1.35 does. */
+export const podSecurityPolicies: ResourceValidationPolicy[] = [
+  noPrivilegedContainers,
+  noHostNamespaces,
+  noHostPorts,
+  noHostPathVolumes,
+  runAsNonRoot,
+  noPrivilegeEscalation,
+  dropAllCapabilities,
+  seccompRuntimeDefault,
+  noHostProbesAndHooks,
+  restrictedVolumeTypes,
+  noWindowsHostProcess,
+  defaultProcMount,
+  safeSysctlsOnly,
+  selinuxAllowedOptions,
+  apparmorAllowedProfiles,
 ];

@@ -120,7 +120,7 @@ describe("nexus policy-config", () => {
     capture();
     expect(await main(["policy-config", "--env", "dev", "--registries", MINIMAL_REGISTRIES, "--today", TODAY, "--out", file])).toBe(0);
     expect(JSON.parse(fs.readFileSync(file, "utf8"))).toEqual(policyPackConfig(model("dev"), TODAY));
-    expect(err).toEqual([`wrote ${file}: policy pack config for dev (35 policies, judged on ${TODAY})`]);
+    expect(err).toEqual([`wrote ${file}: policy pack config for dev (42 policies, judged on ${TODAY})`]);
     fs.rmSync(path.dirname(file), { recursive: true });
   });
 

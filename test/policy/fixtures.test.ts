@@ -5,8 +5,13 @@
  */
 import { describe, expect, it } from "vitest";
 import { POLICY_IDS, type PolicyId } from "../../domain/schema";
-import { FIXTURES, TEST_CONFIG, TODAY, type FixtureName } from "./fixtures";
+import { FIXTURES, TEST_CONFIG, TODAY } from "./fixtures";
+import { POD_SECURITY_FIXTURES } from "./fixtures/kube";
 import { runPolicy } from "./support";
+
+/** The shared fixtures and the Pod Security ones (test/integration/podSecurityParity.test.ts creates the latter too). */
+const ALL_FIXTURES = { ...FIXTURES, ...POD_SECURITY_FIXTURES };
+type FixtureName = keyof typeof ALL_FIXTURES;
 
 interface Row {
   policy: PolicyId;
@@ -26,6 +31,14 @@ const TABLE: Row[] = [
     expected: "fail",
     messages: [
       'Pod "debug": container "debug" runs privileged: remove securityContext.privileged or set it to false; a privileged container has every device and capability of the node',
+    ],
+  },
+  {
+    policy: "no-privileged-containers",
+    resource: "pod-ephemeral-privileged",
+    expected: "fail",
+    messages: [
+      'Pod "debug": ephemeral container "debugger" runs privileged: remove securityContext.privileged or set it to false; a privileged container has every device and capability of the node',
     ],
   },
   { policy: "no-host-namespaces", resource: "deployment-restricted", expected: "pass" },
@@ -66,6 +79,25 @@ const TABLE: Row[] = [
     expected: "fail",
     messages: ['Deployment "api": container "api" may run as root: set securityContext.runAsNonRoot: true on the pod or the container'],
   },
+  {
+    policy: "run-as-non-root",
+    resource: "deployment-root-pod",
+    expected: "fail",
+    messages: [
+      'Deployment "api": the pod runs as UID 0 (root): set securityContext.runAsUser to a non-zero UID (10001 unless the image declares one)',
+      'Deployment "api": the pod sets securityContext.runAsNonRoot: false: set it to true',
+    ],
+  },
+  // In its own user namespace a pod's UID 0 is not root on the node (v1.35).
+  { policy: "run-as-non-root", resource: "deployment-user-namespace", expected: "pass" },
+  // Windows pods are not exempt from runAsNonRoot.
+  { policy: "run-as-non-root", resource: "pod-windows", expected: "pass" },
+  {
+    policy: "run-as-non-root",
+    resource: "pod-windows-may-run-as-root",
+    expected: "fail",
+    messages: ['Pod "win-api": container "win-api" may run as root: set securityContext.runAsNonRoot: true on the pod or the container'],
+  },
   { policy: "no-privilege-escalation", resource: "cronjob-restricted", expected: "pass" },
   {
     policy: "no-privilege-escalation",
@@ -73,7 +105,9 @@ const TABLE: Row[] = [
     expected: "fail",
     messages: ['Job "migrate": init container "wait-for-db" does not forbid privilege escalation: set securityContext.allowPrivilegeEscalation: false'],
   },
+  { policy: "no-privilege-escalation", resource: "pod-windows", expected: "pass" },
   { policy: "drop-all-capabilities", resource: "deployment-restricted", expected: "pass" },
+  { policy: "drop-all-capabilities", resource: "pod-windows", expected: "pass" },
   {
     policy: "drop-all-capabilities",
     resource: "deployment-capabilities",
@@ -95,6 +129,87 @@ const TABLE: Row[] = [
     resource: "deployment-no-seccomp",
     expected: "fail",
     messages: ['Deployment "api": container "api" has no seccomp profile: set securityContext.seccompProfile.type: RuntimeDefault on the pod'],
+  },
+  {
+    policy: "seccomp-runtime-default",
+    resource: "deployment-seccomp-pod-unconfined",
+    expected: "fail",
+    messages: ['Deployment "api": the pod uses seccomp profile Unconfined: set securityContext.seccompProfile.type to RuntimeDefault'],
+  },
+  { policy: "seccomp-runtime-default", resource: "pod-windows", expected: "pass" },
+  { policy: "no-host-probes-and-hooks", resource: "deployment-restricted", expected: "pass" },
+  {
+    policy: "no-host-probes-and-hooks",
+    resource: "deployment-probe-host",
+    expected: "fail",
+    messages: [
+      'Deployment "api": container "api" sets livenessProbe.httpGet.host "169.254.169.254", startupProbe.tcpSocket.host "10.0.0.1" and lifecycle.preStop.httpGet.host "10.0.0.2": remove host so the kubelet probes the pod\'s own IP; a host lets the kubelet reach any address the node can',
+    ],
+  },
+  { policy: "restricted-volume-types", resource: "deployment-allowed-volumes", expected: "pass" },
+  // hostPath is no-host-path-volumes' finding, not reported twice.
+  { policy: "restricted-volume-types", resource: "deployment-host-path", expected: "pass" },
+  {
+    policy: "restricted-volume-types",
+    resource: "deployment-nfs-volume",
+    expected: "fail",
+    messages: [
+      'Deployment "api": volume "shared" is of type nfs, which the restricted Pod Security profile does not allow: mount the storage through a PersistentVolumeClaim or a CSI volume instead (allowed types: configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected and secret)',
+    ],
+  },
+  { policy: "no-windows-host-process", resource: "pod-windows", expected: "pass" },
+  {
+    policy: "no-windows-host-process",
+    resource: "pod-windows-host-process",
+    expected: "fail",
+    messages: [
+      'Pod "win-agent": the pod sets securityContext.windowsOptions.hostProcess: true: remove it; a HostProcess container runs with the privileges of the Windows node',
+    ],
+  },
+  { policy: "default-proc-mount", resource: "deployment-proc-mount-default", expected: "pass" },
+  {
+    policy: "default-proc-mount",
+    resource: "deployment-proc-mount-unmasked",
+    expected: "fail",
+    messages: [
+      'Deployment "api": container "api" sets securityContext.procMount: Unmasked: remove it (or set Default) so /proc keeps the runtime\'s masked paths; the restricted profile allows no other value, even with hostUsers: false',
+    ],
+  },
+  { policy: "safe-sysctls-only", resource: "deployment-safe-sysctls", expected: "pass" },
+  {
+    policy: "safe-sysctls-only",
+    resource: "deployment-unsafe-sysctls",
+    expected: "fail",
+    messages: [
+      'Deployment "api": the pod sets the sysctls kernel.msgmax and net.core.somaxconn: remove them from securityContext.sysctls (a node-wide setting belongs to the node\'s configuration); only kernel.shm_rmid_forced, net.ipv4.ip_local_port_range, net.ipv4.ip_local_reserved_ports, net.ipv4.ip_unprivileged_port_start, net.ipv4.ping_group_range, net.ipv4.tcp_fin_timeout, net.ipv4.tcp_keepalive_intvl, net.ipv4.tcp_keepalive_probes, net.ipv4.tcp_keepalive_time, net.ipv4.tcp_rmem, net.ipv4.tcp_syncookies and net.ipv4.tcp_wmem are allowed',
+    ],
+  },
+  { policy: "selinux-allowed-options", resource: "deployment-selinux-allowed", expected: "pass" },
+  {
+    policy: "selinux-allowed-options",
+    resource: "deployment-selinux",
+    expected: "fail",
+    messages: [
+      'Deployment "api": the pod sets securityContext.seLinuxOptions type "spc_t": set no user or role, and leave type unset or use one of container_t, container_init_t, container_kvm_t, container_engine_t',
+      'Deployment "api": container "api" sets securityContext.seLinuxOptions user "system_u" and role "system_r": set no user or role, and leave type unset or use one of container_t, container_init_t, container_kvm_t, container_engine_t',
+    ],
+  },
+  { policy: "apparmor-allowed-profiles", resource: "deployment-apparmor-localhost", expected: "pass" },
+  {
+    policy: "apparmor-allowed-profiles",
+    resource: "deployment-apparmor-unconfined",
+    expected: "fail",
+    messages: [
+      'Deployment "api": container "api" sets AppArmor profile Unconfined: set securityContext.appArmorProfile.type to RuntimeDefault (or Localhost with a profile loaded on the nodes)',
+    ],
+  },
+  {
+    policy: "apparmor-allowed-profiles",
+    resource: "deployment-apparmor-annotation",
+    expected: "fail",
+    messages: [
+      'Deployment "api": the pod annotation container.apparmor.security.beta.kubernetes.io/api is "unconfined": remove it and set securityContext.appArmorProfile.type: RuntimeDefault on the container instead (the annotation is deprecated)',
+    ],
   },
   { policy: "read-only-root-filesystem", resource: "deployment-restricted", expected: "pass" },
   {
@@ -502,7 +617,7 @@ describe("policy table", () => {
   it.each(TABLE.map((row) => [`${row.policy} ${row.expected === "pass" ? "passes" : "fails"} ${row.resource}${row.config ? " (config)" : ""}`, row] as const))(
     "%s",
     async (_title, row) => {
-      const result = await runPolicy(row.policy, FIXTURES[row.resource], { today: TODAY, ...TEST_CONFIG[row.policy], ...row.config });
+      const result = await runPolicy(row.policy, ALL_FIXTURES[row.resource], { today: TODAY, ...TEST_CONFIG[row.policy], ...row.config });
       if (row.expected === "pass") {
         expect(result.messages).toEqual([]);
       } else {

@@ -53,10 +53,13 @@ const LITERAL_SECRET: Edit = {
   to: "    target: system-monitor\n    env:\n      SYSTEM_MONITOR_URL: http://system-monitor.observability.svc.cluster.local:9108\n      MONITOR_API_TOKEN: changeme-4242\n    resources:\n      requests: { cpu: 50m, memory: 64Mi }\n      limits: { cpu: 200m, memory: 128Mi }\n    timeoutSeconds: 120\n",
 };
 
+/** Granted 80 days before it expires: within the production floor's 90 days. */
+const grantedFor = (expires: string) => new Date(Date.parse(expires) - 80 * 86_400_000).toISOString().slice(0, 10);
+
 const exceptionFor = (policy: string, resource: string, owner: string, expires: string): Edit => ({
   file: "security.yaml",
   from: "exceptions:\n",
-  to: `exceptions:\n  - policy: ${policy}\n    resource: ${resource}\n    owner: ${owner}\n    reason: The monitor token moves to a Secret with the next release of system-monitor.\n    expires: "${expires}"\n`,
+  to: `exceptions:\n  - policy: ${policy}\n    resource: ${resource}\n    owner: ${owner}\n    reason: The monitor token moves to a Secret with the next release of system-monitor.\n    appliesTo: [dev, prod]\n    granted: "${grantedFor(expires)}"\n    expires: "${expires}"\n`,
 });
 
 const LITERAL_SECRET_MESSAGE =
@@ -147,7 +150,7 @@ export const CASES = {
     description:
       "the real postgres exception (read-only-root-filesystem) expired: flagged as expired; it silences nothing, since the program already gives postgres a read-only root",
     stack: "prod",
-    edits: [{ file: "security.yaml", from: 'expires: "2027-06-30"', to: 'expires: "2026-06-30"' }],
+    edits: [{ file: "security.yaml", from: 'granted: "2026-11-27"\n    expires: "2027-02-25"', to: 'granted: "2026-04-01"\n    expires: "2026-06-30"' }],
     violations: [],
     exitCode: 0,
   },
