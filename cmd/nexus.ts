@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { ci } from "./ci/cli";
 import { formatProblem, loadRegistries } from "../domain/loader";
-import { parseCommand, usageError } from "./args";
+import { parseCommand, registriesDirProblem, usageError } from "./args";
 import { policyConfig } from "./policyConfig";
 import { writeSchemas } from "./schema";
 import { secretsCommand } from "./secrets";
@@ -16,6 +16,7 @@ Commands:
   secrets    list the secret config keys the registries reference
   policy-config  compile the policy pack config of one environment (--policy-pack-config)
   ci generate    write .github/workflows/ from registries/pipelines.yaml (--check: verify)
+  ci SUBCOMMAND  what the workflow steps run: region, comment, post-comment, drift-issue, ... (nexus ci --help)
   audit      compliance report of a stack: program + policy pack under mocks (--stack dev|prod)
 
 Run "nexus <command> --help" for a command's options.
@@ -52,7 +53,9 @@ const validate: Command = async (args) => {
   const format = (v.format as string | undefined) ?? "text";
   if (format !== "text" && format !== "json") return usageError(`--format must be text or json, got "${format}"`, VALIDATE_USAGE);
   const registriesDir = (v.registries as string | undefined) ?? "registries";
-  const result = loadRegistries({ registriesDir, env: v.env as string | undefined });
+  const dirProblem = registriesDirProblem(registriesDir);
+  if (dirProblem) return usageError(dirProblem, VALIDATE_USAGE);
+  const result = loadRegistries({ registriesDir, env: v.env as string | undefined, promql: true });
   if (format === "json") {
     console.log(JSON.stringify(result.problems, null, 2));
   } else if (result.problems.length > 0) {
@@ -60,6 +63,7 @@ const validate: Command = async (args) => {
     console.error(`nexus: ${result.problems.length} problem(s) in ${registriesDir}; fix them and run again`);
   } else {
     const c = result.counts;
+    if (!result.promqlChecked) console.error("nexus: note: promtool is not installed, so alert PromQL and templates were not parsed");
     console.log(
       `ok: ${path.join(registriesDir)} valid for ${result.environments.join(", ")}: ` +
         `${c.services} services, ${c.tasks} tasks, ${c.pipelines} pipelines, ${c.alerts} alerts, ${c.policies} policies`,
@@ -77,7 +81,7 @@ const schema: Command = async (args) => {
 };
 
 // Loaded on use: it brings the Pulumi SDKs and the policy pack (require: bin/nexus.js runs under tsx/cjs).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see above
 const audit: Command = (args) => (require("./audit/cli") as typeof import("./audit/cli")).auditCommand(args);
 
 const COMMANDS: Record<string, Command> = { validate, schema, "policy-config": policyConfig, ci, audit, secrets: secretsCommand };

@@ -1,6 +1,4 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { isIsoDate, parseCommand, usageError as commandUsageError } from "./args";
+import { isIsoDate, parseCommand, registriesDirProblem, usageError as commandUsageError, writeOut } from "./args";
 import { formatProblem, loadRegistries } from "../domain/loader";
 import { policyPackConfig } from "../stacks/policyConfig";
 
@@ -45,6 +43,8 @@ export async function policyConfig(args: string[]): Promise<number> {
   const today = (values.today as string | undefined) ?? new Date().toISOString().slice(0, 10);
   if (!isIsoDate(today)) return usageError(`--today must be a date YYYY-MM-DD, got "${today}"`);
   const registriesDir = (values.registries as string | undefined) ?? "registries";
+  const dirProblem = registriesDirProblem(registriesDir);
+  if (dirProblem) return usageError(dirProblem);
 
   const result = loadRegistries({ registriesDir, env, today });
   if (result.problems.length > 0 || !result.model) {
@@ -54,11 +54,9 @@ export async function policyConfig(args: string[]): Promise<number> {
   }
   const json = `${JSON.stringify(policyPackConfig(result.model, today), null, 2)}\n`;
   const out = values.out as string | undefined;
-  if (out === undefined) {
-    process.stdout.write(json);
-  } else {
-    fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
-    fs.writeFileSync(out, json);
+  const written = writeOut(out, json);
+  if (written !== 0) return written;
+  if (out !== undefined) {
     const expired = result.model.security.exceptions.filter((e) => e.expired).length;
     console.error(
       `wrote ${out}: policy pack config for ${env} (${Object.keys(JSON.parse(json)).length} policies, judged on ${today}${expired > 0 ? `, ${expired} expired exception(s)` : ""})`,

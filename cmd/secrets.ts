@@ -1,5 +1,5 @@
 import { formatProblem, loadRegistries } from "../domain/loader";
-import { parseCommand, usageError } from "./args";
+import { parseCommand, registriesDirProblem, usageError } from "./args";
 import { referencedSecrets } from "../stacks/settings";
 
 const USAGE = `Usage: nexus secrets --env NAME [--registries DIR]
@@ -15,7 +15,10 @@ export async function secretsCommand(args: string[]): Promise<number> {
   if ("exit" in parsed) return parsed.exit;
   const values = parsed.values as { env?: string; registries?: string };
   if (!values.env) return usageError("--env is required", USAGE);
-  const result = loadRegistries({ registriesDir: values.registries ?? "registries", env: values.env });
+  const registriesDir = values.registries ?? "registries";
+  const dirProblem = registriesDirProblem(registriesDir);
+  if (dirProblem) return usageError(dirProblem, USAGE);
+  const result = loadRegistries({ registriesDir, env: values.env });
   if (!result.model) {
     for (const p of result.problems) console.log(formatProblem(p));
     return 1;

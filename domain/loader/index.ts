@@ -1,9 +1,11 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { POLICY_IDS, REGISTRY_FILES, type Enforcement, type PolicyId, type RegistryKey } from "../schema";
 import type { Model } from "../model";
+import { checkDeployable, checkPromql } from "./deployable";
 import { checkProductionFloor } from "./floors";
 import { crossCheck, type Registries } from "./checks";
-import { describeIssues } from "./issues";
+import { describeIssues, suggest } from "./issues";
 import { Locator } from "./locator";
 import { parseRegistryFile, type ParsedFile } from "./parse";
 import { RegistryError, sortProblems, type PathSegment, type Problem } from "./problems";
@@ -19,6 +21,8 @@ export interface LoadOptions {
   /** The day exceptions are judged against (YYYY-MM-DD); today by default. */
   today?: string;
   maxFileBytes?: number;
+  /** Parse alert PromQL and templates with promtool where it is installed (`nexus validate`). */
+  promql?: boolean;
 }
 
 export interface LoadResult {
@@ -27,6 +31,8 @@ export interface LoadResult {
   model?: Model;
   /** Names of the environments that were validated. */
   environments: string[];
+  /** Whether promtool parsed the alerts (asked for, installed, and the registries got that far). */
+  promqlChecked: boolean;
   /** Entries per registry, for the summary line. */
   counts: Record<string, number>;
 }
@@ -43,6 +49,7 @@ export function loadRegistries(options: LoadOptions): LoadResult {
     files[key] = parseRegistryFile(path.join(options.registriesDir, file), `${folder}/${file}`, problems, options.maxFileBytes);
   }
   const base = new Locator(files, undefined, problems);
+  problems.push(...unknownFiles(options.registriesDir, folder));
 
   // Base validation of each file as written; overrides are checked once merged, below.
   const valid = new Set<RegistryKey>();
@@ -78,6 +85,7 @@ export function loadRegistries(options: LoadOptions): LoadResult {
   }
 
   let model: Model | undefined;
+  let promqlChecked = options.promql === true;
   const counts: Record<string, number> = {};
   if (valid.size === KEYS.length) {
     const perEnvironment = new Map<string, Problem[]>();
@@ -96,6 +104,8 @@ export function loadRegistries(options: LoadOptions): LoadResult {
       const registries = resolved as unknown as Registries;
       crossCheck(registries, at);
       checkProductionFloor(registries, env, at);
+      checkDeployable(registries, env, at);
+      if (options.promql) promqlChecked = checkPromql(registries, at) && promqlChecked;
       if (found.length === 0 && env === options.env) {
         model = buildModel(registries, env, at, options.today ?? new Date().toISOString().slice(0, 10));
       }
@@ -104,7 +114,7 @@ export function loadRegistries(options: LoadOptions): LoadResult {
     problems.push(...nameEnvironments(perEnvironment, options.env === undefined));
   }
   const sorted = sortProblems(problems);
-  return { problems: sorted, model: sorted.length === 0 ? model : undefined, environments, counts };
+  return { problems: sorted, model: sorted.length === 0 ? model : undefined, environments, counts, promqlChecked };
 }
 
 /** The model for one environment; throws a RegistryError listing every problem. */
@@ -152,6 +162,33 @@ function reportIssues(
 function declaredEnvironments(data: unknown): string[] {
   if (!isPlainObject(data) || !Array.isArray(data.environments)) return [];
   return data.environments.flatMap((e) => (isPlainObject(e) && typeof e.name === "string" ? [e.name] : []));
+}
+
+/**
+ * A registry file under another name (a typo, an old copy) would be silently ignored while its
+ * author believes it is in force: every YAML file in the folder must be one of the five.
+ */
+function unknownFiles(registriesDir: string, folder: string): Problem[] {
+  const known: string[] = KEYS.map((k) => REGISTRY_FILES[k].file);
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(registriesDir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((e) => !e.isDirectory() && /\.ya?ml$/i.test(e.name) && !known.includes(e.name))
+    .map((e) => {
+      const guess = suggest(e.name, known);
+      return {
+        file: `${folder}/${e.name}`,
+        line: 1,
+        column: 1,
+        path: "(file)",
+        message: `not a registry file: the folder holds only ${known.join(", ")}${guess ? `; did you mean ${guess}?` : ""} Rename or remove it`,
+        code: "unknown-file",
+      };
+    });
 }
 
 /** Fields that identify an entry (what it is called, where it lives, which policy it is). */

@@ -240,7 +240,7 @@ describe("loadRegistries on the minimal registries", () => {
     expect(dev.security.enforcement["no-host-ports"]).toBe("mandatory");
     expect(prod.security.enforcement["s3-tls-only"]).toBe("mandatory");
     const others = Object.entries(dev.security.enforcement).filter(([id]) => id !== "read-only-root-filesystem");
-    expect(others.length).toBe(34);
+    expect(others.length).toBe(41);
     expect(others.every(([, e]) => e === "mandatory")).toBe(true);
   });
 
