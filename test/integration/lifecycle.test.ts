@@ -1,8 +1,9 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadModel } from "../../domain/loader";
 import type { Model } from "../../domain/model";
-import { explain, plannedChanges, Project, type KubeObject } from "./support";
+import { explain, plannedChanges, Project, ROOT, type KubeObject } from "./support";
 
 /**
  * The real engine against the real API server, in the order an operator meets it: preview,
@@ -12,11 +13,13 @@ import { explain, plannedChanges, Project, type KubeObject } from "./support";
 describe("the dev stack on the real engine", () => {
   let project: Project;
   let model: Model;
+  let stackConfig: string;
   const PART_OF = "app.kubernetes.io/part-of=nexus-platform";
   const dashboardNs = () => model.services.find((s) => s.name === "system-dashboard")!.namespace;
 
   beforeAll(() => {
     project = new Project();
+    stackConfig = project.read("Pulumi.dev.yaml");
     model = loadModel({ registriesDir: path.join(project.dir, "registries"), env: "dev" });
   });
 
@@ -137,39 +140,52 @@ describe("the dev stack on the real engine", () => {
     const registry = project.read("registries/security.yaml");
     const before = project.getJson<KubeObject & { rules: { verbs: string[] }[] }>("role", "-n", "core", "platform-admins-edit");
     project.edit("registries/security.yaml", "verbs: [get, list, watch, create, update, patch, delete]", 'verbs: ["*"]');
+    // The registry is put back even when a check fails, so that the later steps still run.
+    try {
+      const preview = project.stack("preview");
+      expect(preview.code, explain(preview)).not.toBe(0);
+      expect(preview.stdout + preview.stderr).toContain("no-wildcard-rbac");
 
-    const preview = project.stack("preview");
-    expect(preview.code, explain(preview)).not.toBe(0);
-    expect(preview.stdout + preview.stderr).toContain("no-wildcard-rbac");
-
-    const up = project.stack("up");
-    expect(up.code, explain(up)).not.toBe(0);
-    const after = project.getJson<KubeObject & { rules: { verbs: string[] }[] }>("role", "-n", "core", "platform-admins-edit");
-    expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
-    expect(after.rules[0]!.verbs).not.toContain("*");
-    project.write("registries/security.yaml", registry);
+      const up = project.stack("up");
+      expect(up.code, explain(up)).not.toBe(0);
+      const after = project.getJson<KubeObject & { rules: { verbs: string[] }[] }>("role", "-n", "core", "platform-admins-edit");
+      expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+      expect(after.rules[0]!.verbs).not.toContain("*");
+    } finally {
+      project.write("registries/security.yaml", registry);
+    }
   });
 
   it("7. an invalid registry stops the program with the located error before anything is touched", () => {
     const registry = project.read("registries/orchestration.yaml");
+    // What a deploy would change: labels, annotations and the spec's generation where the object
+    // has one, else the resourceVersion (ConfigMaps). Not the resourceVersion of workloads and
+    // CronJobs: their controllers write the status, e.g. when a CronJob's schedule comes due.
     const versions = () =>
       project
         .getJson("configmaps,deployments,statefulsets,cronjobs", "-A", "-l", PART_OF)
-        .items.map((o) => `${o.kind}/${o.metadata.name}@${o.metadata.resourceVersion}`)
+        .items.map(
+          (o) =>
+            `${o.kind}/${o.metadata.name}@${o.metadata.generation ?? o.metadata.resourceVersion} ` +
+            JSON.stringify([o.metadata.labels, o.metadata.annotations]),
+        )
         .sort();
     const before = versions();
     project.edit("registries/orchestration.yaml", "dependsOn: [postgres, redis]", "dependsOn: [postgress, redis]");
+    // The registry is put back even when a check fails, so that the later steps still run.
+    try {
+      const preview = project.pulumi("preview");
+      expect(preview.code, explain(preview)).not.toBe(0);
+      expect(preview.stdout + preview.stderr).toMatch(
+        /registries\/orchestration\.yaml:\d+:\d+ services\[\d+\]\.dependsOn\[0\]: service "postgress" does not exist: did you mean "postgres"\?/,
+      );
 
-    const preview = project.pulumi("preview");
-    expect(preview.code, explain(preview)).not.toBe(0);
-    expect(preview.stdout + preview.stderr).toMatch(
-      /registries\/orchestration\.yaml:\d+:\d+ services\[\d+\]\.dependsOn\[0\]: service "postgress" does not exist: did you mean "postgres"\?/,
-    );
-
-    const up = project.pulumi("up", "--yes");
-    expect(up.code, explain(up)).not.toBe(0);
-    expect(versions()).toEqual(before);
-    project.write("registries/orchestration.yaml", registry);
+      const up = project.pulumi("up", "--yes");
+      expect(up.code, explain(up)).not.toBe(0);
+      expect(versions()).toEqual(before);
+    } finally {
+      project.write("registries/orchestration.yaml", registry);
+    }
   });
 
   it("8. the state holds no plaintext secret value", () => {
@@ -203,5 +219,14 @@ describe("the dev stack on the real engine", () => {
     expect(left.filter((o) => o.kind !== "Namespace").map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual([]);
     // Namespace deletion finishes asynchronously in the namespace controller.
     for (const ns of terminating) expect((ns as unknown as { status: { phase: string } }).status.phase).toBe("Terminating");
+  });
+
+  it("10. the stack commands leave the committed stack config and the checkout's environment alone", () => {
+    // The stack's salt, secrets and settings live in the git-ignored copy in the state folder.
+    expect(project.read("Pulumi.dev.yaml")).toBe(stackConfig);
+    expect(project.read(".pulumi-state/Pulumi.dev.yaml")).toMatch(/^encryptionsalt: /m);
+    const env = fs.readFileSync(path.join(ROOT, ".tools", "env"), "utf8");
+    expect(env).toContain(`export PATH="${path.join(ROOT, ".tools", "bin")}:`);
+    expect(env).not.toContain(path.dirname(project.dir));
   });
 });

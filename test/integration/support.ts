@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { parseDocument } from "yaml";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const KUBECONFIG = path.join(ROOT, ".tools", "test-cluster", "kubeconfig");
@@ -35,9 +36,29 @@ const COPIED = [
   "scripts",
 ];
 
+/** What ties a stack config file to one stack's secrets: never carried over into a copy. */
+const STACK_BOUND = ["encryptionsalt", "encryptedkey", "secretsprovider"];
+
 /**
- * A private copy of the project: its own registries to edit, its own state backend and stack
- * config, sharing only node_modules, the toolchain and the local cluster with the checkout.
+ * A stack config file as its author wrote it: without the salt, key or secrets provider a stack
+ * writes there when it is created, and without encrypted values, which only that stack's
+ * passphrase opens. A checkout whose own stack once wrote into it still gives the tests a
+ * config their own passphrase can use.
+ */
+function authoredStackConfig(text: string): string {
+  const doc = parseDocument(text);
+  for (const key of STACK_BOUND) doc.delete(key);
+  const config = doc.toJS()?.config ?? {};
+  for (const [key, value] of Object.entries(config)) {
+    if (value && typeof value === "object" && "secure" in value) doc.deleteIn(["config", key]);
+  }
+  return doc.toString();
+}
+
+/**
+ * A private copy of the project: its own registries to edit, its own state backend, stack
+ * config, toolchain links and environment (.tools), sharing only node_modules, the tool cache
+ * and the local cluster with the checkout. Nothing it does writes into the checkout.
  */
 export class Project {
   readonly dir: string;
@@ -47,6 +68,10 @@ export class Project {
     this.dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "nexus-it-")), "project");
     fs.mkdirSync(this.dir);
     for (const entry of COPIED) fs.cpSync(path.join(ROOT, entry), path.join(this.dir, entry), { recursive: true });
+    for (const entry of fs.readdirSync(this.dir).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f))) {
+      const file = path.join(this.dir, entry);
+      fs.writeFileSync(file, authoredStackConfig(fs.readFileSync(file, "utf8")));
+    }
     fs.mkdirSync(path.join(this.dir, "policy"));
     for (const entry of fs.readdirSync(path.join(ROOT, "policy"))) {
       const from = path.join(ROOT, "policy", entry);
@@ -54,18 +79,25 @@ export class Project {
       else fs.cpSync(from, path.join(this.dir, "policy", entry), { recursive: true });
     }
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(this.dir, "node_modules"));
-    fs.symlinkSync(path.join(ROOT, ".tools"), path.join(this.dir, ".tools"));
-    const bin = path.join(ROOT, ".tools", "bin");
+    // The copy's own bootstrap links the cached tools into its own .tools (seconds: nothing is
+    // built), and its stack command writes only there.
+    const boot = spawnSync("bash", [path.join(this.dir, "scripts", "bootstrap")], { encoding: "utf8" });
+    if (boot.status !== 0) throw new Error(`bootstrap of the test project failed:\n${boot.stderr}`);
+    const tools = path.join(this.dir, ".tools");
+    // What the user set for their own stacks must not reach the tests' stack.
+    const inherited = { ...process.env };
+    for (const name of ["NEXUS_STACK", "PULUMI_CONFIG_PASSPHRASE_FILE", "PULUMI_ACCESS_TOKEN"]) delete inherited[name];
     this.env = {
-      ...process.env,
-      PATH: `${bin}:${process.env.PATH}`,
+      ...inherited,
+      // As .tools/env has it: the tool cache's Node.js 24 and the pinned toolchain first.
+      PATH: `${path.join(tools, "bin")}:${process.env.PATH}`,
       KUBECONFIG,
       PULUMI_BACKEND_URL: `file://${path.join(path.dirname(this.dir), "state")}`,
       PULUMI_CONFIG_PASSPHRASE: "integration-tests-only",
       PULUMI_SKIP_UPDATE_CHECK: "true",
       PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
       PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
-      PULUMI_HOME: path.join(ROOT, ".tools", "pulumi-home"),
+      PULUMI_HOME: path.join(tools, "pulumi-home"),
       NO_COLOR: "1",
     };
     fs.mkdirSync(path.join(path.dirname(this.dir), "state"));
@@ -125,6 +157,7 @@ export interface KubeObject {
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
     resourceVersion?: string;
+    generation?: number;
   };
   spec?: Record<string, unknown>;
   data?: Record<string, string>;
