@@ -5,6 +5,7 @@ import { parseCommand, registriesDirProblem, usageError } from "./args";
 import { policyConfig } from "./policyConfig";
 import { writeSchemas } from "./schema";
 import { secretsCommand } from "./secrets";
+import { projectStackConfigProblems } from "./stackConfig";
 
 type Command = (args: string[]) => Promise<number>;
 
@@ -26,6 +27,8 @@ const VALIDATE_USAGE = `Usage: nexus validate [--registries DIR] [--env NAME] [-
 
 Checks the five registry files and prints one line per problem:
   FILE:LINE:COL field.path: message
+When the registries folder is in a Pulumi project (its parent holds Pulumi.yaml), also checks every
+Pulumi.<stack>.yaml there for plain values that look like secrets (use pulumi config set --secret).
 Exit status: 0 valid, 1 problems found, 2 usage error.
 
 Options:
@@ -56,11 +59,14 @@ const validate: Command = async (args) => {
   const dirProblem = registriesDirProblem(registriesDir);
   if (dirProblem) return usageError(dirProblem, VALIDATE_USAGE);
   const result = loadRegistries({ registriesDir, env: v.env as string | undefined, promql: true });
+  const stackConfig = projectStackConfigProblems(registriesDir);
+  const problems = [...result.problems, ...stackConfig];
   if (format === "json") {
-    console.log(JSON.stringify(result.problems, null, 2));
-  } else if (result.problems.length > 0) {
-    for (const p of result.problems) console.log(formatProblem(p));
-    console.error(`nexus: ${result.problems.length} problem(s) in ${registriesDir}; fix them and run again`);
+    console.log(JSON.stringify(problems, null, 2));
+  } else if (problems.length > 0) {
+    for (const p of problems) console.log(formatProblem(p));
+    const where = [...(result.problems.length > 0 ? [registriesDir] : []), ...new Set(stackConfig.map((p) => p.file))].join(", ");
+    console.error(`nexus: ${problems.length} problem(s) in ${where}; fix them and run again`);
   } else {
     const c = result.counts;
     if (!result.promqlChecked) console.error("nexus: note: promtool is not installed, so alert PromQL and templates were not parsed");
@@ -69,7 +75,7 @@ const validate: Command = async (args) => {
         `${c.services} services, ${c.tasks} tasks, ${c.pipelines} pipelines, ${c.alerts} alerts, ${c.policies} policies`,
     );
   }
-  return result.problems.length > 0 ? 1 : 0;
+  return problems.length > 0 ? 1 : 0;
 };
 
 const schema: Command = async (args) => {

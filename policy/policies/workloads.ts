@@ -4,6 +4,7 @@
  * init containers included (and ephemeral containers, for the Pod Security checks).
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { secretFinding } from "../../contract/secrets";
 import { configSchema, stringList, type BaseConfig } from "../lib/config";
 import { subjectNames } from "../lib/exceptions";
 import { ANNOTATION, K8S, LABEL, WORKLOAD_TYPES, describe, labelsOf, podTemplate, workloadOf, type ContainerRef, type Workload } from "../lib/kube";
@@ -548,33 +549,6 @@ export const tokenAutomountDeclared: ResourceValidationPolicy = {
   }),
 };
 
-/** Name parts that mark an environment variable as holding a secret. */
-const SECRET_WORDS = ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "APIKEY", "CREDENTIAL", "CREDENTIALS", "PRIVATEKEY", "ACCESSKEY", "SECRETKEY"];
-/** Suffixes of variables that name a secret's location rather than hold it. */
-const REFERENCE_SUFFIXES = ["FILE", "PATH", "DIR", "NAME", "REF", "ID", "URL_FILE"];
-/** Values that are secrets whatever the variable is called. */
-const SECRET_VALUES: readonly RegExp[] = [
-  /^AKIA[0-9A-Z]{16}$/, // AWS access key id of a long-lived key
-  /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
-  /^(ghp|gho|ghs|ghu|github_pat)_[A-Za-z0-9_]{20,}$/,
-  /^xox[abprs]-[A-Za-z0-9-]{10,}$/,
-  /^sk_live_[A-Za-z0-9]{10,}$/,
-  /^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/, // URL with a password
-];
-
-export function looksSecret(name: string, value: string): boolean {
-  if (value.length === 0) return false;
-  if (SECRET_VALUES.some((re) => re.test(value))) return true;
-  const parts = name
-    .toUpperCase()
-    .split(/[^A-Z0-9]+/)
-    .filter(Boolean);
-  const last = parts[parts.length - 1] ?? "";
-  if (REFERENCE_SUFFIXES.includes(last)) return false;
-  const joined = parts.map((_, i) => parts.slice(i, i + 2).join(""));
-  return parts.some((p) => SECRET_WORDS.includes(p)) || joined.some((p) => SECRET_WORDS.includes(p));
-}
-
 export const noLiteralSecretEnv: ResourceValidationPolicy = {
   name: "no-literal-secret-env",
   description:
@@ -585,7 +559,7 @@ export const noLiteralSecretEnv: ResourceValidationPolicy = {
       const props = asObject(args.props);
       const name = asString(asObject(props.metadata).name) ?? args.name;
       for (const [key, value] of Object.entries(asObject(props.data))) {
-        if (typeof value === "string" && looksSecret(key, value)) {
+        if (typeof value === "string" && secretFinding(key, value) !== undefined) {
           say(
             `ConfigMap "${name}": key ${key} holds a value that looks like a secret: move it to the entry's secrets: in the registry (a Pulumi config secret), which becomes a Secret`,
           );
@@ -600,7 +574,7 @@ export const noLiteralSecretEnv: ResourceValidationPolicy = {
         const env = asObject(e);
         const name = asString(env.name) ?? "";
         const value = asString(env.value);
-        if (value !== undefined && looksSecret(name, value)) {
+        if (value !== undefined && secretFinding(name, value) !== undefined) {
           say(
             `${w.what}: ${ref.where} sets env ${name} to a literal value that looks like a secret: reference a Secret with valueFrom.secretKeyRef instead (list it under secrets: in the registry; the value lives in Pulumi config secrets)`,
           );
