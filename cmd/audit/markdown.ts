@@ -3,16 +3,18 @@
  * violations and exceptions as tables, then each policy's results and every resource in
  * collapsible details.
  */
+import { htmlText, mdCell, mdCode, mdCommentText, mdText } from "../../contract/escape/markdown";
 import type { ComplianceReport, ReportException, ReportResource, Verdict, VerdictKind } from "./schema";
+import { securityChangesSection } from "./securityMarkdown";
 
-/** A table cell: "—" when empty, pipes and backslashes escaped, line breaks as <br>. */
-export function cell(value: string | null | undefined): string {
-  if (value === null || value === undefined || value === "") return "—";
-  return value.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\r?\n/g, "<br>");
-}
+/**
+ * A table cell: "—" when empty; pipes, backslashes and inline markup escaped, `<`, `>`, `&` as
+ * entities (so a reason cannot open an HTML comment that hides the rest), line breaks as <br>.
+ */
+export const cell = (value: string | null | undefined): string => mdCell(value);
 
-/** Inline code: backticks inside become quotes, since Markdown tables cannot escape them. */
-export const code = (value: string | null | undefined) => (value ? `\`${value.replace(/`/g, "'")}\`` : "—");
+/** Inline code in a table cell: fenced by more backticks than it holds, pipes escaped, on one line. */
+export const code = (value: string | null | undefined) => mdCode(value, { table: true });
 export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** The one-line summary that opens the Markdown report. */
@@ -24,14 +26,15 @@ export function summaryLine(report: ComplianceReport): string {
 function header(report: ComplianceReport): string[] {
   const s = report.summary;
   const status =
-    `${report.passed ? "✅" : "❌"} \`nexus audit\` of stack \`${report.stack}\` (environment \`${report.environment}\`), registries \`${report.registries}\`, ` +
-    `policy pack \`${report.pack.name}@${report.pack.version}\`, exceptions judged on ${report.today}: ` +
+    `${report.passed ? "✅" : "❌"} \`nexus audit\` of stack ${mdCode(report.stack)} (environment ${mdCode(report.environment)}), registries ${mdCode(report.registries)}, ` +
+    `policy pack ${mdCode(`${report.pack.name}@${report.pack.version}`)}, exceptions judged on ${mdText(report.today)}: ` +
     (report.passed
       ? "no mandatory policy is violated."
       : "the deploy is blocked until the mandatory violations are fixed or excepted in registries/security.yaml.") +
     (s.excepted > 0 ? ` ${plural(s.excepted, "violation")} excepted.` : "") +
     (s.expiredExceptions > 0 ? ` ⚠️ ${plural(s.expiredExceptions, "exception")} expired.` : "");
-  return [`<!-- nexus-audit stack=${report.stack} -->`, `**${summaryLine(report)}**`, "", status];
+  // With --base, what the change does to security comes first, above the verdicts.
+  return [`<!-- nexus-audit stack=${mdCommentText(report.stack)} -->`, ...securityChangesSection(report), `**${summaryLine(report)}**`, "", status];
 }
 
 /** A titled table, or "None." when it has no rows. */
@@ -68,7 +71,7 @@ export function exceptionStatus(e: ReportException): string {
 function exceptionsSection(report: ComplianceReport): string[] {
   const rows = report.exceptions.map(
     (e) =>
-      `| ${code(e.policy)} (${e.enforcement}) | ${code(e.resource)} | ${cell(e.owner)} | ${e.expires} | ${exceptionStatus(e)} | ${e.silences.length} | ${code(e.source)} | ${cell(e.reason)} |`,
+      `| ${code(e.policy)} (${e.enforcement}) | ${code(e.resource)} | ${cell(e.owner)} | ${cell(e.expires)} | ${exceptionStatus(e)} | ${e.silences.length} | ${code(e.source)} | ${cell(e.reason)} |`,
   );
   return table("### Exceptions", ["Policy", "Resource", "Owner", "Expires", "Status", "Silences", "Source", "Reason"], rows);
 }
@@ -79,7 +82,7 @@ function policiesSection(report: ComplianceReport): string[] {
     return `| ${code(p.name)} | ${p.enforcement} | ${p.kind} | ${p.checked ?? "stack"} | ${p.passed ?? "—"} | ${p.violations} | ${p.excepted} | ${na} |`;
   });
   const s = report.summary;
-  const summary = `Policies: ${s.policies} enabled, ${s.disabledPolicies} disabled in ${report.environment}`;
+  const summary = `Policies: ${s.policies} enabled, ${s.disabledPolicies} disabled in ${htmlText(report.environment)}`;
   return details(summary, ["Policy", "Enforcement", "Kind", "Checked", "Pass", "Violations", "Excepted", "Not applicable"], rows);
 }
 

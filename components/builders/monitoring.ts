@@ -4,6 +4,7 @@
  * every generated file can be checked exactly in tests and by the real promtool and amtool.
  */
 import YAML from "yaml";
+import { escapeYamlUnsafe, hasYamlUnsafe } from "../../contract/escape/yaml";
 import type { Model, ResolvedAlert, ResolvedChannel, ResolvedDashboard, ResolvedSlo, ResolvedTeam } from "../../domain/model";
 import { longestCronIntervalSeconds } from "../../domain/schema/cron";
 
@@ -65,7 +66,16 @@ export interface ScrapeTarget {
  * files read the same to a reviewer as to Prometheus.
  */
 export function toYaml(value: unknown): string {
-  return YAML.stringify(value, { lineWidth: 0, aliasDuplicateObjects: false });
+  const doc = new YAML.Document(value, { aliasDuplicateObjects: false });
+  // Alert summaries are free text, and Prometheus and Alertmanager (go-yaml) break lines at LS,
+  // PS and NEL where this package does not: such a string is written double-quoted, with each of
+  // those characters as an escape.
+  YAML.visit(doc, {
+    Scalar(_, node) {
+      if (typeof node.value === "string" && hasYamlUnsafe(node.value)) node.type = "QUOTE_DOUBLE";
+    },
+  });
+  return escapeYamlUnsafe(doc.toString({ lineWidth: 0 }));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import { POLICY_IDS, REGISTRY_FILES, type Enforcement, type PolicyId, type Regis
 import type { Model } from "../model";
 import { checkDeployable, checkPromql } from "./deployable";
 import { checkProductionFloor } from "./floors";
+import { checkFreeText } from "./freeText";
 import { crossCheck, type Registries } from "./checks";
 import { describeIssues, suggest } from "./issues";
 import { Locator } from "./locator";
@@ -103,6 +104,7 @@ export function loadRegistries(options: LoadOptions): LoadResult {
       if (found.length > 0) continue;
       const registries = resolved as unknown as Registries;
       crossCheck(registries, at);
+      checkFreeText(registries, at);
       checkProductionFloor(registries, env, at);
       checkDeployable(registries, env, at);
       if (options.promql) promqlChecked = checkPromql(registries, at) && promqlChecked;

@@ -1,5 +1,7 @@
 import * as path from "node:path";
+import { mdLink, mdText } from "../../../contract/escape/markdown";
 import { parseCommand, usageError, writeOut } from "../../args";
+import { splitSecurityChanges } from "../../audit/securityMarkdown";
 import { runUrlOf } from "../githubApi";
 import { annotate, listOf, readIfExists } from "./output";
 
@@ -14,6 +16,7 @@ export const COMMENT_USAGE = `Usage: nexus ci comment --audit-dir DIR --envs NAM
 Writes the Markdown of the pull request's audit comment: one section per environment, from the
 artifacts of its preview-and-audit job, DIR/nexus-audit-<env>/status (preview=OUTCOME and
 audit=OUTCOME lines) and DIR/nexus-audit-<env>/audit.md (the \`nexus audit --format md\` report).
+The security changes of the reports (\`nexus audit --base\`) open the comment, every environment's.
 An environment without artifacts counts as not run. Post the file with \`nexus ci post-comment\`.
 Exit status: 0 every gate passed, 1 a gate failed or did not run (the Markdown is written all
 the same) or FILE cannot be written, 2 usage error.
@@ -52,24 +55,40 @@ function parseStatus(text: string | undefined): Record<string, string> {
   return out;
 }
 
-function section(dir: string, env: string): { text: string; ok: boolean } {
+/** An environment's section, with the security changes of its report (`nexus audit --base`) taken out. */
+function section(dir: string, env: string): { text: string; ok: boolean; changes: string[] } {
   const status = parseStatus(readIfExists(path.join(dir, `nexus-audit-${env}`, "status")));
-  const report = readIfExists(path.join(dir, `nexus-audit-${env}`, "audit.md"))?.trim();
+  const { changes, rest } = splitSecurityChanges(readIfExists(path.join(dir, `nexus-audit-${env}`, "audit.md")) ?? "");
+  const report = rest.trim();
   const ok = status.preview !== "failure" && status.audit === "success";
-  const head = `### ${ok ? "✅" : "❌"} ${env}: preview ${status.preview || "not run"}, audit ${status.audit || "not run"}`;
+  const head = `### ${ok ? "✅" : "❌"} ${mdText(env)}: preview ${mdText(status.preview || "not run")}, audit ${mdText(status.audit || "not run")}`;
   const body = report ? report : "_No audit report: the job stopped before the audit ran; see the workflow run._";
-  return { text: `${head}\n\n${body}`, ok };
+  return { text: `${head}\n\n${body}`, ok, changes };
+}
+
+/**
+ * The body cut to at most `limit` characters at a line end, so no HTML comment or tag is cut open
+ * (an open `<!--` would hide the truncation note after it), with any `<details>` left open closed.
+ */
+export function truncated(body: string, limit: number): string {
+  const end = body.lastIndexOf("\n", limit);
+  const kept = body.slice(0, end < 0 ? 0 : end);
+  const open = (kept.match(/<details>/g) ?? []).length - (kept.match(/<\/details>/g) ?? []).length;
+  return open > 0 ? `${kept}\n\n${"</details>\n".repeat(open).trimEnd()}` : kept;
 }
 
 export function auditComment(input: AuditCommentInput): AuditComment {
   const sections = input.environments.map((env) => ({ env, ...section(input.dir, env) }));
   const about = [
-    input.sha ? `Commit ${input.sha.slice(0, 7)}` : undefined,
-    input.runUrl ? `[workflow run](${input.runUrl})` : undefined,
+    input.sha ? `Commit ${mdText(input.sha.slice(0, 7))}` : undefined,
+    input.runUrl ? mdLink("workflow run", input.runUrl) : undefined,
     "updated on every push",
   ].filter((s): s is string => s !== undefined);
-  let body = ["## NEXUS policy audit", "", about.join(" · "), "", sections.map((s) => s.text).join("\n\n")].join("\n");
-  if (body.length > COMMENT_LIMIT) body = `${body.slice(0, COMMENT_LIMIT)}\n\n_Truncated: the full reports are in the workflow run's artifacts._`;
+  // What the pull request loosens or tightens comes first, for every environment: the reviewer's
+  // question, and out of reach of the truncation below.
+  const changes = sections.flatMap((s) => s.changes);
+  let body = ["## NEXUS policy audit", "", about.join(" · "), "", ...changes.flatMap((c) => [c, ""]), sections.map((s) => s.text).join("\n\n")].join("\n");
+  if (body.length > COMMENT_LIMIT) body = `${truncated(body, COMMENT_LIMIT)}\n\n_Truncated: the full reports are in the workflow run's artifacts._`;
   return { body: `${body}\n`, failed: sections.filter((s) => !s.ok).map((s) => s.env) };
 }
 

@@ -1,3 +1,4 @@
+import { mdCell, mdCode, mdLink, mdText } from "../../../contract/escape/markdown";
 import { parseCommand, usageError, writeOut } from "../../args";
 import { runUrlOf } from "../githubApi";
 import { minuteOf, readIfExists } from "./output";
@@ -53,17 +54,17 @@ export function driftIssueBody(input: DriftIssueInput): { body: string; warning?
   const { stack } = input;
   const summary = changeSummary(input.report);
   const changes = "changes" in summary ? summary.changes : [];
-  const where = input.runUrl ? `in [this workflow run](${input.runUrl})` : "by the drift workflow";
+  const where = input.runUrl ? `in ${mdLink("this workflow run", input.runUrl)}` : "by the drift workflow";
   const body = [
-    `The resources of stack **${stack}** (environment ${input.environment}) no longer match the Pulumi state.`,
+    `The resources of stack **${mdText(stack)}** (environment ${mdText(input.environment)}) no longer match the Pulumi state.`,
     "",
     `Detected ${minuteOf(input.now)} by \`pulumi refresh --preview-only --expect-no-changes\` ${where}.`,
     "",
     changes.length > 0
-      ? ["| change | resources |", "|---|---|", ...changes.map(([op, n]) => `| ${op} | ${n} |`)].join("\n")
+      ? ["| change | resources |", "|---|---|", ...changes.map(([op, n]) => `| ${mdCell(op)} | ${n} |`)].join("\n")
       : "_No change summary available; see the run log._",
     "",
-    `To resolve: either accept the live state with \`pulumi refresh --stack ${stack}\`, or restore the declared state with \`pulumi up --stack ${stack}\` (through the release pipeline).`,
+    `To resolve: either accept the live state with ${mdCode(`pulumi refresh --stack ${stack}`)}, or restore the declared state with ${mdCode(`pulumi up --stack ${stack}`)} (through the release pipeline).`,
     "This issue is updated by every drift run while it is open; close it once the stack is reconciled.",
     "",
   ].join("\n");

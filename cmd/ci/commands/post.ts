@@ -1,3 +1,4 @@
+import { mdLink, mdText } from "../../../contract/escape/markdown";
 import { parseCommand, usageError } from "../../args";
 import { gitHubApiFromEnv, repoOf, repoRoute, runUrlOf, type GitHubApi, type Repo } from "../githubApi";
 import { annotate, minuteOf, readIfExists } from "./output";
@@ -95,7 +96,7 @@ export async function upsertIssue(api: GitHubApi, repo: Repo, i: IssuePost): Pro
   }
   await api.request("PATCH", `${repoRoute(repo)}/issues/${existing.number}`, { body: i.body });
   if (i.updateComment) {
-    const text = `${i.updateComment} ${minuteOf(i.now)}${i.runUrl ? `: [workflow run](${i.runUrl})` : ""}.`;
+    const text = `${mdText(i.updateComment)} ${minuteOf(i.now)}${i.runUrl ? `: ${mdLink("workflow run", i.runUrl)}` : ""}.`;
     await api.request("POST", `${repoRoute(repo)}/issues/${existing.number}/comments`, { body: text });
   }
   return { action: "updated", number: existing.number, url: existing.html_url };

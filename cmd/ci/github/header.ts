@@ -1,3 +1,4 @@
+import { yamlComment } from "../../../contract/escape/yaml";
 import type { PipelineModel } from "../adapter";
 import { driftIssueTitle } from "../commands/driftIssue";
 import { approvalText } from "./release";
@@ -44,7 +45,8 @@ export function header(model: PipelineModel, pipeline: Pipeline, jobs: JobSpec[]
       ` and is discarded after each job; name a backendUrl variable in the registry for persistent state.`,
     );
   }
-  return out.join("\n");
+  // Each entry is one comment line: a line break inside one came from registry text and is shown escaped.
+  return out.map(yamlComment).join("\n");
 }
 
 /** One line per secret or variable the jobs reference: what it is, for which environments (registry order). */

@@ -1,6 +1,8 @@
-import { Document, isMap, isScalar, type YAMLMap } from "yaml";
+import { Document, isMap, isScalar, visit, type YAMLMap } from "yaml";
+import { escapeYamlUnsafe, hasYamlUnsafe, yamlComment } from "../../../contract/escape/yaml";
 import type { CiAdapter, GeneratedFile, PipelineModel } from "../adapter";
 import { checksJob } from "./checks";
+import { codeownersFile } from "./codeowners";
 import { driftJob } from "./drift";
 import { header } from "./header";
 import { auditCommentJob, gateJob } from "./pullRequest";
@@ -116,10 +118,18 @@ function workflow(model: PipelineModel, pipeline: Pipeline): GeneratedFile {
   const jobsNode = doc.get("jobs", true) as YAMLMap;
   for (const pair of jobsNode.items) {
     const spec = jobs.find((j) => isScalar(pair.key) && j.id === pair.key.value);
-    if (spec?.comment && isScalar(pair.key)) pair.key.commentBefore = spec.comment.map((l) => ` ${l}`).join("\n");
+    if (spec?.comment && isScalar(pair.key)) pair.key.commentBefore = spec.comment.map((l) => ` ${yamlComment(l)}`).join("\n");
     if (!isMap(pair.value)) throw new Error("internal: a job is not a mapping");
   }
-  return { path: `.github/workflows/${pipeline.name}.yml`, content: doc.toString({ lineWidth: 0 }) };
+  // A string with a line separator or control in it is written double-quoted, where each such
+  // character then becomes an escape: plain or block style would leave it raw for parsers that
+  // break lines at it. Comments are escaped where their text is written (header, job comments).
+  visit(doc, {
+    Scalar(_, node) {
+      if (typeof node.value === "string" && hasYamlUnsafe(node.value)) node.type = "QUOTE_DOUBLE";
+    },
+  });
+  return { path: `.github/workflows/${pipeline.name}.yml`, content: escapeYamlUnsafe(doc.toString({ lineWidth: 0 })) };
 }
 
 export const githubActions: CiAdapter = {
@@ -130,4 +140,5 @@ export const githubActions: CiAdapter = {
   generate(model) {
     return [...model.pipelines].sort((a, b) => a.name.localeCompare(b.name)).map((p) => workflow(model, p));
   },
+  codeowners: codeownersFile,
 };

@@ -1,6 +1,7 @@
+import { actionsLiteral } from "../../../contract/escape/actions";
 import { AUDIT_COMMENT_MARKER } from "../commands/auditComment";
 import { environmentSteps, permissionsFor, policyFlags, pulumiEnv, setupSteps, toolchainSteps } from "./steps";
-import { ACTIONS, expr, GITHUB_TOKEN_ENV, job, lines, step, type Environment, type JobSpec, type Step, type Target } from "./syntax";
+import { ACTIONS, expr, GITHUB_TOKEN_ENV, job, lines, sh, step, type Environment, type JobSpec, type Step, type Target } from "./syntax";
 
 const AUDIT_DIR = `"$RUNNER_TEMP/nexus-audit"`;
 const auditFile = (name: string) => `"$RUNNER_TEMP/nexus-audit/${name}"`;
@@ -9,7 +10,9 @@ const auditFile = (name: string) => `"$RUNNER_TEMP/nexus-audit/${name}"`;
 export function gateJob(preview: Target | undefined, audit: Target | undefined, needs: string[], comment: boolean): JobSpec {
   const { env } = (preview ?? audit)!;
   const gate = { env, gate: Boolean(preview?.gate || audit?.gate) };
-  const steps = [...setupSteps(gate.gate), ...toolchainSteps(), ...environmentSteps(gate)];
+  // A pull request's audit compares the registries with its target branch's (nexus audit --base).
+  const compare = audit !== undefined && comment;
+  const steps = [...setupSteps(gate.gate, compare), ...toolchainSteps(), ...environmentSteps(gate)];
   if (preview) {
     steps.push(
       step({
@@ -17,11 +20,11 @@ export function gateJob(preview: Target | undefined, audit: Target | undefined, 
         id: "preview",
         "continue-on-error": audit ? true : undefined,
         env: pulumiEnv(env),
-        run: lines(`. .tools/env`, `pulumi preview --stack ${env.stack}${policyFlags(preview)}`),
+        run: lines(`. .tools/env`, `pulumi preview --stack ${sh.word(env.stack)}${policyFlags(preview)}`),
       }),
     );
   }
-  if (audit) steps.push(...auditSteps(env, comment));
+  if (audit) steps.push(...auditSteps(env, comment, compare));
   const what = [preview && "preview", audit && "audit"].filter(Boolean).join(" and ");
   return {
     id: `preview-${env.name}`,
@@ -30,16 +33,24 @@ export function gateJob(preview: Target | undefined, audit: Target | undefined, 
   };
 }
 
-/** The audit, its outcome recorded for the comment job (uploaded when there is one), then the gate. */
-function auditSteps(env: Environment, upload: boolean): Step[] {
+/**
+ * The audit, its outcome recorded for the comment job (uploaded when there is one), then the gate.
+ * With `compare`, the report opens with what the pull request loosens or tightens against its
+ * target branch; the branch name reaches the script as a variable, never as script text.
+ */
+function auditSteps(env: Environment, upload: boolean, compare: boolean): Step[] {
   const outcomes = { PREVIEW_OUTCOME: expr("steps.preview.outcome"), AUDIT_OUTCOME: expr("steps.audit.outcome") };
   return [
     step({
       name: `Audit ${env.name} against the policies`,
       id: "audit",
       "continue-on-error": true,
+      env: compare ? { BASE_REF: expr("github.base_ref") } : undefined,
       // nexus audit evaluates the program and the policy pack under mocks: no credentials.
-      run: lines(`mkdir -p ${AUDIT_DIR}`, `npx nexus audit --stack ${env.name} --format md > ${auditFile("audit.md")}`),
+      run: lines(
+        `mkdir -p ${AUDIT_DIR}`,
+        `npx nexus audit --stack ${sh.word(env.name)}${compare ? ` --base "origin/$BASE_REF"` : ""} --format md > ${auditFile("audit.md")}`,
+      ),
     }),
     step({
       name: `Record the policy gate of ${env.name}`,
@@ -57,7 +68,7 @@ function auditSteps(env: Environment, upload: boolean): Step[] {
             name: `Upload the audit of ${env.name}`,
             if: expr("!cancelled()"),
             uses: ACTIONS.uploadArtifact,
-            with: { name: `nexus-audit-${env.name}`, path: `${expr("runner.temp")}/nexus-audit/`, "retention-days": 7 },
+            with: { name: actionsLiteral(`nexus-audit-${env.name}`), path: `${expr("runner.temp")}/nexus-audit/`, "retention-days": 7 },
           }),
         ]
       : []),
@@ -66,7 +77,7 @@ function auditSteps(env: Environment, upload: boolean): Step[] {
       if: expr("steps.preview.outcome == 'failure' || steps.audit.outcome == 'failure'"),
       env: outcomes,
       run: lines(
-        `echo "::error title=Policy gate of ${env.name}::preview $PREVIEW_OUTCOME, audit $AUDIT_OUTCOME (a mandatory policy violation or a failed preview; see the audit report)"`,
+        `echo "::error title=Policy gate of ${sh.inDoubleQuotes(env.name)}::preview $PREVIEW_OUTCOME, audit $AUDIT_OUTCOME (a mandatory policy violation or a failed preview; see the audit report)"`,
         `exit 1`,
       ),
     }),
@@ -99,7 +110,7 @@ export function auditCommentJob(envs: Environment[], gateIds: string[], checks: 
           id: "comment",
           env: { HEAD_SHA: expr("github.event.pull_request.head.sha") },
           // Exits 1 when a gate failed, after writing the comment: the job fails, the comment is still posted.
-          run: `npx nexus ci comment --audit-dir ${AUDIT_DIR} --envs ${envs.map((e) => e.name).join(",")} --sha "$HEAD_SHA" --out ${body}\n`,
+          run: `npx nexus ci comment --audit-dir ${AUDIT_DIR} --envs ${sh.word(envs.map((e) => e.name).join(","))} --sha "$HEAD_SHA" --out ${body}\n`,
         }),
         step({
           name: "Post or update the audit comment",

@@ -1,5 +1,5 @@
 import { environmentSteps, permissionsFor, policyFlags, pulumiEnv, setupSteps, toolchainSteps } from "./steps";
-import { GITHUB_TOKEN_ENV, job, lines, step, type Environment, type JobSpec, type Target } from "./syntax";
+import { GITHUB_TOKEN_ENV, job, lines, sh, step, type Environment, type JobSpec, type Target } from "./syntax";
 
 export function approvalText(env: Environment): string {
   const a = env.approval;
@@ -24,7 +24,7 @@ export function protectionJob(envs: Environment[]): JobSpec {
         step({
           name: `Compare the protection of ${names.join(", ")} with the registry`,
           env: GITHUB_TOKEN_ENV,
-          run: `npx nexus ci check-protection --envs ${names.join(",")}\n`,
+          run: `npx nexus ci check-protection --envs ${sh.word(names.join(","))}\n`,
         }),
       ],
     }),
@@ -38,7 +38,7 @@ export function deployJob(t: Target, needs: string[]): JobSpec {
     step({
       name: `Deploy stack ${env.stack}`,
       env: pulumiEnv(env),
-      run: lines(`. .tools/env`, `pulumi up --yes --stack ${env.stack}${policyFlags(t)}`),
+      run: lines(`. .tools/env`, `pulumi up --yes --stack ${sh.word(env.stack)}${policyFlags(t)}`),
     }),
   );
   const a = env.approval;

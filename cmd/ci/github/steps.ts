@@ -1,9 +1,12 @@
-import { ACTIONS, expr, lines, NODE_VERSION, secret, step, variable, type Environment, type Step, type Target } from "./syntax";
+import { ACTIONS, expr, lines, NODE_VERSION, secret, sh, step, variable, type Environment, type Step, type Target } from "./syntax";
 
-/** Checkout, Node.js and the npm dependencies: what every job needs to run `npx nexus`. */
-export function setupSteps(policyPack: boolean): Step[] {
+/**
+ * Checkout, Node.js and the npm dependencies: what every job needs to run `npx nexus`. With
+ * `history`, every branch and its history too, so `nexus audit --base` can read the target branch.
+ */
+export function setupSteps(policyPack: boolean, history = false): Step[] {
   return [
-    step({ name: "Check out", uses: ACTIONS.checkout }),
+    step({ name: "Check out", uses: ACTIONS.checkout, with: history ? { "fetch-depth": 0 } : undefined }),
     step({
       name: "Set up Node.js",
       uses: ACTIONS.setupNode,
@@ -39,7 +42,7 @@ export function pulumiEnv(env: Environment): Record<string, string> {
 }
 
 function policyConfigFile(env: Environment): string {
-  return `"$RUNNER_TEMP/nexus-policy-${env.name}.json"`;
+  return `"$RUNNER_TEMP/nexus-policy-${sh.inDoubleQuotes(env.name)}.json"`;
 }
 
 export function policyFlags(t: Target): string {
@@ -62,7 +65,12 @@ export function environmentSteps(t: Target): Step[] {
     kubeconfigStep(env),
     loginStep(env),
     ...(t.gate
-      ? [step({ name: `Compile the policy pack config of ${env.name}`, run: `npx nexus policy-config --env ${env.name} --out ${policyConfigFile(env)}\n` })]
+      ? [
+          step({
+            name: `Compile the policy pack config of ${env.name}`,
+            run: `npx nexus policy-config --env ${sh.word(env.name)} --out ${policyConfigFile(env)}\n`,
+          }),
+        ]
       : []),
   ];
 }
@@ -73,7 +81,7 @@ function awsSteps(env: Environment, roleArn: string): Step[] {
     step({
       name: `Read the AWS region of stack ${env.stack}`,
       id: "aws-region",
-      run: lines(`region=$(npx nexus ci region --stack ${env.stack})`, `echo "region=$region" >> "$GITHUB_OUTPUT"`),
+      run: lines(`region=$(npx nexus ci region --stack ${sh.word(env.stack)})`, `echo "region=$region" >> "$GITHUB_OUTPUT"`),
     }),
     step({
       name: "Configure AWS credentials (OIDC)",
@@ -94,7 +102,7 @@ function kubeconfigStep(env: Environment): Step {
   return step({
     name: `Start the local Kubernetes API server for ${env.name}`,
     run: lines(
-      `# No kubeconfig secret in the registry: ${env.name} runs against the project's own throwaway API server.`,
+      `# No kubeconfig secret in the registry: ${sh.comment(env.name)} runs against the project's own throwaway API server.`,
       `kubeconfig=$(scripts/local-cluster start)`,
       `echo "KUBECONFIG=$kubeconfig" >> "$GITHUB_ENV"`,
     ),
@@ -112,7 +120,7 @@ function loginStep(env: Environment): Step {
           `. .tools/env`,
           `mkdir -p .pulumi-state`,
           `pulumi login "file://$GITHUB_WORKSPACE/.pulumi-state"`,
-          `pulumi stack select --create ${env.stack}`,
+          `pulumi stack select --create ${sh.word(env.stack)}`,
         ),
   });
 }

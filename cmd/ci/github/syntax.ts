@@ -1,3 +1,5 @@
+import { actionsLiteral } from "../../../contract/escape/actions";
+import { shellComment, shellInDoubleQuotes, shellWord } from "../../../contract/escape/shell";
 import type { PipelineModel } from "../adapter";
 
 /**
@@ -47,6 +49,18 @@ export const secret = (name: string) => expr(`secrets.${name}`);
 export const variable = (name: string) => expr(`vars.${name}`);
 /** The job's automatic token, for the `nexus ci` commands that call the GitHub API. */
 export const GITHUB_TOKEN_ENV = { GITHUB_TOKEN: expr("github.token") };
+/**
+ * Registry values in a `run:` script. Names are DNS labels, so these leave them as they are; any
+ * other text is quoted for the shell, then kept from Actions, which expands `${{` before the shell runs.
+ */
+export const sh = {
+  /** One shell word. */
+  word: (value: string) => actionsLiteral(shellWord(value)),
+  /** Inside a double-quoted string the line writes around it. */
+  inDoubleQuotes: (value: string) => actionsLiteral(shellInDoubleQuotes(value)),
+  /** On a `#` comment line. */
+  comment: (value: string) => actionsLiteral(shellComment(value)),
+};
 export const lines = (...parts: (string | false | undefined)[]) => `${parts.filter((p): p is string => typeof p === "string").join("\n")}\n`;
 
 /** A step with its keys in a fixed order, whatever order they were given in. */
@@ -62,8 +76,10 @@ export function step(s: {
 }): Step {
   const order = ["name", "id", "if", "uses", "continue-on-error", "env", "with", "run"] as const;
   const out: Step = {};
+  // A name is shown text: Actions would evaluate `${{` in one.
+  const shown = { ...s, name: actionsLiteral(s.name) };
   for (const key of order) {
-    const value = s[key];
+    const value = shown[key];
     if (value !== undefined && !(typeof value === "object" && Object.keys(value).length === 0)) out[key] = value;
   }
   return out;
@@ -78,12 +94,12 @@ export function job(j: {
   permissions?: Record<string, string>;
   steps: Step[];
 }): Job {
-  const out: Job = { name: j.name };
+  const out: Job = { name: actionsLiteral(j.name) };
   if (j.needs && j.needs.length > 0) out.needs = j.needs;
   if (j.if) out.if = j.if;
   out["runs-on"] = RUNNER;
-  if (j.environment) out.environment = j.environment;
-  if (j.concurrency) out.concurrency = j.concurrency;
+  if (j.environment) out.environment = actionsLiteral(j.environment);
+  if (j.concurrency) out.concurrency = { ...j.concurrency, group: actionsLiteral(j.concurrency.group) };
   if (j.permissions) out.permissions = sortKeys(j.permissions);
   out.steps = j.steps;
   return out;
