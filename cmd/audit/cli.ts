@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { isIsoDate, parseCommand, usageError as commandUsageError } from "../args";
 import { formatProblem, type Problem } from "../../domain/loader";
+import { BaseRefError, baseLine, compareWithBase, withBase, type BaseComparison } from "./base";
 import { REPORT_SCHEMA, type ComplianceReport } from "./schema";
 import { PROJECT_DIR, StackConfigError, prepareStack } from "./stack";
 
@@ -11,7 +12,7 @@ import { PROJECT_DIR, StackConfigError, prepareStack } from "./stack";
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see above
 const loadReport = () => require("./report") as typeof import("./report");
 
-export const AUDIT_USAGE = `Usage: nexus audit --stack NAME [--format md|json] [--registries DIR] [--out FILE] [--today YYYY-MM-DD]
+export const AUDIT_USAGE = `Usage: nexus audit --stack NAME [--format md|json] [--registries DIR] [--base REF] [--out FILE] [--today YYYY-MM-DD]
 
 Evaluates the stack's program and the policy pack without cloud credentials, the pulumi CLI or a
 cluster: the program runs under Pulumi mocks with the settings of Pulumi.<stack>.yaml and
@@ -19,20 +20,29 @@ placeholder secrets, and the pack (policy/) judges every resource in this proces
 enforcement and exceptions registries/security.yaml sets for the stack's environment.
 The report lists every resource (URN, type, name, registry FILE:LINE), every policy verdict,
 the violations, the exceptions in force and when they expire, and each policy's level.
+With --base REF the report opens with what the change does to security: every setting of the
+environment that loosens or tightens against the registries at git revision REF (policy levels,
+exceptions, RBAC, egress, exposure, service account tokens, Pod Security, approvals, policy
+gates), one line each with the registry FILE:LINE of the new value.
 Exit status: 0 no mandatory violation, 1 mandatory violations or registry problems
-(FILE:LINE:COL field.path: message), 2 usage error.
+(FILE:LINE:COL field.path: message), 2 usage error (also: REF unknown, or no git).
+Loosenings do not change the exit status: the reviewers decide, and the CODEOWNERS file
+\`nexus ci generate\` writes makes the security registries' owners one of them.
 
 Options:
   --stack NAME       stack to audit (required): dev or prod, i.e. a Pulumi.<stack>.yaml
   --format FORMAT    md (default): Markdown for a pull-request comment; json: for tools
   --registries DIR   folder with the registry files (default: the stack's registries setting)
+  --base REF         compare the registries with those at git revision REF (e.g. origin/main);
+                     registries that do not load at REF are named in one line, the report follows
   --out FILE         write the report there (default: standard output)
   --today DATE       day exceptions are judged against, YYYY-MM-DD (default: today, UTC)
   -h, --help         show this help
 
 Example:
   npx nexus audit --stack prod --format md --out audit-prod.md
-  npx nexus audit --stack dev --format json --today 2026-11-27 > audit-dev.json`;
+  npx nexus audit --stack dev --format json --today 2026-11-27 > audit-dev.json
+  npx nexus audit --stack prod --base origin/main --out audit-prod.md`;
 
 function usageError(message: string): number {
   return commandUsageError(message, AUDIT_USAGE);
@@ -64,6 +74,7 @@ interface AuditArgs {
   format: "md" | "json";
   today: string;
   registries: string | undefined;
+  base: string | undefined;
   out: string | undefined;
 }
 
@@ -75,6 +86,7 @@ function auditArgs(args: string[]): AuditArgs | { exit: number } {
       stack: { type: "string" },
       format: { type: "string" },
       registries: { type: "string" },
+      base: { type: "string" },
       out: { type: "string" },
       today: { type: "string" },
     },
@@ -90,7 +102,10 @@ function auditArgs(args: string[]): AuditArgs | { exit: number } {
   if (!isIsoDate(today)) return { exit: usageError(`--today must be a date YYYY-MM-DD, got "${today}"`) };
   const registries = values.registries as string | undefined;
   if (registries !== undefined && !fs.existsSync(registries)) return { exit: usageError(`--registries ${registries}: no such folder`) };
-  return { stack, format, today, registries, out: values.out as string | undefined };
+  const base = values.base as string | undefined;
+  // A revision starting with "-" would reach git as an option.
+  if (base !== undefined && (base === "" || base.startsWith("-"))) return { exit: usageError(`--base must name a git revision, got "${base}"`) };
+  return { stack, format, today, registries, base, out: values.out as string | undefined };
 }
 
 /** Registry problems instead of a report: located lines, or a JSON document tools can read. */
@@ -128,6 +143,18 @@ export async function auditCommand(args: string[]): Promise<number> {
   }
   if (!prepared.ok) return writeProblems(a, prepared.registriesDir, prepared.problems);
 
+  let comparison: BaseComparison | undefined;
+  if (a.base !== undefined) {
+    try {
+      comparison = compareWithBase({ ref: a.base, registriesDir: path.resolve(PROJECT_DIR, prepared.stack.registriesDir), head: prepared.stack.model, today });
+    } catch (error) {
+      if (!(error instanceof BaseRefError)) throw error;
+      console.error(`nexus: ${error.message}`);
+      return 2;
+    }
+    if (!comparison.base.loaded) console.error(`nexus: ${baseLine(comparison)}`);
+  }
+
   const { auditPrepared, renderJson, renderMarkdown, summaryLine } = loadReport();
   let result: Awaited<ReturnType<typeof auditPrepared>>;
   try {
@@ -136,11 +163,12 @@ export async function auditCommand(args: string[]): Promise<number> {
     return fail(error);
   }
 
-  const report = result.report;
+  const report = comparison ? withBase(result.report, comparison) : result.report;
   write(out, a.format === "json" ? renderJson(report) : renderMarkdown(report));
   const code = exitCodeOf(report);
   console.error(
     `nexus audit ${stack}: ${summaryLine(report)}${out !== undefined ? ` (report in ${out})` : ""}` + (code === 0 ? "" : ": mandatory policies are violated"),
   );
+  if (comparison?.base.loaded) console.error(`nexus audit ${stack}: ${baseLine(comparison)}`);
   return code;
 }

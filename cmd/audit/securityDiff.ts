@@ -86,7 +86,10 @@ export function securityChanges(base: Model, head: Model, locate: Locate): Secur
   approval(base, head, emit);
   policyGates(base, head, emit);
   const rank = (c: SecurityChange) => (c.direction === "loosens" ? 0 : 1) * CHANGE_AREAS.length + CHANGE_AREAS.indexOf(c.area);
-  return out.map((c, i) => ({ c, i })).sort((a, b) => rank(a.c) - rank(b.c) || a.i - b.i).map(({ c }) => c);
+  return out
+    .map((c, i) => ({ c, i }))
+    .sort((a, b) => rank(a.c) - rank(b.c) || a.i - b.i)
+    .map(({ c }) => c);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -216,6 +219,21 @@ function describeBinding(binding: Binding): string {
   return `${binding.subjects.map(subjectName).join(", ")} in ${binding.namespaces.join(", ")}: ${granted}`;
 }
 
+/**
+ * Where a binding grants verbs on a resource: the rule that grants the added verbs (any rule
+ * granting the resource when none were added), at the resource when the resource is new, else
+ * at its verbs; nothing when no rule grants it any more.
+ */
+function grantingRule(binding: Binding, resource: string, added: readonly string[], newResource: boolean): Segment[] {
+  const grantsIt = (r: Binding["rules"][number]) => r.apiGroups.some((g) => r.resources.some((x) => resourceName(g, x) === resource));
+  let k = binding.rules.findIndex((r) => grantsIt(r) && added.some((v) => (r.verbs as readonly string[]).includes(v)));
+  if (k < 0) k = binding.rules.findIndex(grantsIt);
+  if (k < 0) return [];
+  const rule = binding.rules[k]!;
+  const i = rule.resources.findIndex((x) => rule.apiGroups.some((g) => resourceName(g, x) === resource));
+  return newResource ? [k, "resources", i] : [k, "verbs"];
+}
+
 function rbac(base: Model, head: Model, emit: Emit): void {
   const b = byKey(base.security.rbac, (x) => x.name);
   const h = byKey(head.security.rbac, (x) => x.name);
@@ -240,9 +258,12 @@ function rbac(base: Model, head: Model, emit: Emit): void {
       const from = [...(wasGrants.get(resource) ?? [])].sort(byVerbOrder);
       const to = [...(isGrants.get(resource) ?? [])].sort(byVerbOrder);
       if (from.join() === to.join()) continue;
-      const direction = to.some((v) => !from.includes(v)) ? "loosens" : "tightens";
-      const rule = is.rules.findIndex((r) => r.apiGroups.some((g) => r.resources.some((x) => resourceName(g, x) === resource)));
-      emit(direction, "rbac", `${what} verbs on ${resource}`, list(from), list(to), "security", [...at, "rules", ...(rule < 0 ? [] : [rule, "verbs"])]);
+      const added = to.filter((v) => !from.includes(v));
+      emit(added.length > 0 ? "loosens" : "tightens", "rbac", `${what} verbs on ${resource}`, list(from), list(to), "security", [
+        ...at,
+        "rules",
+        ...grantingRule(is, resource, added, from.length === 0),
+      ]);
     }
   }
 }
@@ -389,7 +410,15 @@ function tasks(base: Model, head: Model, emit: Emit): void {
     const was = b.get(name);
     const is = h.get(name);
     if (runsLocally(was) === runsLocally(is)) continue;
-    emit(runsLocally(is) ? "loosens" : "tightens", "task", `task ${name} runner`, show(was), show(is), "automation", is ? ["tasks", { name }, "runner"] : ["tasks"]);
+    emit(
+      runsLocally(is) ? "loosens" : "tightens",
+      "task",
+      `task ${name} runner`,
+      show(was),
+      show(is),
+      "automation",
+      is ? ["tasks", { name }, "runner"] : ["tasks"],
+    );
   }
 }
 
@@ -402,7 +431,15 @@ function approval(base: Model, head: Model, emit: Emit): void {
   const h = head.environment;
   const at = (...field: string[]) => ["environments", { name: env }, ...field];
   if (b.production !== h.production) {
-    emit(h.production ? "tightens" : "loosens", "approval", `environment ${env} production`, String(b.production), String(h.production), "pipelines", at("production"));
+    emit(
+      h.production ? "tightens" : "loosens",
+      "approval",
+      `environment ${env} production`,
+      String(b.production),
+      String(h.production),
+      "pipelines",
+      at("production"),
+    );
   }
   const [was, is] = [b.approval, h.approval];
   if (was.required !== is.required) {
@@ -410,12 +447,21 @@ function approval(base: Model, head: Model, emit: Emit): void {
       ...at("approval", "required"),
     ]);
   }
-  // Any listed reviewer can approve: one more widens who lets a deploy through.
-  elements(emit, "approval", `approval of ${env} reviewer`, was.reviewers, is.reviewers, "pipelines", at("approval", "reviewers"));
+  // Any listed reviewer can approve: one more widens who lets a deploy through. Compared only
+  // while an approval is required on both sides; otherwise the line above says what matters.
+  if (was.required && is.required) {
+    elements(emit, "approval", `approval of ${env} reviewer`, was.reviewers, is.reviewers, "pipelines", at("approval", "reviewers"));
+  }
   if (was.waitMinutes !== is.waitMinutes) {
-    emit(is.waitMinutes < was.waitMinutes ? "loosens" : "tightens", "approval", `approval of ${env} waitMinutes`, String(was.waitMinutes), String(is.waitMinutes), "pipelines", [
-      ...at("approval", "waitMinutes"),
-    ]);
+    emit(
+      is.waitMinutes < was.waitMinutes ? "loosens" : "tightens",
+      "approval",
+      `approval of ${env} waitMinutes`,
+      String(was.waitMinutes),
+      String(is.waitMinutes),
+      "pipelines",
+      [...at("approval", "waitMinutes")],
+    );
   }
 }
 

@@ -3,17 +3,12 @@
  * per change. Hidden markers around it let the pull-request comment (cmd/ci/commands/auditComment.ts)
  * lift the sections of every environment to its top, where truncation never reaches.
  */
+import { mdCode as inline, mdText as text } from "../../contract/escape/markdown";
 import type { ComplianceReport } from "./schema";
 import type { SecurityChange } from "./securityDiff";
 
 export const SECURITY_CHANGES_BEGIN = "<!-- nexus-security-changes -->";
 export const SECURITY_CHANGES_END = "<!-- /nexus-security-changes -->";
-
-/** Registry text in running Markdown: characters that would format are escaped. */
-const text = (value: string) => value.replace(/[\\`*_{}[\]<>()#+!|~]/g, "\\$&");
-
-/** A value as inline code; a backtick inside becomes a quote. */
-const inline = (value: string) => `\`${value.replace(/`/g, "'")}\``;
 
 const ICON = { loosens: "🔓", tightens: "🔒" } as const;
 

@@ -1,4 +1,5 @@
 import type { Model } from "../../domain/model";
+import type { GateOwners } from "./owners";
 
 /**
  * The part of the registry model a CI system is generated from: the environments (with the
@@ -34,4 +35,6 @@ export interface CiAdapter {
   /** Folder (relative to the repository root) the adapter owns generated files in. */
   readonly outputDir: string;
   generate(model: PipelineModel): GeneratedFile[];
+  /** The file that makes the security gate's owners review changes to it, where the CI system has one. */
+  codeowners?(owners: GateOwners): GeneratedFile;
 }

@@ -7,7 +7,7 @@ import { postCommentCommand, postIssueCommand } from "./commands/post";
 import { checkProtectionCommand } from "./commands/protection";
 import { regionCommand } from "./commands/region";
 import { reportErrorsCommand } from "./commands/reportErrors";
-import { ADAPTERS, compareWithDisk, DEFAULT_TARGET, generateWorkflows, writeGenerated, type Difference } from "./index";
+import { ADAPTERS, compareWithDisk, DEFAULT_TARGET, generateCiFiles, writeGenerated, type Difference } from "./index";
 
 const targets = Object.values(ADAPTERS)
   .map((a) => `                     ${a.name}: ${a.description}`)
@@ -33,7 +33,10 @@ Example: npx nexus ci generate --check`;
 export const CI_GENERATE_USAGE = `Usage: nexus ci generate [--target NAME] [--registries DIR] [--out DIR] [--check]
 
 Generates the CI configuration from the pipelines registry (environments, promotion order,
-pipelines): for GitHub Actions one workflow per pipeline, .github/workflows/<pipeline>.yml.
+pipelines): for GitHub Actions one workflow per pipeline, .github/workflows/<pipeline>.yml,
+and .github/CODEOWNERS, which makes the team owning the security audit task (security.yaml
+audit.task; its githubTeam in orchestration.yaml) review the security and pipelines registries,
+their schemas, the policy pack, the production floor and the workflows.
 The files are derived, never edited by hand: change the registry and run this again.
 Exit status: 0 written (with --check: up to date), 1 registry problems
 (FILE:LINE:COL field.path: message) or, with --check, files out of date; 2 usage error.
@@ -101,7 +104,7 @@ export async function ciGenerate(args: string[]): Promise<number> {
   const registriesDir = (values.registries as string | undefined) ?? "registries";
   const outDir = (values.out as string | undefined) ?? ".";
 
-  const result = generateWorkflows(registriesDir, target);
+  const result = generateCiFiles(registriesDir, target);
   if (result.problems.length > 0) {
     for (const p of result.problems) console.log(formatProblem(p));
     console.error(`nexus: ${result.problems.length} problem(s) in ${registriesDir}; fix them and run again (nothing was generated)`);

@@ -1,9 +1,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadRegistries, type Problem } from "../../domain/loader";
+import type { Model } from "../../domain/model";
 import { REGISTRY_FILES } from "../../domain/schema";
 import type { CiAdapter, GeneratedFile, PipelineModel } from "./adapter";
 import { githubActions } from "./github";
+import { gateOwners } from "./owners";
 
 export type { CiAdapter, GeneratedFile, PipelineModel } from "./adapter";
 
@@ -19,18 +21,28 @@ export interface GenerateResult {
 }
 
 /**
- * Loads and checks every registry (all environments) and returns the pipeline part of the model.
- * Pipelines do not differ per environment, so the model of the first environment carries them.
+ * Loads and checks every registry (all environments) and returns the model of the first one:
+ * pipelines, teams and the audit task do not differ per environment, so it carries them.
  */
-export function loadPipelineModel(registriesDir: string): { problems: Problem[]; model?: PipelineModel } {
+function loadFirstModel(registriesDir: string): { problems: Problem[]; model?: Model } {
   const all = loadRegistries({ registriesDir });
   if (all.problems.length > 0) return { problems: all.problems };
   const first = all.environments[0];
   const one = first === undefined ? undefined : loadRegistries({ registriesDir, env: first });
   if (!one || one.problems.length > 0 || !one.model) return { problems: one?.problems ?? all.problems };
-  const { environments, promotion, pipelines } = one.model;
+  return { problems: [], model: one.model };
+}
+
+function pipelineModelOf(model: Model, registriesDir: string): PipelineModel {
+  const { environments, promotion, pipelines } = model;
   const sourceFile = `${path.basename(path.resolve(registriesDir))}/${REGISTRY_FILES.pipelines.file}`;
-  return { problems: [], model: { environments, promotion, pipelines, sourceFile } };
+  return { environments, promotion, pipelines, sourceFile };
+}
+
+/** Loads and checks every registry (all environments) and returns the pipeline part of the model. */
+export function loadPipelineModel(registriesDir: string): { problems: Problem[]; model?: PipelineModel } {
+  const { problems, model } = loadFirstModel(registriesDir);
+  return model ? { problems: [], model: pipelineModelOf(model, registriesDir) } : { problems };
 }
 
 /** The CI files of `target` generated from the registries in `registriesDir`. */
@@ -40,6 +52,22 @@ export function generateWorkflows(registriesDir: string, target: string = DEFAUL
   const { problems, model } = loadPipelineModel(registriesDir);
   if (!model) return { problems, files: [] };
   return { problems: [], files: adapter.generate(model) };
+}
+
+/**
+ * Everything `nexus ci generate` writes for `target`: the workflows and, where the CI system has
+ * one, the CODEOWNERS file that makes the security gate's owners review changes to it.
+ */
+export function generateCiFiles(registriesDir: string, target: string = DEFAULT_TARGET): GenerateResult {
+  const adapter = ADAPTERS[target];
+  if (!adapter) throw new Error(`unknown CI target "${target}": use one of ${Object.keys(ADAPTERS).join(", ")}`);
+  const { problems, model } = loadFirstModel(registriesDir);
+  if (!model) return { problems, files: [] };
+  const files = adapter.generate(pipelineModelOf(model, registriesDir));
+  if (!adapter.codeowners) return { problems: [], files };
+  const owned = gateOwners(model, registriesDir);
+  if (owned.problems.length > 0) return { problems: owned.problems, files: [] };
+  return { problems: [], files: owned.owners ? [...files, adapter.codeowners(owned.owners)] : files };
 }
 
 export interface Difference {

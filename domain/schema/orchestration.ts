@@ -6,6 +6,13 @@ export const Team = z.strictObject({
   description: Description.optional(),
   email: z.email({ message: "must be an e-mail address" }).optional(),
   channel: Name.describe("Notification channel (monitoring.yaml) that receives this team's alerts"),
+  githubTeam: z
+    .string()
+    .regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\/[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
+      message: 'must be a GitHub team "org/team", e.g. "nexus-platform/security"',
+    })
+    .optional()
+    .describe("GitHub team (org/team) whose review .github/CODEOWNERS requires for the files this team owns (`nexus ci generate`)"),
 });
 export type Team = z.infer<typeof Team>;
 

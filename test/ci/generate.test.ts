@@ -78,7 +78,7 @@ describe("the committed workflows", () => {
       expect(text).toContain("scripts/bootstrap");
       expect(text).toContain(`npx nexus policy-config --env ${env} --out "$RUNNER_TEMP/nexus-policy-${env}.json"`);
       expect(text).toContain(`pulumi preview --stack ${env} --policy-pack policy --policy-pack-config "$RUNNER_TEMP/nexus-policy-${env}.json"`);
-      expect(text).toContain(`npx nexus audit --stack ${env} --format md`);
+      expect(text).toContain(`npx nexus audit --stack ${env} --base "origin/$BASE_REF" --format md`);
       const audit = job.steps.find((s) => s.run?.includes("nexus audit")) as Step & { "continue-on-error"?: boolean };
       expect(audit["continue-on-error"]).toBe(true);
       expect(job.steps.at(-1)!.run).toContain("exit 1");

@@ -78,7 +78,7 @@ export const CASES = {
     stack: "dev",
     edits: [{ file: "orchestration.yaml", from: "image: ghcr.io/nexus-platform/frontend:1.8.2", to: "image: ghcr.io/nexus-platform/frontend:latest" }],
     problems: [
-      'registries/orchestration.yaml:255:12 services[5].image: image "ghcr.io/nexus-platform/frontend:latest" uses the moving tag "latest": pin it with a version tag or an @sha256 digest',
+      'registries/orchestration.yaml:261:12 services[5].image: image "ghcr.io/nexus-platform/frontend:latest" uses the moving tag "latest": pin it with a version tag or an @sha256 digest',
     ],
     exitCode: 1,
   },
@@ -87,7 +87,7 @@ export const CASES = {
     stack: "dev",
     edits: [{ file: "orchestration.yaml", from: "image: ghcr.io/nexus-platform/frontend:1.8.2", to: "image: quay.io/someone/frontend:1.8.2" }],
     problems: [
-      'registries/orchestration.yaml:255:12 services[5].image: image "quay.io/someone/frontend:1.8.2" is not from an allowed registry: use one of ghcr.io/nexus-platform, docker.io/library, docker.io/prom, docker.io/grafana or add its registry to security.yaml imageRegistries',
+      'registries/orchestration.yaml:261:12 services[5].image: image "quay.io/someone/frontend:1.8.2" is not from an allowed registry: use one of ghcr.io/nexus-platform, docker.io/library, docker.io/prom, docker.io/grafana or add its registry to security.yaml imageRegistries',
     ],
     exitCode: 1,
   },
@@ -96,7 +96,7 @@ export const CASES = {
     stack: "dev",
     edits: [{ file: "automation.yaml", from: "    target: redis\n", to: "    target: redis\n    enabled: false\n" }],
     problems: [
-      'registries/orchestration.yaml:120:15 services[1].stateful: stateful service "redis" has no enabled backup task: add a task of kind backup with target: redis to automation.yaml',
+      'registries/orchestration.yaml:126:15 services[1].stateful: stateful service "redis" has no enabled backup task: add a task of kind backup with target: redis to automation.yaml',
     ],
     exitCode: 1,
   },
