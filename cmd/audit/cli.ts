@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { isIsoDate, parseCommand, usageError as commandUsageError } from "../args";
+import { isIsoDate, parseCommand, usageError as commandUsageError, writeOut } from "../args";
 import { formatProblem, type Problem } from "../../domain/loader";
 import { BaseRefError, baseLine, compareWithBase, withBase, type BaseComparison } from "./base";
 import { REPORT_SCHEMA, type ComplianceReport } from "./schema";
@@ -53,15 +53,6 @@ export function exitCodeOf(report: ComplianceReport): 0 | 1 {
   return report.passed ? 0 : 1;
 }
 
-function write(out: string | undefined, text: string): void {
-  if (out === undefined) {
-    process.stdout.write(text);
-    return;
-  }
-  fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
-  fs.writeFileSync(out, text);
-}
-
 /** The registry folder as the evaluator takes it: relative to the project when inside it. */
 function registriesArg(dir: string, PROJECT_DIR: string): string {
   const absolute = path.resolve(dir);
@@ -112,9 +103,9 @@ function auditArgs(args: string[]): AuditArgs | { exit: number } {
 function writeProblems(a: AuditArgs, registriesDir: string, problems: Problem[]): number {
   if (a.format === "json") {
     const doc = { schema: REPORT_SCHEMA, stack: a.stack, today: a.today, registries: registriesDir, passed: false, problems };
-    write(a.out, `${JSON.stringify(doc, null, 2)}\n`);
+    writeOut(a.out, `${JSON.stringify(doc, null, 2)}\n`);
   } else {
-    write(a.out, problems.map((p) => `${formatProblem(p)}\n`).join(""));
+    writeOut(a.out, problems.map((p) => `${formatProblem(p)}\n`).join(""));
   }
   console.error(`nexus: ${problems.length} problem(s) in ${registriesDir}; fix them and run again (npx nexus validate --env ...)`);
   return 1;
@@ -124,6 +115,8 @@ export async function auditCommand(args: string[]): Promise<number> {
   const a = auditArgs(args);
   if ("exit" in a) return a.exit;
   const { stack, today, registries, out } = a;
+  // Refused before the program runs, so a wrong --out costs no evaluation.
+  if (out !== undefined && fs.existsSync(out) && fs.statSync(out).isDirectory()) return writeOut(out, "");
 
   const fail = (error: unknown): number => {
     if (error instanceof StackConfigError) {
@@ -164,7 +157,8 @@ export async function auditCommand(args: string[]): Promise<number> {
   }
 
   const report = comparison ? withBase(result.report, comparison) : result.report;
-  write(out, a.format === "json" ? renderJson(report) : renderMarkdown(report));
+  const written = writeOut(out, a.format === "json" ? renderJson(report) : renderMarkdown(report));
+  if (written !== 0) return written;
   const code = exitCodeOf(report);
   console.error(
     `nexus audit ${stack}: ${summaryLine(report)}${out !== undefined ? ` (report in ${out})` : ""}` + (code === 0 ? "" : ": mandatory policies are violated"),

@@ -112,6 +112,7 @@ describe("the registries folder and the CLI's paths", () => {
   it.each([
     [["validate", "--registries", "README.md"], 2, "nexus: --registries README.md is a file; name the folder holding the five registry files"],
     [["validate", "--registries", "no-such-folder"], 2, "nexus: --registries no-such-folder: no such folder; name the folder holding the five registry files"],
+    [["audit", "--stack", "dev", "--out", os.tmpdir()], 2, `nexus: --out ${os.tmpdir()} is a folder; name a file to write`],
     [["policy-config", "--env", "dev", "--out", os.tmpdir()], 2, `nexus: --out ${os.tmpdir()} is a folder; name a file to write`],
     [
       ["policy-config", "--env", "dev", "--out", "README.md/config.json"],
