@@ -76,6 +76,19 @@ function exceptionsSection(report: ComplianceReport): string[] {
   return table("### Exceptions", ["Policy", "Resource", "Owner", "Expires", "Status", "Silences", "Source", "Reason"], rows);
 }
 
+/**
+ * Policies that do not block in this environment, in the open: a disabled policy judges nothing
+ * and an advisory one never fails the gate, which a reader of "0 mandatory violations" must see.
+ */
+export function notEnforcedSection(report: ComplianceReport): string[] {
+  const rows = report.policies
+    .filter((p) => p.enforcement !== "mandatory")
+    .map(
+      (p) => `| ${code(p.name)} | ${p.enforcement === "disabled" ? "**disabled**: judges nothing" : "advisory: reported, never blocks"} | ${p.violations} |`,
+    );
+  return table(`### Policies not enforced in ${htmlText(report.environment)}`, ["Policy", "Level", "Violations"], rows);
+}
+
 function policiesSection(report: ComplianceReport): string[] {
   const rows = report.policies.map((p) => {
     const na = p.kind === "stack" ? (p.notApplicableReason ? cell(p.notApplicableReason) : "—") : String(p.notApplicable);
@@ -105,6 +118,6 @@ function resourcesSection(report: ComplianceReport): string[] {
 
 /** The Markdown report, for a pull-request comment: its sections, a blank line apart. */
 export function renderMarkdown(report: ComplianceReport): string {
-  const sections = [header, violationsSection, exceptionsSection, policiesSection, resourcesSection].map((section) => section(report));
+  const sections = [header, violationsSection, notEnforcedSection, exceptionsSection, policiesSection, resourcesSection].map((section) => section(report));
   return `${sections.map((lines) => lines.join("\n")).join("\n\n")}\n`;
 }

@@ -52,6 +52,33 @@ describe("exception status", () => {
 });
 
 describe("the Markdown report", () => {
+  it("lists disabled and advisory policies in the open, not only in the folded policy table", () => {
+    const policy = (name: string, enforcement: "mandatory" | "advisory" | "disabled", violations = 0) => ({
+      name,
+      description: name,
+      kind: "resource" as const,
+      enforcement,
+      checked: 0,
+      passed: 0,
+      notApplicable: 0,
+      violations,
+      excepted: 0,
+    });
+    const md = renderMarkdown(
+      complianceReport({
+        policies: [policy("no-host-ports", "mandatory"), policy("probes-required", "advisory", 2), policy("no-literal-secret-env", "disabled")],
+      }),
+    );
+    const section = md.slice(md.indexOf("### Policies not enforced in dev"), md.indexOf("### Exceptions"));
+    expect(section.trim().split("\n").slice(2)).toEqual([
+      "| Policy | Level | Violations |",
+      "| --- | --- | --- |",
+      "| `probes-required` | advisory: reported, never blocks | 2 |",
+      "| `no-literal-secret-env` | **disabled**: judges nothing | 0 |",
+    ]);
+    expect(md.indexOf("### Policies not enforced")).toBeLessThan(md.indexOf("<details>"));
+  });
+
   it("opens with the summary, then violations, exceptions, policies and resources, a blank line apart", () => {
     const md = renderMarkdown(complianceReport({ resources: [api], summary: { ...complianceReport().summary, resources: 1, policies: 1 } }));
     expect(md.split("\n").slice(0, 4)).toEqual([
@@ -60,7 +87,9 @@ describe("the Markdown report", () => {
       "",
       "✅ `nexus audit` of stack `dev` (environment `dev`), registries `registries`, policy pack `nexus-platform@0.0.0`, exceptions judged on 2026-11-27: no mandatory policy is violated.",
     ]);
-    expect(md).toContain("\n\n### Violations\n\nNone.\n\n### Exceptions\n\nNone.\n\n<details><summary>Policies: 1 enabled, 0 disabled in dev</summary>\n\n");
+    expect(md).toContain(
+      "\n\n### Violations\n\nNone.\n\n### Policies not enforced in dev\n\nNone.\n\n### Exceptions\n\nNone.\n\n<details><summary>Policies: 1 enabled, 0 disabled in dev</summary>\n\n",
+    );
     expect(
       md.endsWith(`| \`api\` | ${K8S.Deployment} | \`registries/orchestration.yaml:10\` | ${cell(verdictSummary(api))} | \`${api.urn}\` |\n\n</details>\n`),
     ).toBe(true);
