@@ -1,13 +1,13 @@
 import * as path from "node:path";
-import { ci } from "./ci/cli";
 import { formatProblem, loadRegistries } from "../domain/loader";
 import { parseCommand, registriesDirProblem, usageError } from "./args";
-import { policyConfig } from "./policyConfig";
-import { writeSchemas } from "./schema";
-import { secretsCommand } from "./secrets";
 import { projectStackConfigProblems } from "./stackConfig";
 
 type Command = (args: string[]) => Promise<number>;
+
+/** A command's module, loaded when the command runs (bin/nexus.js runs the sources under tsx/cjs). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- deliberate lazy loading: see the COMMANDS table
+const load = <T>(id: string): T => require(id) as T;
 
 const USAGE = `Usage: nexus <command> [options]
 
@@ -81,16 +81,20 @@ const validate: Command = async (args) => {
 const schema: Command = async (args) => {
   const parsed = parseCommand(args, { out: { type: "string" } }, SCHEMA_USAGE);
   if ("exit" in parsed) return parsed.exit;
+  const { writeSchemas } = load<typeof import("./schema")>("./schema");
   const files = writeSchemas((parsed.values.out as string | undefined) ?? path.join("registries", "schema"));
   for (const f of files) console.log(`wrote ${f}`);
   return 0;
 };
 
-// Loaded on use: it brings the Pulumi SDKs and the policy pack (require: bin/nexus.js runs under tsx/cjs).
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see above
-const audit: Command = (args) => (require("./audit/cli") as typeof import("./audit/cli")).auditCommand(args);
+// Each command's module is loaded when that command runs, so `validate` does not pay for the
+// Pulumi SDK (secrets, audit), the policy pack (audit) or the GitHub client (ci).
+const audit: Command = (args) => load<typeof import("./audit/cli")>("./audit/cli").auditCommand(args);
+const ci: Command = (args) => load<typeof import("./ci/cli")>("./ci/cli").ci(args);
+const policyConfig: Command = (args) => load<typeof import("./policyConfig")>("./policyConfig").policyConfig(args);
+const secrets: Command = (args) => load<typeof import("./secrets")>("./secrets").secretsCommand(args);
 
-const COMMANDS: Record<string, Command> = { validate, schema, "policy-config": policyConfig, ci, audit, secrets: secretsCommand };
+const COMMANDS: Record<string, Command> = { validate, schema, "policy-config": policyConfig, ci, audit, secrets };
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
