@@ -1,12 +1,17 @@
 import * as path from "node:path";
 import { formatProblem, loadRegistries } from "../domain/loader";
 import { parseCommand, registriesDirProblem, usageError } from "./args";
+import { policyConfig } from "./policyConfig";
 import { projectStackConfigProblems } from "./stackConfig";
 
 type Command = (args: string[]) => Promise<number>;
 
-/** A command's module, loaded when the command runs (bin/nexus.js runs the sources under tsx/cjs). */
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- deliberate lazy loading: see the COMMANDS table
+/**
+ * A command's module, loaded when the command runs, so `validate` does not pay for the Pulumi SDK
+ * (secrets, audit), the policy pack (audit) or the GitHub client (ci). bin/nexus.js runs the
+ * sources under tsx/cjs, whose require resolves TypeScript (a native import() would not).
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- deliberate lazy loading, see above
 const load = <T>(id: string): T => require(id) as T;
 
 const USAGE = `Usage: nexus <command> [options]
@@ -87,11 +92,8 @@ const schema: Command = async (args) => {
   return 0;
 };
 
-// Each command's module is loaded when that command runs, so `validate` does not pay for the
-// Pulumi SDK (secrets, audit), the policy pack (audit) or the GitHub client (ci).
 const audit: Command = (args) => load<typeof import("./audit/cli")>("./audit/cli").auditCommand(args);
 const ci: Command = (args) => load<typeof import("./ci/cli")>("./ci/cli").ci(args);
-const policyConfig: Command = (args) => load<typeof import("./policyConfig")>("./policyConfig").policyConfig(args);
 const secrets: Command = (args) => load<typeof import("./secrets")>("./secrets").secretsCommand(args);
 
 const COMMANDS: Record<string, Command> = { validate, schema, "policy-config": policyConfig, ci, audit, secrets };
