@@ -77,15 +77,21 @@ function distance(a: string, b: string): number {
 export function suggest(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
+  const within = Math.max(1, Math.floor(word.length / 3));
+  const lower = word.toLowerCase();
   for (const c of candidates) {
-    const d = distance(word.toLowerCase(), c.toLowerCase());
+    // The distance is at least the difference in length: skipping hopeless candidates keeps a
+    // megabyte-long value from costing seconds and gigabytes of edit-distance table.
+    const other = c.toLowerCase();
+    if (Math.abs(lower.length - other.length) > within) continue;
+    const d = distance(lower, other);
     if (d < bestDistance) {
       bestDistance = d;
       best = c;
     }
   }
   // One edit in a short word, a third of the word in a longer one: "web" does not suggest "db".
-  return best !== undefined && bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
+  return best !== undefined && bestDistance <= within ? best : undefined;
 }
 
 function describe(value: unknown): string {

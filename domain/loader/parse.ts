@@ -1,10 +1,73 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Document, isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, visit, YAMLMap } from "yaml";
+import {
+  Composer,
+  Document,
+  isAlias,
+  isMap,
+  isNode,
+  isPair,
+  isScalar,
+  isSeq,
+  Lexer,
+  LineCounter,
+  Parser,
+  visit,
+  YAMLMap,
+  type Alias,
+  type CST,
+  type Pair,
+} from "yaml";
 import type { PathSegment, Problem } from "./problems";
 
-/** Larger registry files are refused: they are almost certainly not hand-written registries. */
+/**
+ * Larger registry files are refused: they are almost certainly not hand-written registries. The
+ * limits below bound the work on a file under it: 64 MiB of long comment lines loads in a second.
+ */
 export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Limits that keep a hostile or generated file from hanging or crashing the loader. Each is far
+ * above what a hand-written registry needs (the largest real registry nests 7 levels deep, has keys
+ * of 25 characters, lines of 160, about 4,300 YAML tokens, 1,200 values and no aliases) and each
+ * is checked by linear code before the work it protects, so that crossing it is a located problem
+ * rather than a stack overflow, an out-of-memory crash or minutes of parsing.
+ */
+export const LIMITS = {
+  /**
+   * Collections nested in each other, aliases expanded. The yaml package composes nodes, and
+   * toJS, zod and the override resolution walk values, recursively: around 900 levels overflow
+   * the stack. 64 is 9 times the deepest registry and far below that.
+   */
+  maxDepth: 64,
+  /**
+   * YAML caps implicit keys at 1024 characters; explicit (`? `) keys get the same cap, since every
+   * unknown key is quoted in a problem and compared with each allowed one for a "did you mean".
+   */
+  maxKeyChars: 1024,
+  /**
+   * A hand-written line is a key and a value, a few hundred characters at most; a longer line is a
+   * pasted blob or minified data, and every problem that quotes its value would print all of it.
+   */
+  maxLineChars: 65_536,
+  /**
+   * Parse time and memory grow with YAML tokens (keys, values, indicators, comments, line breaks),
+   * not bytes: about 3 µs and 300 bytes each. 500,000 tokens keep the parse within a couple of
+   * seconds and still admit megabytes of comments (5 MB of comment lines is about 100,000 tokens).
+   */
+  maxTokens: 500_000,
+  /**
+   * Anchors and aliases together. The yaml package resolves each alias by scanning every anchor
+   * and alias before it, so their number must stay small; a registry has none or a few dozen.
+   */
+  maxAliasNodes: 10_000,
+  /**
+   * Values once aliases are expanded, which is what every later check walks: a few nested
+   * aliases can otherwise stand for billions of values ("billion laughs"). 200,000 is 170 times
+   * the largest registry and keeps validation within seconds.
+   */
+  maxValues: 200_000,
+} as const;
 
 export interface ParsedFile {
   /** Path as reported in problems and source annotations, e.g. "registries/orchestration.yaml". */
@@ -22,10 +85,13 @@ export function problemAt(file: ParsedFile, offset: number | undefined, path: st
 
 /** Escapes control characters a key or value may carry, so that one problem stays one line. */
 function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   return text.replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029]/g, (c) =>
     c === "\n" ? "\\n" : c === "\r" ? "\\r" : c === "\t" ? "\\t" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
 }
+
+const EMPTY = "file is empty: it must be a mapping that starts with apiVersion: nexus/v1 and kind";
 
 /**
  * Reads and parses one registry file. Problems are returned, never thrown: a missing, binary,
@@ -35,6 +101,7 @@ export function parseRegistryFile(filePath: string, display: string, problems: P
   const lineCounter = new LineCounter();
   const parsed: ParsedFile = { display, lineCounter };
   const fail = (message: string, code: string) => problems.push(problemAt(parsed, undefined, "(file)", message, code));
+  const failAt = (offset: number, message: string, code: string) => problems.push(problemAt(parsed, offset, "(file)", message, code));
 
   let stat: fs.Stats;
   try {
@@ -64,14 +131,60 @@ export function parseRegistryFile(filePath: string, display: string, problems: P
     fail("file is not valid UTF-8 text: save it as UTF-8", "file-encoding");
     return parsed;
   }
-  if (text.trim() === "" || /^(\s*#[^\n]*\n?)*\s*$/.test(text)) {
-    fail("file is empty: it must be a mapping that starts with apiVersion: nexus/v1 and kind", "file-empty");
+
+  const lines = scanLines(text, lineCounter);
+  if (lines.blank) {
+    fail(EMPTY, "file-empty");
+    return parsed;
+  }
+  if (lines.long) {
+    failAt(
+      lines.long.start + LIMITS.maxLineChars,
+      `line is ${lines.long.length} characters long, over the ${LIMITS.maxLineChars}-character limit for a registry line: break the value over several lines or remove generated content`,
+      "line-too-long",
+    );
     return parsed;
   }
 
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: true });
-  if (!Array.isArray(docs)) {
-    fail("file is empty: it must be a mapping that starts with apiVersion: nexus/v1 and kind", "file-empty");
+  // The lexer and the CST parser are iterative, so they are safe on any input; the composer and
+  // everything after it recurse, and run only once the token count and the nesting are bounded.
+  const tokens: CST.Token[] = [];
+  const parser = new Parser();
+  let count = 0;
+  for (const lexeme of new Lexer().lex(text)) {
+    if (++count > LIMITS.maxTokens) {
+      failAt(
+        parser.offset,
+        `the file holds more than ${LIMITS.maxTokens} YAML tokens (keys, values, indicators, comments, line breaks) by here, over the limit for a registry: split it or remove generated content`,
+        "file-too-many-tokens",
+      );
+      return parsed;
+    }
+    for (const token of parser.next(lexeme)) tokens.push(token);
+  }
+  for (const token of parser.end()) tokens.push(token);
+  const deep = tooDeep(tokens, LIMITS.maxDepth);
+  if (deep !== undefined) {
+    failAt(
+      deep,
+      `nesting is deeper than ${LIMITS.maxDepth} levels here, over the limit for a registry: flatten the structure (a registry nests fewer than 10 levels)`,
+      "yaml-too-deep",
+    );
+    return parsed;
+  }
+
+  // Duplicate keys are found by inspect() below: the yaml package's own check compares each key
+  // with every earlier one, which takes minutes on a mapping of some ten thousand keys. Its check
+  // of a YAML 1.1 ordered map (!!omap) is just as quadratic, and a registry has no use for one:
+  // without the tag it is read as the list it is written as.
+  const composer = new Composer({
+    uniqueKeys: false,
+    keepSourceTokens: true,
+    customTags: (tags) => tags.filter((tag) => typeof tag === "string" || tag.tag !== "tag:yaml.org,2002:omap"),
+  });
+  const docs = Array.from(composer.compose(tokens)) as Document.Parsed[];
+  if (docs.length === 0) {
+    fail(EMPTY, "file-empty");
     return parsed;
   }
   if (docs.length > 1) {
@@ -88,31 +201,29 @@ export function parseRegistryFile(filePath: string, display: string, problems: P
   }
   const doc = docs[0]!;
   parsed.doc = doc;
+  const found = inspect(doc);
   // Only the first syntax error: the parser's later errors are mostly its confusion after it.
   const error = doc.errors[0];
-  if (error) {
+  if (error && (found.duplicateKey === undefined || error.pos[0] <= found.duplicateKey)) {
     const { offset, message } = yamlError(doc, error.code, error.message, error.pos[0]);
-    problems.push(problemAt(parsed, offset, "(file)", message, `yaml-${error.code.toLowerCase().replace(/_/g, "-")}`));
+    failAt(offset, message, `yaml-${error.code.toLowerCase().replace(/_/g, "-")}`);
+  } else if (found.duplicateKey !== undefined) {
+    failAt(found.duplicateKey, yamlMessage("DUPLICATE_KEY", "Map keys must be unique"), "yaml-duplicate-key");
   }
-  if (doc.errors.length > 0 || docs.length > 1) return parsed;
+  if (doc.errors.length > 0 || found.duplicateKey !== undefined || docs.length > 1) return parsed;
 
-  let unresolved = false;
-  visit(doc, {
-    Alias(_, alias) {
-      if (alias.resolve(doc) !== undefined) return;
-      unresolved = true;
-      problems.push(
-        problemAt(
-          parsed,
-          alias.range?.[0],
-          "(file)",
-          `YAML syntax: alias *${alias.source} has no anchor: define the anchor (&${alias.source}) before using the alias (*${alias.source}), or write the value out`,
-          "yaml-bad-alias",
-        ),
-      );
-    },
-  });
-  if (unresolved) return parsed;
+  for (const alias of found.unresolved) {
+    failAt(
+      alias.range?.[0] ?? 0,
+      `YAML syntax: alias *${alias.source} has no anchor: define the anchor (&${alias.source}) before using the alias (*${alias.source}), or write the value out`,
+      "yaml-bad-alias",
+    );
+  }
+  if (found.unresolved.length > 0) return parsed;
+  if (found.limit) {
+    failAt(found.limit.offset, found.limit.message, found.limit.code);
+    return parsed;
+  }
 
   if (!isMap(doc.contents)) {
     const what = doc.contents === null ? "nothing" : isScalar(doc.contents) ? "a single value" : "a list";
@@ -128,19 +239,222 @@ export function parseRegistryFile(filePath: string, display: string, problems: P
     return parsed;
   }
   try {
-    parsed.data = doc.toJS({ maxAliasCount: 100 });
+    // inspect() has bounded the expansion; the yaml package's own alias count would refuse an
+    // anchor used more than 100 times whatever it holds, and without saying where.
+    parsed.data = doc.toJS({ maxAliasCount: -1 });
   } catch (error) {
-    problems.push(
-      problemAt(
-        parsed,
-        undefined,
-        "(file)",
-        `cannot expand the document (${(error as Error).message}): remove the alias loop or excessive aliases`,
-        "yaml-alias",
-      ),
-    );
+    fail(`cannot expand the document (${(error as Error).message}): write the aliased values out`, "yaml-alias");
   }
   return parsed;
+}
+
+/**
+ * One pass over the text: records where each line starts (the parser is not given the line
+ * counter, so that problems found before parsing are located too), whether the file holds only
+ * comments and blank lines, and the first over-long line. Linear in the text, unlike a regular
+ * expression over the whole file, which can backtrack exponentially on many comment lines.
+ */
+function scanLines(text: string, lineCounter: LineCounter): { blank: boolean; long?: { start: number; length: number } } {
+  let blank = true;
+  let long: { start: number; length: number } | undefined;
+  let start = 0;
+  lineCounter.addNewLine(0);
+  for (;;) {
+    const newline = text.indexOf("\n", start);
+    const end = newline < 0 ? text.length : newline;
+    if (blank) {
+      const content = text.slice(start, end).trimStart();
+      if (content !== "" && !content.startsWith("#")) blank = false;
+    }
+    if (long === undefined && end - start > LIMITS.maxLineChars) long = { start, length: end - start };
+    if (newline < 0) break;
+    start = newline + 1;
+    lineCounter.addNewLine(start);
+  }
+  return { blank, long };
+}
+
+/**
+ * The offset of the first collection nested deeper than `max`, walking the parser's tokens with
+ * an explicit stack (the tokens of a hostile file may nest thousands of levels).
+ */
+function tooDeep(tokens: readonly CST.Token[], max: number): number | undefined {
+  let first: number | undefined;
+  const stack: { token: CST.Token; depth: number }[] = tokens.map((token) => ({ token, depth: 0 }));
+  while (stack.length > 0) {
+    const { token, depth } = stack.pop()!;
+    if (token.type === "document") {
+      if (token.value) stack.push({ token: token.value, depth });
+    } else if (token.type === "block-map" || token.type === "block-seq" || token.type === "flow-collection") {
+      if (depth + 1 > max) {
+        if (first === undefined || token.offset < first) first = token.offset;
+        continue;
+      }
+      for (const item of token.items as CST.CollectionItem[]) {
+        if (item.key) stack.push({ token: item.key, depth: depth + 1 });
+        if (item.value) stack.push({ token: item.value, depth: depth + 1 });
+      }
+    }
+  }
+  return first;
+}
+
+interface Findings {
+  /** Offset of the first key repeated in its mapping. */
+  duplicateKey?: number;
+  unresolved: Alias[];
+  /** The first limit crossed: alias loop, too many aliases, too large an expansion, too long a key. */
+  limit?: { offset: number; message: string; code: string };
+}
+
+/**
+ * Walks the composed document once, in document order and with an explicit stack: finds duplicate
+ * keys, over-long keys and aliases without an anchor, and measures what aliases expand to (values
+ * and nesting) without expanding them, so that an alias bomb or an alias inside its own anchor is
+ * refused, where it is written, before anything walks the expanded values.
+ */
+function inspect(doc: Document.Parsed): Findings {
+  const found: Findings = { unresolved: [] };
+  const limit = (offset: number, message: string, code: string) => {
+    if (found.limit === undefined || offset < found.limit.offset) found.limit = { offset, message, code };
+  };
+  /** What a node stands for once its aliases are expanded: values, and levels of nesting. */
+  interface Size {
+    values: number;
+    depth: number;
+  }
+  const anchors = new Map<string, unknown>();
+  const sizes = new Map<unknown, Size>();
+  const open = new Set<unknown>();
+  let aliasNodes = 0;
+  let values = 0;
+  let tooMany = false;
+
+  type Frame = { node: unknown; level: number; parent: Size } | { exit: unknown; size: Size; parent: Size };
+  const root: Size = { values: 0, depth: 0 };
+  const stack: Frame[] = [{ node: doc.contents, level: 0, parent: root }];
+  const count = (node: { range?: readonly number[] | null }, added: number) => {
+    const before = values;
+    values += added;
+    if (before <= LIMITS.maxValues && values > LIMITS.maxValues) {
+      limit(
+        node.range?.[0] ?? 0,
+        `with its aliases expanded, the document holds more than ${LIMITS.maxValues} values by here, over the limit for a registry: write the values out or use fewer nested aliases`,
+        "yaml-alias-expansion",
+      );
+    }
+  };
+
+  while (stack.length > 0) {
+    const frame = stack.pop()!;
+    if ("exit" in frame) {
+      frame.size.depth += 1;
+      frame.parent.values += frame.size.values;
+      frame.parent.depth = Math.max(frame.parent.depth, frame.size.depth);
+      if (open.delete(frame.exit)) sizes.set(frame.exit, frame.size);
+      continue;
+    }
+    const { node, level, parent } = frame;
+    if (!isNode(node)) continue;
+    const offset = node.range?.[0] ?? 0;
+    if (isAlias(node) || node.anchor) {
+      if (++aliasNodes > LIMITS.maxAliasNodes && !tooMany) {
+        tooMany = true;
+        limit(
+          offset,
+          `more than ${LIMITS.maxAliasNodes} anchors and aliases by here, over the limit for a registry: write the values out`,
+          "yaml-too-many-aliases",
+        );
+      }
+    }
+    if (isAlias(node)) {
+      const target = anchors.get(node.source);
+      const size = target === undefined ? undefined : sizes.get(target);
+      if (target === undefined) {
+        found.unresolved.push(node);
+      } else if (size === undefined) {
+        limit(
+          offset,
+          `YAML syntax: alias *${node.source} is inside the value its anchor &${node.source} names, so it would repeat forever: write the value out instead`,
+          "yaml-alias-cycle",
+        );
+      } else {
+        parent.values += size.values;
+        parent.depth = Math.max(parent.depth, size.depth);
+        count(node, size.values);
+        if (level + size.depth > LIMITS.maxDepth) {
+          limit(
+            offset,
+            `alias *${node.source} nests the value of &${node.source} here deeper than ${LIMITS.maxDepth} levels, over the limit for a registry: write the value out or flatten it`,
+            "yaml-too-deep",
+          );
+        }
+      }
+      continue;
+    }
+    if (node.anchor) {
+      anchors.set(node.anchor, node);
+      open.add(node);
+    }
+    count(node, 1);
+    if (!isMap(node) && !isSeq(node)) {
+      parent.values += 1;
+      if (open.delete(node)) sizes.set(node, { values: 1, depth: 0 });
+      continue;
+    }
+    // Children add their values and depth to `size`; the collection's own level is added on exit.
+    const size: Size = { values: 1, depth: 0 };
+    stack.push({ exit: node, size, parent });
+    const inner = level + 1;
+    const seen = isMap(node) ? new Set<unknown>() : undefined;
+    const children: unknown[] = [];
+    for (const item of node.items as unknown[]) {
+      if (!isPair(item)) {
+        children.push(item);
+        continue;
+      }
+      const key = (item as Pair).key;
+      if (isScalar(key)) {
+        const name = key.value;
+        if (seen && name === name) {
+          if (seen.has(name)) {
+            const at = key.range?.[0] ?? offset;
+            if (found.duplicateKey === undefined || at < found.duplicateKey) found.duplicateKey = at;
+          } else {
+            seen.add(name);
+          }
+        }
+        const chars = String(name).length;
+        if (chars > LIMITS.maxKeyChars) {
+          limit(
+            key.range?.[0] ?? offset,
+            `key is ${chars} characters long, over the ${LIMITS.maxKeyChars}-character limit for a key: shorten it`,
+            "key-too-long",
+          );
+        }
+      }
+      const other = notAName(key);
+      if (other) limit(other.offset, `this key is ${other.what}; a registry key is a plain name: write it out as one`, "key-not-plain");
+      children.push(key, (item as Pair).value);
+    }
+    for (let i = children.length - 1; i >= 0; i--) stack.push({ node: children[i], level: inner, parent: size });
+  }
+  return found;
+}
+
+/**
+ * What a mapping key is when it is not a name. The yaml package turns such a key into text by
+ * printing it, copying every anchor of the document for each one: quadratic on a hostile file,
+ * and a registry has no use for them.
+ */
+function notAName(key: unknown): { what: string; offset: number } | undefined {
+  if (!isNode(key)) return undefined;
+  const offset = key.range?.[0] ?? 0;
+  if (isMap(key)) return { what: "a mapping", offset };
+  if (isSeq(key)) return { what: "a list", offset };
+  if (isAlias(key)) return { what: "an alias", offset };
+  if (isScalar(key) && key.value !== null && typeof key.value === "object") return { what: key.value instanceof Date ? "a date" : "a tagged value", offset };
+  return undefined;
 }
 
 function byteSize(bytes: number): string {
@@ -205,7 +519,7 @@ export function offsetOf(doc: Document.Parsed, path: readonly PathSegment[], atK
   for (let i = 0; i < path.length; i++) {
     const segment = path[i]!;
     if (isMap(node)) {
-      const pair = (node as YAMLMap).items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment));
+      const pair = pairNamed(node as YAMLMap, String(segment));
       if (!pair) return offset;
       const last = i === path.length - 1;
       if (last && atKey && isNode(pair.key)) return pair.key.range?.[0];
@@ -221,4 +535,23 @@ export function offsetOf(doc: Document.Parsed, path: readonly PathSegment[], atK
     }
   }
   return offset;
+}
+
+const keyIndexes = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+/**
+ * The first entry of `map` whose key reads `name`. Indexed once per mapping: a file with
+ * thousands of unknown keys in one mapping is located key by key, and scanning the mapping for
+ * each would take quadratic time.
+ */
+function pairNamed(map: YAMLMap, name: string): Pair | undefined {
+  let index = keyIndexes.get(map);
+  if (!index) {
+    index = new Map();
+    for (const p of map.items) {
+      if (isPair(p) && isScalar(p.key) && !index.has(String(p.key.value))) index.set(String(p.key.value), p as Pair);
+    }
+    keyIndexes.set(map, index);
+  }
+  return index.get(name);
 }
