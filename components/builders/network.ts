@@ -40,40 +40,29 @@ export function networkEdges(input: GraphInput): Edge[] {
   for (const s of input.services) {
     for (const dep of s.dependsOn) {
       const target = byName.get(dep);
-      if (!target) continue;
-      edges.push({
-        from: { namespace: s.namespace, name: s.name },
-        to: { namespace: target.namespace, name: target.name },
-        port: target.port,
-        reason: `${s.name} dependsOn ${target.name}`,
-      });
+      if (target) edges.push({ from: workload(s), to: workload(target), port: target.port, reason: `${s.name} dependsOn ${target.name}` });
     }
   }
   for (const t of input.tasks) {
     const called = [...(t.target ? [t.target] : []), ...t.dependsOn.filter((d) => d !== t.target)];
     for (const name of called) {
       const target = byName.get(name);
-      if (!target) continue;
-      edges.push({
-        from: { namespace: t.namespace, name: t.name },
-        to: { namespace: target.namespace, name: target.name },
-        port: target.port,
-        reason: `task ${t.name} ${name === t.target ? "targets" : "dependsOn"} ${target.name}`,
-      });
+      const verb = name === t.target ? "targets" : "dependsOn";
+      if (target) edges.push({ from: workload(t), to: workload(target), port: target.port, reason: `task ${t.name} ${verb} ${target.name}` });
     }
   }
   if (input.monitoringNamespace !== undefined) {
     for (const s of input.services) {
       if (s.metricsPort === undefined) continue;
-      edges.push({
-        from: { namespace: input.monitoringNamespace },
-        to: { namespace: s.namespace, name: s.name },
-        port: s.metricsPort,
-        reason: `prometheus scrapes ${s.name}`,
-      });
+      edges.push({ from: { namespace: input.monitoringNamespace }, to: workload(s), port: s.metricsPort, reason: `prometheus scrapes ${s.name}` });
     }
   }
   return edges;
+}
+
+/** A workload's pods as an edge's endpoint: its namespace and name, none of its other fields. */
+function workload(w: { namespace: string; name: string }): Endpoint & { name: string } {
+  return { namespace: w.namespace, name: w.name };
 }
 
 function peer(e: Endpoint): Peer {
@@ -118,36 +107,25 @@ export function defaultDenySpec(): k8s.types.input.networking.v1.NetworkPolicySp
 
 /** Name resolution must keep working under default-deny egress. */
 export function dnsEgressSpec(): k8s.types.input.networking.v1.NetworkPolicySpec {
-  return {
-    podSelector: {},
-    policyTypes: ["Egress"],
-    egress: [
-      {
-        to: [
-          {
-            namespaceSelector: { matchLabels: { [NAMESPACE_NAME]: "kube-system" } },
-            podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
-          },
-        ],
-        ports: [
-          { protocol: "UDP", port: 53 },
-          { protocol: "TCP", port: 53 },
-        ],
-      },
+  const kubeDns: Peer = { namespaceSelector: { matchLabels: { [NAMESPACE_NAME]: "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } };
+  return namespaceEgressSpec(
+    [kubeDns],
+    [
+      { protocol: "UDP", port: 53 },
+      { protocol: "TCP", port: 53 },
     ],
-  };
+  );
 }
 
 /** Egress to the CIDRs the security registry allows, for every pod of the namespace. */
 export function cidrEgressSpec(rule: EgressRule): k8s.types.input.networking.v1.NetworkPolicySpec {
-  return {
-    podSelector: {},
-    policyTypes: ["Egress"],
-    egress: [
-      {
-        to: rule.cidrs.map((cidr) => ({ ipBlock: { cidr } })),
-        ports: rule.ports.map((port) => ({ protocol: "TCP", port })),
-      },
-    ],
-  };
+  return namespaceEgressSpec(
+    rule.cidrs.map((cidr) => ({ ipBlock: { cidr } })),
+    rule.ports.map((port) => ({ protocol: "TCP", port })),
+  );
+}
+
+/** One egress rule, to `to` on `ports`, for every pod of the namespace. */
+function namespaceEgressSpec(to: Peer[], ports: k8s.types.input.networking.v1.NetworkPolicyPort[]): k8s.types.input.networking.v1.NetworkPolicySpec {
+  return { podSelector: {}, policyTypes: ["Egress"], egress: [{ to, ports }] };
 }

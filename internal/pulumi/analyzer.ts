@@ -368,6 +368,18 @@ export class PackAnalyzer {
     return provider;
   }
 
+  /** What Analyze and AnalyzeStack both say of a resource: its type, URN, name, inputs, options and provider. */
+  private describe<M extends analyzerPb.AnalyzeRequest | analyzerPb.AnalyzerResource>(message: M, resource: AnalyzedResource): M {
+    message.setType(resource.type);
+    message.setUrn(resource.urn);
+    message.setName(resource.name);
+    message.setProperties(this.struct(resource.props));
+    message.setOptions(this.options_(resource.options, resource.parent));
+    const provider = this.provider(resource.provider);
+    if (provider) message.setProvider(provider);
+    return message;
+  }
+
   private read(response: analyzerPb.AnalyzeResponse, phase: Diagnostic["phase"], urn?: string): Evaluation {
     const diagnostics: Diagnostic[] = response.getDiagnosticsList().map((d) => ({
       policyName: d.getPolicyname(),
@@ -389,14 +401,7 @@ export class PackAnalyzer {
 
   /** AnalyzeRequest for one resource; diagnostics without a URN are the resource's. */
   async analyze(resource: AnalyzedResource): Promise<Evaluation> {
-    const request = new this.m.analyzer.AnalyzeRequest();
-    request.setType(resource.type);
-    request.setUrn(resource.urn);
-    request.setName(resource.name);
-    request.setProperties(this.struct(resource.props));
-    request.setOptions(this.options_(resource.options, resource.parent));
-    const provider = this.provider(resource.provider);
-    if (provider) request.setProvider(provider);
+    const request = this.describe(new this.m.analyzer.AnalyzeRequest(), resource);
     return this.read(await call<analyzerPb.AnalyzeResponse>(this.handlers.analyze, request), "resource", resource.urn);
   }
 
@@ -405,14 +410,7 @@ export class PackAnalyzer {
     const request = new this.m.analyzer.AnalyzeStackRequest();
     request.setResourcesList(
       resources.map((r) => {
-        const ar = new this.m.analyzer.AnalyzerResource();
-        ar.setType(r.type);
-        ar.setUrn(r.urn);
-        ar.setName(r.name);
-        ar.setProperties(this.struct(r.props));
-        ar.setOptions(this.options_(r.options, r.parent));
-        const provider = this.provider(r.provider);
-        if (provider) ar.setProvider(provider);
+        const ar = this.describe(new this.m.analyzer.AnalyzerResource(), r);
         if (r.parent) ar.setParent(r.parent);
         ar.setDependenciesList(r.dependencies ?? []);
         const deps = ar.getPropertydependenciesMap();

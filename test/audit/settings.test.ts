@@ -8,37 +8,18 @@ import * as runtimeSettings from "@pulumi/pulumi/runtime/settings";
 import { describe, expect, it } from "vitest";
 import { PROJECT_DIR, StackConfigError, readStackConfig, stackSettings } from "../../cmd/audit/stack";
 import { readSettings, settingsFromConfig } from "../../stacks/settings";
+import { DEV_SETTINGS, PROD_SETTINGS, defaultSettings } from "../stacks/support";
 
 describe("stack settings", () => {
   it("read from Pulumi.yaml defaults and Pulumi.<stack>.yaml", () => {
-    expect(stackSettings(PROJECT_DIR, "dev").settings).toEqual({
-      environment: "dev",
-      registriesDir: "registries",
-      kubernetes: {},
-      skipAwait: true,
-      localCommands: true,
-      aws: { enabled: false },
-    });
+    expect(stackSettings(PROJECT_DIR, "dev").settings).toEqual(DEV_SETTINGS);
     const prod = stackSettings(PROJECT_DIR, "prod");
     expect(prod.stackConfig.config).toMatchObject({
       "aws:region": "eu-central-1",
       "nexus-platform:awsEnabled": "true",
       "nexus-platform:registries": "registries",
     });
-    expect(prod.settings).toEqual({
-      environment: "prod",
-      registriesDir: "registries",
-      kubernetes: { context: "nexus-prod" },
-      skipAwait: false,
-      localCommands: true,
-      aws: {
-        enabled: true,
-        region: "eu-central-1",
-        backupBucket: "nexus-prod-backups",
-        oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-central-1.amazonaws.com/id/NEXUSPROD",
-        oidcIssuer: "oidc.eks.eu-central-1.amazonaws.com/id/NEXUSPROD",
-      },
-    });
+    expect(prod.settings).toEqual({ ...PROD_SETTINGS, kubernetes: { context: "nexus-prod" } });
   });
 
   it("are what readSettings gives the program for the same stack config", () => {
@@ -51,14 +32,7 @@ describe("stack settings", () => {
   });
 
   it("apply readSettings' defaults, boolean parsing and required keys", () => {
-    expect(settingsFromConfig("qa", {})).toEqual({
-      environment: "qa",
-      registriesDir: "registries",
-      kubernetes: {},
-      skipAwait: false,
-      localCommands: true,
-      aws: { enabled: false },
-    });
+    expect(settingsFromConfig("qa", {})).toEqual(defaultSettings("qa"));
     expect(() => settingsFromConfig("qa", { skipAwait: "yes" })).toThrow("Configuration 'nexus-platform:skipAwait' value 'yes' is not a valid boolean");
     expect(() => settingsFromConfig("qa", { awsEnabled: "true", "aws:region": "eu-west-1" })).toThrow(
       "Missing required configuration variable 'nexus-platform:backupBucket'\n\tplease set a value using the command `pulumi config set nexus-platform:backupBucket <value>`",

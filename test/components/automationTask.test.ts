@@ -5,9 +5,10 @@ import { AutomationTask, JOB_TTL_SECONDS, shellJoin, shellQuote, taskFingerprint
 import { K8S } from "../../contract/types";
 import type { ResolvedTask } from "../../domain/model";
 import { SECRET_SIG, runMocked, type MockRun } from "../../internal/pulumi/mocks";
+import { RESTRICTED_CONTAINER, taskCronJobSpec } from "../support/expectations";
 import { context, task } from "../support/fixtures";
 import { kubeInputs } from "../support/inputs";
-import { plainStrings } from "../support/secrets";
+import { expectNoPlaintextSecret } from "../support/secrets";
 
 const PARENT = "nexus:automation:AutomationTask";
 /** The Command provider's type; contract/types.ts lists only what the policy pack inspects. */
@@ -57,13 +58,6 @@ async function deploy(t: ResolvedTask, a: AutomationTaskArgs = args(t)): Promise
   return Object.assign(run, { options });
 }
 
-function expectNoPlaintextSecret(run: MockRun): void {
-  for (const r of run.resources) {
-    for (const s of plainStrings(r.inputs)) expect(s).not.toContain("s3cr3t");
-  }
-  expect(JSON.stringify(run.outputs)).not.toContain("s3cr3t");
-}
-
 /** The inputs of a command:local:Command, as the component sets them. */
 interface CommandInputs {
   create: string;
@@ -75,20 +69,31 @@ interface CommandInputs {
 const commandInputs = (run: MockRun) => run.one(COMMAND, "seed-report-command").inputs as unknown as CommandInputs;
 const children = (run: MockRun) => run.resources.map((r) => [r.type, r.name, r.parentType]);
 
-describe("AutomationTask k8s-cronjob", () => {
-  it("creates a token-less service account and a hardened, non-overlapping CronJob", async () => {
-    const run = await deploy(AUDIT);
-    expect(children(run)).toEqual([
-      [PARENT, "audit", ""],
-      [K8S.ServiceAccount, "audit-sa", PARENT],
-      [K8S.Secret, "audit-secrets", PARENT],
-      [K8S.CronJob, "audit-cronjob", PARENT],
-    ]);
-    expect(run.outputs).toEqual({ kind: "CronJob", objectName: "audit" });
-    const sa = kubeInputs(run, K8S.ServiceAccount, "audit-sa");
-    expect(sa.automountServiceAccountToken).toBe(false);
-    expect(sa.metadata).toMatchObject({ name: "audit", namespace: "ops" });
+const JOB = task({ ...AUDIT, name: "migrate", runner: "k8s-job", schedule: undefined });
 
+describe("AutomationTask k8s runners", () => {
+  it.each([
+    { t: AUDIT, kind: "CronJob", type: K8S.CronJob, object: "audit-cronjob" },
+    { t: JOB, kind: "Job", type: K8S.Job, object: "migrate-job" },
+  ])("$t.runner: creates a token-less service account, the secrets and one $kind", async ({ t, kind, type, object }) => {
+    const run = await deploy(t);
+    expect(children(run)).toEqual([
+      [PARENT, t.name, ""],
+      [K8S.ServiceAccount, `${t.name}-sa`, PARENT],
+      [K8S.Secret, `${t.name}-secrets`, PARENT],
+      [type, object, PARENT],
+    ]);
+    expect(run.outputs).toEqual({ kind, objectName: t.name });
+    const sa = kubeInputs(run, K8S.ServiceAccount, `${t.name}-sa`);
+    expect(sa.automountServiceAccountToken).toBe(false);
+    expect(sa.metadata).toMatchObject({ name: t.name, namespace: "ops" });
+    expectNoPlaintextSecret(run);
+  });
+});
+
+describe("AutomationTask k8s-cronjob", () => {
+  it("runs a hardened, non-overlapping CronJob with the task's config and secrets", async () => {
+    const run = await deploy(AUDIT);
     const cj = kubeInputs(run, K8S.CronJob, "audit-cronjob");
     expect(cj.metadata).toMatchObject({
       name: "audit",
@@ -101,31 +106,18 @@ describe("AutomationTask k8s-cronjob", () => {
       },
       annotations: { "nexus.platform/source": AUDIT.source },
     });
-    expect(cj.spec).toMatchObject({
-      schedule: AUDIT.schedule,
-      concurrencyPolicy: "Forbid",
-      suspend: false,
-      successfulJobsHistoryLimit: AUDIT.successfulJobsHistory,
-      failedJobsHistoryLimit: AUDIT.failedJobsHistory,
-      jobTemplate: { spec: { activeDeadlineSeconds: AUDIT.timeoutSeconds, backoffLimit: AUDIT.retries } },
-    });
+    expect(cj.spec).toMatchObject(taskCronJobSpec(AUDIT));
     const pod = cj.spec.jobTemplate.spec.template.spec;
     expect(pod.serviceAccountName).toBe("audit");
     expect(pod.automountServiceAccountToken).toBe(false);
     const c = pod.containers[0]!;
     expect(c.image).toBe(AUDIT.image);
     expect(c.command).toEqual(AUDIT.command);
-    expect(c.securityContext).toMatchObject({
-      runAsNonRoot: true,
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      capabilities: { drop: ["ALL"] },
-    });
+    expect(c.securityContext).toEqual(RESTRICTED_CONTAINER);
     expect(c.env).toEqual([
       { name: "LEVEL", value: "strict" },
       { name: "AUDIT_TOKEN", valueFrom: { secretKeyRef: { name: "audit-secrets", key: "AUDIT_TOKEN" } } },
     ]);
-    expectNoPlaintextSecret(run);
   });
 
   it("suspends a disabled task", async () => {
@@ -135,17 +127,8 @@ describe("AutomationTask k8s-cronjob", () => {
 });
 
 describe("AutomationTask k8s-job", () => {
-  const JOB = task({ ...AUDIT, name: "migrate", runner: "k8s-job", schedule: undefined });
-
   it("creates a Job replaced (and so re-run) whenever its spec changes", async () => {
     const run = await deploy(JOB);
-    expect(children(run)).toEqual([
-      [PARENT, "migrate", ""],
-      [K8S.ServiceAccount, "migrate-sa", PARENT],
-      [K8S.Secret, "migrate-secrets", PARENT],
-      [K8S.Job, "migrate-job", PARENT],
-    ]);
-    expect(run.outputs).toEqual({ kind: "Job", objectName: "migrate" });
     const job = kubeInputs(run, K8S.Job, "migrate-job");
     expect(job.spec).toMatchObject({
       activeDeadlineSeconds: JOB.timeoutSeconds,
@@ -158,7 +141,6 @@ describe("AutomationTask k8s-job", () => {
     expect(opts.deleteBeforeReplace).toBe(true);
     // The task's own deadline plus the margin for scheduling.
     expect(opts.customTimeouts).toEqual({ create: "1200s", update: "1200s" });
-    expectNoPlaintextSecret(run);
   });
 });
 

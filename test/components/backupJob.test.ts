@@ -3,8 +3,9 @@ import { BackupJob, ROLE_ARN_ANNOTATION, type BackupJobArgs, type BackupStorageR
 import { restrictedContainerSecurityContext } from "../../components/builders/pod";
 import { AWS, K8S } from "../../contract/types";
 import { runMocked, type MockRun } from "../../internal/pulumi/mocks";
+import { taskCronJobSpec } from "../support/expectations";
 import { backupTask, context, database } from "../support/fixtures";
-import { kubeInputs } from "../support/inputs";
+import { expectComponentTree, kubeInputs } from "../support/inputs";
 
 const PARENT = "nexus:backup:BackupJob";
 const RESOURCES = { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } };
@@ -39,7 +40,6 @@ function deploy(a: BackupJobArgs): Promise<MockRun> {
   });
 }
 
-const children = (run: MockRun) => run.resources.map((r) => [r.type, r.name, r.parentType]).sort();
 const cronJob = (run: MockRun) => kubeInputs(run, K8S.CronJob, "db-backup-cronjob");
 const pod = (run: MockRun) => cronJob(run).spec.jobTemplate.spec.template;
 const script = (run: MockRun) => kubeInputs(run, K8S.ConfigMap, "db-backup-script").data["backup.sh"];
@@ -47,16 +47,13 @@ const script = (run: MockRun) => kubeInputs(run, K8S.ConfigMap, "db-backup-scrip
 describe("BackupJob with AWS", () => {
   it("creates the role, its policy, account, script and CronJob under the component", async () => {
     const run = await deploy(args({ storage: STORAGE }));
-    expect(children(run)).toEqual(
-      [
-        [PARENT, "db-backup", ""],
-        [AWS.iamRole, "db-backup-role", PARENT],
-        [AWS.iamPolicies[0], "db-backup-role-policy", PARENT],
-        [K8S.ServiceAccount, "db-backup-sa", PARENT],
-        [K8S.ConfigMap, "db-backup-script", PARENT],
-        [K8S.CronJob, "db-backup-cronjob", PARENT],
-      ].sort(),
-    );
+    expectComponentTree(run, PARENT, "db-backup", {
+      [AWS.iamRole]: ["db-backup-role"],
+      [AWS.iamPolicies[0]]: ["db-backup-role-policy"],
+      [K8S.ServiceAccount]: ["db-backup-sa"],
+      [K8S.ConfigMap]: ["db-backup-script"],
+      [K8S.CronJob]: ["db-backup-cronjob"],
+    });
     expect(run.outputs).toEqual({
       cronJobName: "db-backup",
       destination: "s3://nexus-prod-backups/db/",
@@ -111,16 +108,7 @@ describe("BackupJob with AWS", () => {
       },
       annotations: { "nexus.platform/source": TASK.source },
     });
-    expect(cj.spec).toMatchObject({
-      schedule: TASK.schedule,
-      timeZone: "Europe/Berlin",
-      concurrencyPolicy: "Forbid",
-      suspend: false,
-      startingDeadlineSeconds: 300,
-      successfulJobsHistoryLimit: TASK.successfulJobsHistory,
-      failedJobsHistoryLimit: TASK.failedJobsHistory,
-      jobTemplate: { spec: { activeDeadlineSeconds: TASK.timeoutSeconds, backoffLimit: TASK.retries } },
-    });
+    expect(cj.spec).toMatchObject({ ...taskCronJobSpec(TASK), timeZone: "Europe/Berlin", startingDeadlineSeconds: 300 });
     const p = pod(run);
     expect(p.metadata.labels["nexus.platform/backup-of"]).toBe("db");
     expect(p.spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
@@ -163,15 +151,12 @@ describe("BackupJob with AWS", () => {
 describe("BackupJob without AWS", () => {
   it("creates no AWS resource and keeps backups in a claim of the target's size", async () => {
     const run = await deploy(args());
-    expect(children(run)).toEqual(
-      [
-        [PARENT, "db-backup", ""],
-        [K8S.ServiceAccount, "db-backup-sa", PARENT],
-        [K8S.ConfigMap, "db-backup-script", PARENT],
-        [K8S.PersistentVolumeClaim, "db-backup-pvc", PARENT],
-        [K8S.CronJob, "db-backup-cronjob", PARENT],
-      ].sort(),
-    );
+    expectComponentTree(run, PARENT, "db-backup", {
+      [K8S.ServiceAccount]: ["db-backup-sa"],
+      [K8S.ConfigMap]: ["db-backup-script"],
+      [K8S.PersistentVolumeClaim]: ["db-backup-pvc"],
+      [K8S.CronJob]: ["db-backup-cronjob"],
+    });
     const pvc = kubeInputs(run, K8S.PersistentVolumeClaim, "db-backup-pvc");
     expect(pvc.metadata.name).toBe("db-backup-backups");
     expect(pvc.metadata.annotations["pulumi.com/skipAwait"]).toBe("true");

@@ -5,6 +5,7 @@ import { AWS } from "../../contract/types";
 import type { ResolvedTask } from "../../domain/model";
 import { runMocked, type MockRun } from "../../internal/pulumi/mocks";
 import { context, retainedBackup } from "../support/fixtures";
+import { expectComponentTree } from "../support/inputs";
 
 const PARENT = "nexus:backup:BackupStorage";
 /** Types contract/types.ts does not list (the policy pack does not inspect them). */
@@ -36,20 +37,17 @@ function deploy(tasks: readonly ResolvedTask[] = TASKS): Promise<MockRun> {
 describe("BackupStorage", () => {
   it("creates exactly the key, alias, bucket and its settings under the component", async () => {
     const run = await deploy(TASKS.map(locked));
-    expect(run.resources.map((r) => [r.type, r.name, r.parentType]).sort()).toEqual(
-      [
-        [PARENT, "backups", ""],
-        [AWS.kmsKey, "backups-key", PARENT],
-        [KMS_ALIAS, "backups-key-alias", PARENT],
-        [AWS.buckets[0], "backups-bucket", PARENT],
-        [AWS.versioning[0], "backups-versioning", PARENT],
-        [AWS.encryption[0], "backups-encryption", PARENT],
-        [AWS.publicAccessBlock[0], "backups-public-access", PARENT],
-        [AWS.bucketPolicy[0], "backups-tls-only", PARENT],
-        [AWS.lifecycle[0], "backups-lifecycle", PARENT],
-        [OBJECT_LOCK, "backups-object-lock", PARENT],
-      ].sort(),
-    );
+    expectComponentTree(run, PARENT, "backups", {
+      [AWS.kmsKey]: ["backups-key"],
+      [KMS_ALIAS]: ["backups-key-alias"],
+      [AWS.buckets[0]]: ["backups-bucket"],
+      [AWS.versioning[0]]: ["backups-versioning"],
+      [AWS.encryption[0]]: ["backups-encryption"],
+      [AWS.publicAccessBlock[0]]: ["backups-public-access"],
+      [AWS.bucketPolicy[0]]: ["backups-tls-only"],
+      [AWS.lifecycle[0]]: ["backups-lifecycle"],
+      [OBJECT_LOCK]: ["backups-object-lock"],
+    });
     expect(run.outputs).toEqual({ bucketName: "nexus-prod-backups", bucketArn: BUCKET_ARN, kmsKeyArn: KEY_ARN });
   });
 

@@ -7,8 +7,10 @@ import { K8S } from "../../contract/types";
 import { loadModel } from "../../domain/loader";
 import type { Model } from "../../domain/model";
 import { SECRET_SIG, runMocked, type MockRun } from "../../internal/pulumi/mocks";
-import { kubeInputs, kubeObject, secretInside } from "../support/inputs";
+import { RESTRICTED_CONTAINER } from "../support/expectations";
+import { expectComponentTree, kubeInputs, kubeObject, secretInside } from "../support/inputs";
 import { MINIMAL_REGISTRIES } from "../support/registries";
+import { expectNoPlaintextSecret } from "../support/secrets";
 
 const COMPONENT = "nexus:monitoring:MonitoringStack";
 const NS = "observability";
@@ -89,39 +91,16 @@ function deploy(a: MonitoringStackArgs = args()): Promise<MockRun> {
 
 const children = (run: MockRun) => run.resources.filter((r) => r.type !== COMPONENT);
 
-/** Every string in `value` outside secret wrappers. */
-function plainStrings(value: unknown, out: string[] = []): string[] {
-  if (typeof value === "string") out.push(value);
-  else if (Array.isArray(value)) value.forEach((v) => plainStrings(v, out));
-  else if (value !== null && typeof value === "object") {
-    if (SECRET_SIG in value) return out;
-    Object.values(value).forEach((v) => plainStrings(v, out));
-  }
-  return out;
-}
-
 describe("MonitoringStack (standalone)", () => {
   it("creates exactly these children, named from the component name", async () => {
     const run = await deploy();
-    expect(run.resources.map((r) => [r.type, r.name, r.parentType]).sort()).toEqual(
-      [
-        [COMPONENT, "mon", ""],
-        [K8S.ServiceAccount, "mon-prometheus", COMPONENT],
-        [K8S.ServiceAccount, "mon-alertmanager", COMPONENT],
-        [K8S.ServiceAccount, "mon-grafana", COMPONENT],
-        [K8S.ConfigMap, "mon-prometheus", COMPONENT],
-        [K8S.ConfigMap, "mon-grafana-datasources", COMPONENT],
-        [K8S.ConfigMap, "mon-grafana-dashboard-provider", COMPONENT],
-        [K8S.ConfigMap, "mon-grafana-dashboards", COMPONENT],
-        [K8S.Secret, "mon-alertmanager", COMPONENT],
-        [K8S.Deployment, "mon-prometheus", COMPONENT],
-        [K8S.Deployment, "mon-alertmanager", COMPONENT],
-        [K8S.Deployment, "mon-grafana", COMPONENT],
-        [K8S.Service, "mon-prometheus", COMPONENT],
-        [K8S.Service, "mon-alertmanager", COMPONENT],
-        [K8S.Service, "mon-grafana", COMPONENT],
-      ].sort(),
-    );
+    expectComponentTree(run, COMPONENT, "mon", {
+      [K8S.ServiceAccount]: ["mon-prometheus", "mon-alertmanager", "mon-grafana"],
+      [K8S.ConfigMap]: ["mon-prometheus", "mon-grafana-datasources", "mon-grafana-dashboard-provider", "mon-grafana-dashboards"],
+      [K8S.Secret]: ["mon-alertmanager"],
+      [K8S.Deployment]: ["mon-prometheus", "mon-alertmanager", "mon-grafana"],
+      [K8S.Service]: ["mon-prometheus", "mon-alertmanager", "mon-grafana"],
+    });
   });
 
   it("puts every child in the namespace with the platform labels and the source annotation", async () => {
@@ -174,14 +153,7 @@ describe("MonitoringStack (standalone)", () => {
       const c = pod.containers[0]!;
       expect(c.image).toBe(e.c.image);
       expect(c.resources).toEqual(e.c.resources);
-      expect(c.securityContext).toEqual({
-        runAsNonRoot: true,
-        allowPrivilegeEscalation: false,
-        privileged: false,
-        readOnlyRootFilesystem: true,
-        capabilities: { drop: ["ALL"] },
-        seccompProfile: { type: "RuntimeDefault" },
-      });
+      expect(c.securityContext).toEqual(RESTRICTED_CONTAINER);
       expect(c.readinessProbe.httpGet).toEqual({ path: e.ready, port: e.port });
       expect(c.livenessProbe.httpGet).toEqual({ path: e.live, port: e.port });
       expect(c.volumeMounts).toContainEqual({ name: "tmp", mountPath: "/tmp" });
@@ -242,9 +214,7 @@ describe("MonitoringStack (standalone)", () => {
 
   it("keeps every secret value inside the Alertmanager Secret's secret wrapper", async () => {
     const run = await deploy();
-    for (const r of run.resources) {
-      for (const s of plainStrings(r.inputs)) expect(s, `${r.type} ${r.name}`).not.toContain("s3cr3t");
-    }
+    expectNoPlaintextSecret(run);
     const stringData = kubeInputs(run, K8S.Secret, "mon-alertmanager").stringData;
     expect(stringData[SECRET_SIG]).toBeDefined();
     const config = parse(secretInside<Record<string, string>>(stringData)["alertmanager.yml"]!);
@@ -253,7 +223,6 @@ describe("MonitoringStack (standalone)", () => {
       pagerduty_configs: [{ routing_key: "s3cr3t-pagerduty", send_resolved: true }],
     });
     expect(config.receivers.find((r: { name: string }) => r.name === "ops-slack").slack_configs[0].api_url).toBe("https://hooks.slack.example/s3cr3t-slack");
-    expect(JSON.stringify(run.outputs)).not.toContain("s3cr3t");
     const am = kubeInputs(run, K8S.Deployment, "mon-alertmanager").spec.template.spec;
     expect(am.volumes).toContainEqual({
       name: "config",
@@ -315,32 +284,18 @@ describe("MonitoringStack (operator)", () => {
 
   it("replaces the Prometheus config and rule files by Prometheus, PrometheusRule and ServiceMonitor resources", async () => {
     const run = await operator();
-    expect(run.resources.map((r) => [r.type, r.name, r.parentType]).sort()).toEqual(
-      [
-        [COMPONENT, "mon", ""],
-        [K8S.ServiceAccount, "mon-prometheus", COMPONENT],
-        [K8S.ServiceAccount, "mon-alertmanager", COMPONENT],
-        [K8S.ServiceAccount, "mon-grafana", COMPONENT],
-        [K8S.ConfigMap, "mon-grafana-datasources", COMPONENT],
-        [K8S.ConfigMap, "mon-grafana-dashboard-provider", COMPONENT],
-        [K8S.ConfigMap, "mon-grafana-dashboards", COMPONENT],
-        [K8S.Secret, "mon-alertmanager", COMPONENT],
-        [K8S.Deployment, "mon-alertmanager", COMPONENT],
-        [K8S.Deployment, "mon-grafana", COMPONENT],
-        [K8S.Service, "mon-prometheus", COMPONENT],
-        [K8S.Service, "mon-alertmanager", COMPONENT],
-        [K8S.Service, "mon-grafana", COMPONENT],
-        [K8S.PrometheusRule, "mon-alerts", COMPONENT],
-        [K8S.PrometheusRule, "mon-slos", COMPONENT],
-        [K8S.PrometheusRule, "mon-backups", COMPONENT],
-        [OPERATOR.ServiceMonitor, "mon-api", COMPONENT],
-        [OPERATOR.Prometheus, "mon-prometheus", COMPONENT],
-        [K8S.Role, "mon-prometheus", COMPONENT],
-        [K8S.RoleBinding, "mon-prometheus", COMPONENT],
-        [K8S.Role, "mon-prometheus-core", COMPONENT],
-        [K8S.RoleBinding, "mon-prometheus-core", COMPONENT],
-      ].sort(),
-    );
+    expectComponentTree(run, COMPONENT, "mon", {
+      [K8S.ServiceAccount]: ["mon-prometheus", "mon-alertmanager", "mon-grafana"],
+      [K8S.ConfigMap]: ["mon-grafana-datasources", "mon-grafana-dashboard-provider", "mon-grafana-dashboards"],
+      [K8S.Secret]: ["mon-alertmanager"],
+      [K8S.Deployment]: ["mon-alertmanager", "mon-grafana"],
+      [K8S.Service]: ["mon-prometheus", "mon-alertmanager", "mon-grafana"],
+      [K8S.PrometheusRule]: ["mon-alerts", "mon-slos", "mon-backups"],
+      [OPERATOR.ServiceMonitor]: ["mon-api"],
+      [OPERATOR.Prometheus]: ["mon-prometheus"],
+      [K8S.Role]: ["mon-prometheus", "mon-prometheus-core"],
+      [K8S.RoleBinding]: ["mon-prometheus", "mon-prometheus-core"],
+    });
     expect(run.byType(K8S.ConfigMap).map((r) => r.name)).not.toContain("mon-prometheus");
     for (const r of children(run)) {
       expect(kubeObject(r).metadata.annotations["nexus.platform/source"], r.name).toBe(model.monitoring.stack.source);

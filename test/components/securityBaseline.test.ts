@@ -1,16 +1,12 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Edge } from "../../components/builders/network";
 import { SecurityBaseline, limitRangeSpec, podSecurityLabels, type SecurityBaselineArgs } from "../../components/securityBaseline";
+import { K8S } from "../../contract/types";
 import { runMocked, type MockRun } from "../../internal/pulumi/mocks";
-import { kubeInputs } from "../support/inputs";
+import { expectComponentTree, kubeInputs } from "../support/inputs";
 
 const PARENT = "nexus:security:SecurityBaseline";
-const NAMESPACE = "kubernetes:core/v1:Namespace";
-const NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
-const QUOTA = "kubernetes:core/v1:ResourceQuota";
-const LIMITS = "kubernetes:core/v1:LimitRange";
-const ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role";
-const BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding";
+const { Namespace: NAMESPACE, NetworkPolicy: NETPOL, ResourceQuota: QUOTA, LimitRange: LIMITS, Role: ROLE, RoleBinding: BINDING } = K8S;
 
 const EDGES: Edge[] = [
   // Prometheus in "mon" scrapes api: a whole namespace as the source.
@@ -71,6 +67,13 @@ const labelsFor = (name: string, owner: string, env = "prod") => ({
   "nexus.platform/environment": env,
 });
 
+/** The kind, name and metadata of an object the baseline writes in `namespace`, traced to `source`. */
+const written = (apiVersion: string, kind: string, name: string, namespace: string, labels: Record<string, string>, source: string) => ({
+  apiVersion,
+  kind,
+  metadata: { name, namespace, labels, annotations: { "nexus.platform/source": source, "pulumi.com/patchForce": "true" } },
+});
+
 describe("SecurityBaseline", () => {
   let run: MockRun;
   beforeAll(async () => {
@@ -78,26 +81,22 @@ describe("SecurityBaseline", () => {
   });
 
   it("creates exactly the namespace floor, the graph egress, the open namespace and the RBAC", () => {
-    expect(run.resources.map((r) => [r.type, r.name, r.parentType]).sort()).toEqual(
-      [
-        [PARENT, "baseline", ""],
-        [NAMESPACE, "baseline-apps", PARENT],
-        [NETPOL, "baseline-apps-default-deny", PARENT],
-        [NETPOL, "baseline-apps-allow-dns", PARENT],
-        [QUOTA, "baseline-apps-quota", PARENT],
-        [LIMITS, "baseline-apps-limits", PARENT],
-        [NAMESPACE, "baseline-mon", PARENT],
-        [NETPOL, "baseline-mon-default-deny", PARENT],
-        [NETPOL, "baseline-mon-allow-dns", PARENT],
-        [NETPOL, "baseline-mon-egress-smtp", PARENT],
-        [NETPOL, "baseline-mon-egress-graph", PARENT],
-        [NETPOL, "baseline-mon-allow-same-namespace", PARENT],
-        [QUOTA, "baseline-mon-quota", PARENT],
-        [LIMITS, "baseline-mon-limits", PARENT],
-        [ROLE, "baseline-apps-deployers", PARENT],
-        [BINDING, "baseline-apps-deployers-binding", PARENT],
-      ].sort(),
-    );
+    expectComponentTree(run, PARENT, "baseline", {
+      [NAMESPACE]: ["baseline-apps", "baseline-mon"],
+      [NETPOL]: [
+        "baseline-apps-default-deny",
+        "baseline-apps-allow-dns",
+        "baseline-mon-default-deny",
+        "baseline-mon-allow-dns",
+        "baseline-mon-egress-smtp",
+        "baseline-mon-egress-graph",
+        "baseline-mon-allow-same-namespace",
+      ],
+      [QUOTA]: ["baseline-apps-quota", "baseline-mon-quota"],
+      [LIMITS]: ["baseline-apps-limits", "baseline-mon-limits"],
+      [ROLE]: ["baseline-apps-deployers"],
+      [BINDING]: ["baseline-apps-deployers-binding"],
+    });
     expect(run.outputs).toEqual({ count: 7, namespaces: ["apps", "mon"] });
   });
 
@@ -125,14 +124,7 @@ describe("SecurityBaseline", () => {
   it("denies by default and allows DNS, traced to the network entry", () => {
     const deny = inputs(run, NETPOL, "baseline-apps-default-deny");
     expect(deny).toEqual({
-      apiVersion: "networking.k8s.io/v1",
-      kind: "NetworkPolicy",
-      metadata: {
-        name: "apps-default-deny",
-        namespace: "apps",
-        labels: labelsFor("apps", "backend"),
-        annotations: { "nexus.platform/source": "registries/security.yaml:14", "pulumi.com/patchForce": "true" },
-      },
+      ...written("networking.k8s.io/v1", "NetworkPolicy", "apps-default-deny", "apps", labelsFor("apps", "backend"), "registries/security.yaml:14"),
       spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
     });
     const dns = inputs(run, NETPOL, "baseline-mon-allow-dns");
@@ -151,14 +143,7 @@ describe("SecurityBaseline", () => {
       egress: [{ to: [{ ipBlock: { cidr: "203.0.113.25/32" } }], ports: [{ protocol: "TCP", port: 587 }] }],
     });
     expect(inputs(run, NETPOL, "baseline-mon-egress-graph")).toEqual({
-      apiVersion: "networking.k8s.io/v1",
-      kind: "NetworkPolicy",
-      metadata: {
-        name: "mon-egress-graph",
-        namespace: "mon",
-        labels: labelsFor("mon", "sre"),
-        annotations: { "nexus.platform/source": "registries/security.yaml:14", "pulumi.com/patchForce": "true" },
-      },
+      ...written("networking.k8s.io/v1", "NetworkPolicy", "mon-egress-graph", "mon", labelsFor("mon", "sre"), "registries/security.yaml:14"),
       spec: {
         podSelector: {},
         policyTypes: ["Egress"],
@@ -185,14 +170,7 @@ describe("SecurityBaseline", () => {
 
   it("sets the namespace's quota and default container limits", () => {
     expect(inputs(run, QUOTA, "baseline-apps-quota")).toEqual({
-      apiVersion: "v1",
-      kind: "ResourceQuota",
-      metadata: {
-        name: "apps-quota",
-        namespace: "apps",
-        labels: labelsFor("apps", "backend"),
-        annotations: { "nexus.platform/source": "registries/orchestration.yaml:40", "pulumi.com/patchForce": "true" },
-      },
+      ...written("v1", "ResourceQuota", "apps-quota", "apps", labelsFor("apps", "backend"), "registries/orchestration.yaml:40"),
       spec: { hard: { "limits.cpu": "8", "limits.memory": "16Gi", pods: "50" } },
     });
     expect(inputs(run, QUOTA, "baseline-mon-quota").spec).toEqual({
@@ -213,14 +191,7 @@ describe("SecurityBaseline", () => {
   it("grants the registry's rules to exactly its subjects", () => {
     const role = inputs(run, ROLE, "baseline-apps-deployers");
     expect(role).toEqual({
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "Role",
-      metadata: {
-        name: "deployers",
-        namespace: "apps",
-        labels: labelsFor("deployers", "platform"),
-        annotations: { "nexus.platform/source": "registries/security.yaml:30", "pulumi.com/patchForce": "true" },
-      },
+      ...written("rbac.authorization.k8s.io/v1", "Role", "deployers", "apps", labelsFor("deployers", "platform"), "registries/security.yaml:30"),
       rules: [
         { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list", "patch"] },
         { apiGroups: [""], resources: ["pods", "pods/log"], verbs: ["get"] },

@@ -5,7 +5,10 @@ import { ServiceDeployment, configChecksum, topologySpread, type ServiceDeployme
 import type { ResolvedService } from "../../domain/model";
 import { SECRET_SIG, runMocked, type MockRun } from "../../internal/pulumi/mocks";
 import { WIRE } from "../../internal/pulumi/sdk";
-import { kubeInputs, kubeObject } from "../support/inputs";
+import { RESTRICTED_CONTAINER } from "../support/expectations";
+import { context, database, service } from "../support/fixtures";
+import { expectComponentTree, kubeInputs, kubeObject } from "../support/inputs";
+import { expectNoPlaintextSecret } from "../support/secrets";
 
 const PARENT = "nexus:workloads:ServiceDeployment";
 const T = {
@@ -20,13 +23,9 @@ const T = {
   netpol: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
 } as const;
 
-const API: ResolvedService = {
-  name: "api",
+const API = service({
   owner: "backend",
-  namespace: "core",
   image: "ghcr.io/example/api:1.2.3",
-  port: 8000,
-  protocol: "http",
   replicas: 3,
   autoscaling: { minReplicas: 3, maxReplicas: 9, targetCPUUtilization: 65 },
   resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
@@ -40,40 +39,19 @@ const API: ResolvedService = {
     { env: "DATABASE_PASSWORD", configKey: "dbPassword" },
     { env: "JWT_SIGNING_KEY", configKey: "jwtKey" },
   ],
-  stateful: false,
-  personalData: false,
   exposure: "public",
   userFacing: true,
   metrics: { path: "/metrics", port: 9090 },
-  automountServiceAccountToken: false,
   topologySpread: true,
   source: "registries/orchestration.yaml:120",
-};
+});
 
-const TCP_PROBE = { type: "tcp", initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 } as const;
-
-const DB: ResolvedService = {
-  name: "db",
-  owner: "data",
-  namespace: "data",
-  image: "docker.io/library/postgres:16.4",
-  port: 5432,
-  protocol: "tcp",
-  replicas: 1,
-  resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
-  probes: { liveness: TCP_PROBE, readiness: TCP_PROBE },
-  dependsOn: [],
-  env: {},
+// database() without its password: no Secret among its children.
+const DB = database({
   secrets: [],
-  stateful: true,
   storage: { size: "20Gi", storageClass: "gp3", mountPath: "/var/lib/postgresql/data" },
-  personalData: true,
-  exposure: "internal",
-  userFacing: false,
-  automountServiceAccountToken: false,
-  topologySpread: false,
   source: "registries/orchestration.yaml:60",
-};
+});
 
 const EDGES: Edge[] = [
   { from: { namespace: "core", name: "api" }, to: { namespace: "data", name: "db" }, port: 5432, reason: "api dependsOn db" },
@@ -86,11 +64,11 @@ const EDGES: Edge[] = [
 // Plain strings on purpose: the component must mark them secret itself.
 const SECRETS = { dbPassword: "s3cr3t-dbPassword", jwtKey: "s3cr3t-jwtKey" };
 
-function args(service: ResolvedService, overrides: Partial<ServiceDeploymentArgs> = {}): ServiceDeploymentArgs {
+function args(s: ResolvedService, overrides: Partial<ServiceDeploymentArgs> = {}): ServiceDeploymentArgs {
   return {
-    context: { environment: "prod", skipAwait: false },
-    service,
-    namespace: service.namespace,
+    context: context(),
+    service: s,
+    namespace: s.namespace,
     edges: EDGES,
     secrets: SECRETS,
     ...overrides,
@@ -105,18 +83,6 @@ function deploy(a: ServiceDeploymentArgs): Promise<MockRun> {
 }
 
 const inputs = kubeInputs;
-const triples = (run: MockRun) => run.resources.map((r) => [r.type, r.name, r.parentType]).sort();
-
-/** Every string (keys too) of a value, skipping the insides of secret values. */
-function plainStrings(value: unknown): string[] {
-  if (typeof value === "string") return [value];
-  if (Array.isArray(value)) return value.flatMap(plainStrings);
-  if (value !== null && typeof value === "object") {
-    if (SECRET_SIG in value) return [];
-    return Object.entries(value).flatMap(([k, v]) => [k, ...plainStrings(v)]);
-  }
-  return [];
-}
 
 const labelsFor = (s: ResolvedService, env = "prod") => ({
   "app.kubernetes.io/name": s.name,
@@ -128,14 +94,6 @@ const labelsFor = (s: ResolvedService, env = "prod") => ({
   "nexus.platform/environment": env,
 });
 const SELECTOR = (name: string) => ({ "app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "nexus-platform" });
-const RESTRICTED = {
-  runAsNonRoot: true,
-  allowPrivilegeEscalation: false,
-  privileged: false,
-  readOnlyRootFilesystem: true,
-  capabilities: { drop: ["ALL"] },
-  seccompProfile: { type: "RuntimeDefault" },
-};
 
 describe("ServiceDeployment (stateless, autoscaled, public)", () => {
   let run: MockRun;
@@ -144,19 +102,16 @@ describe("ServiceDeployment (stateless, autoscaled, public)", () => {
   });
 
   it("creates exactly these children under the component", () => {
-    expect(triples(run)).toEqual(
-      [
-        [PARENT, "api", ""],
-        [T.sa, "api-sa", PARENT],
-        [T.cm, "api-env", PARENT],
-        [T.secret, "api-secrets", PARENT],
-        [T.svc, "api-svc", PARENT],
-        [T.deployment, "api-deployment", PARENT],
-        [T.hpa, "api-hpa", PARENT],
-        [T.pdb, "api-pdb", PARENT],
-        [T.netpol, "api-netpol", PARENT],
-      ].sort(),
-    );
+    expectComponentTree(run, PARENT, "api", {
+      [T.sa]: ["api-sa"],
+      [T.cm]: ["api-env"],
+      [T.secret]: ["api-secrets"],
+      [T.svc]: ["api-svc"],
+      [T.deployment]: ["api-deployment"],
+      [T.hpa]: ["api-hpa"],
+      [T.pdb]: ["api-pdb"],
+      [T.netpol]: ["api-netpol"],
+    });
     expect(run.outputs).toEqual({ address: "api.core.svc.cluster.local:8000", kind: "Deployment", serviceName: "api" });
   });
 
@@ -227,7 +182,7 @@ describe("ServiceDeployment (stateless, autoscaled, public)", () => {
             timeoutSeconds: 1,
             failureThreshold: 2,
           },
-          securityContext: RESTRICTED,
+          securityContext: RESTRICTED_CONTAINER,
           volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
         },
       ],
@@ -257,10 +212,7 @@ describe("ServiceDeployment (stateless, autoscaled, public)", () => {
       [SECRET_SIG]: WIRE.secret,
       value: { DATABASE_PASSWORD: "s3cr3t-dbPassword", JWT_SIGNING_KEY: "s3cr3t-jwtKey" },
     });
-    for (const r of run.resources) {
-      for (const s of plainStrings(r.inputs)) expect(s, r.name).not.toContain("s3cr3t");
-    }
-    expect(JSON.stringify(run.outputs)).not.toContain("s3cr3t");
+    expectNoPlaintextSecret(run);
   });
 
   it("opens exactly the service's paths plus its public port", () => {
@@ -330,16 +282,8 @@ describe("ServiceDeployment (single replica, internal, no extras)", () => {
       topologySpread: false,
       metrics: { path: "/metrics", port: 8000 },
     };
-    const run = await deploy(args(single, { context: { environment: "dev", skipAwait: true }, edges: [] }));
-    expect(triples(run)).toEqual(
-      [
-        [PARENT, "api", ""],
-        [T.sa, "api-sa", PARENT],
-        [T.svc, "api-svc", PARENT],
-        [T.deployment, "api-deployment", PARENT],
-        [T.netpol, "api-netpol", PARENT],
-      ].sort(),
-    );
+    const run = await deploy(args(single, { context: context("dev", true), edges: [] }));
+    expectComponentTree(run, PARENT, "api", { [T.sa]: ["api-sa"], [T.svc]: ["api-svc"], [T.deployment]: ["api-deployment"], [T.netpol]: ["api-netpol"] });
     const d = inputs(run, T.deployment, "api-deployment");
     expect(d.spec.replicas).toBe(1);
     const c = d.spec.template.spec.containers[0]!;
@@ -381,16 +325,12 @@ describe("ServiceDeployment (stateful)", () => {
   });
 
   it("creates a StatefulSet behind a headless Service, and no Deployment", () => {
-    expect(triples(run)).toEqual(
-      [
-        [PARENT, "db", ""],
-        [T.sa, "db-sa", PARENT],
-        [T.svc, "db-svc", PARENT],
-        [T.svc, "db-headless", PARENT],
-        [T.statefulSet, "db-statefulset", PARENT],
-        [T.netpol, "db-netpol", PARENT],
-      ].sort(),
-    );
+    expectComponentTree(run, PARENT, "db", {
+      [T.sa]: ["db-sa"],
+      [T.svc]: ["db-svc", "db-headless"],
+      [T.statefulSet]: ["db-statefulset"],
+      [T.netpol]: ["db-netpol"],
+    });
     expect(run.byType(T.deployment)).toEqual([]);
     expect(run.outputs).toEqual({ address: "db.data.svc.cluster.local:5432", kind: "StatefulSet", serviceName: "db" });
   });

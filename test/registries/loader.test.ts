@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatProblem, loadModel, loadRegistries, RegistryError } from "../../domain/loader";
 import type { Model } from "../../domain/model";
+import * as fixture from "../support/fixtures";
 import { copyRegistries, removeRegistries, replaceIn, ROOT } from "../support/registries";
 
 /**
@@ -56,95 +57,55 @@ describe("loadRegistries on the minimal registries", () => {
   });
 
   it("applies the prod override of the api replicas and fills in every default", () => {
-    const api = {
-      name: "api",
-      owner: "platform",
-      namespace: "core",
+    // The fields not set here are the fixture's defaults, which the entry or the loader's defaults give too.
+    const api = fixture.service({
       image: "ghcr.io/nexus-platform/api:1.4.2",
       port: 8080,
-      protocol: "http",
-      replicas: 1,
       resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
       probes: {
         liveness: { type: "http", path: "/healthz", initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
         readiness: { type: "http", path: "/readyz", initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
       },
       dependsOn: ["db"],
-      env: {},
       secrets: [{ env: "DATABASE_PASSWORD", configKey: "dbPassword" }],
-      stateful: false,
-      personalData: false,
-      exposure: "internal",
       userFacing: true,
-      automountServiceAccountToken: false,
-      topologySpread: false,
       source: "registries/orchestration.yaml:14",
-    };
+    });
     expect(service(dev, "api")).toEqual(api);
     expect(service(prod, "api")).toEqual({ ...api, replicas: 3 });
     expect("environments" in service(prod, "api")).toBe(false);
   });
 
   it("fills in the defaults of a stateful service", () => {
-    expect(service(prod, "db")).toEqual({
-      name: "db",
-      owner: "data",
-      namespace: "data",
-      image: "docker.io/library/postgres:16.4",
-      port: 5432,
-      protocol: "tcp",
-      replicas: 1,
-      resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
-      probes: {
-        liveness: { type: "tcp", initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
-        readiness: { type: "tcp", initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
-      },
-      dependsOn: [],
-      env: {},
-      secrets: [],
-      stateful: true,
-      storage: { size: "10Gi", mountPath: "/var/lib/postgresql/data" },
-      personalData: true,
-      exposure: "internal",
-      userFacing: false,
-      automountServiceAccountToken: false,
-      topologySpread: false,
-      source: "registries/orchestration.yaml:34",
-    });
+    expect(service(prod, "db")).toEqual(
+      fixture.database({
+        resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+        secrets: [],
+        storage: { size: "10Gi", mountPath: "/var/lib/postgresql/data" },
+        source: "registries/orchestration.yaml:34",
+      }),
+    );
   });
 
   it("applies the dev override of the audit schedule only in dev", () => {
     expect(task(dev, "audit").schedule).toBe("30 4 * * 1");
     expect(task(prod, "audit").schedule).toBe("30 3 * * 1");
     expect(task(dev, "audit")).toEqual({ ...task(prod, "audit"), schedule: "30 4 * * 1" });
-    expect(task(prod, "audit")).toEqual({
-      name: "audit",
-      kind: "security-audit",
-      owner: "platform",
-      runner: "k8s-cronjob",
-      schedule: "30 3 * * 1",
-      namespace: "core",
-      image: "ghcr.io/nexus-platform/auditor:2.0.1",
-      command: ["audit", "--all"],
-      dependsOn: [],
-      env: {},
-      secrets: [],
-      timeoutSeconds: 3600,
-      retries: 2,
-      successfulJobsHistory: 3,
-      failedJobsHistory: 3,
-      enabled: true,
-      source: "registries/automation.yaml:17",
-    });
+    expect(task(prod, "audit")).toEqual(
+      fixture.task({
+        namespace: "core",
+        image: "ghcr.io/nexus-platform/auditor:2.0.1",
+        timeoutSeconds: 3600,
+        retries: 2,
+        successfulJobsHistory: 3,
+        failedJobsHistory: 3,
+        source: "registries/automation.yaml:17",
+      }),
+    );
   });
 
   it("fills in the backup defaults", () => {
-    expect(task(prod, "db-backup").backup).toEqual({
-      method: "postgres-dump",
-      destination: { prefix: "db/", objectLock: false },
-      retention: { days: 14, keepLast: 3 },
-      gdpr: { personalData: true, maxRetentionDays: 30 },
-    });
+    expect(task(prod, "db-backup").backup).toEqual(fixture.backupTask().backup);
   });
 
   it("fills in the monitoring and security defaults", () => {
@@ -153,16 +114,7 @@ describe("loadRegistries on the minimal registries", () => {
     expect(prod.monitoring.stack.scrapeInterval).toBe("30s");
     expect(prod.monitoring.stack.retention).toBe("15d");
     expect(prod.monitoring.stack.grafana.replicas).toBe(1);
-    expect(prod.monitoring.alerts[0]).toEqual({
-      name: "api-down",
-      expr: 'up{job="api"} == 0',
-      for: "2m",
-      severity: "critical",
-      service: "api",
-      summary: "The API is down",
-      enabled: true,
-      source: "registries/monitoring.yaml:35",
-    });
+    expect(prod.monitoring.alerts[0]).toEqual(fixture.alert({ source: "registries/monitoring.yaml:35" }));
     expect(prod.monitoring.slos[0]!.window).toBe("30d");
     expect(prod.monitoring.dashboards).toEqual([]);
     expect(prod.namespaces.map((n) => n.quota)).toEqual([

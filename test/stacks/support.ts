@@ -4,27 +4,25 @@ import { referencedSecrets, type StackSettings } from "../../stacks/settings";
 import { REAL_REGISTRIES } from "../support/registries";
 import * as pulumi from "@pulumi/pulumi";
 
-export const DEV_SETTINGS: StackSettings = {
-  environment: "dev",
-  registriesDir: "registries",
-  kubernetes: {},
-  skipAwait: true,
-  localCommands: true,
-  aws: { enabled: false },
-};
+/** What readSettings gives a stack whose config sets nothing: its defaults, AWS off. */
+export function defaultSettings(environment: string): StackSettings {
+  return { environment, registriesDir: "registries", kubernetes: {}, skipAwait: false, localCommands: true, aws: { enabled: false } };
+}
+
+/**
+ * The dev and prod stacks as Pulumi.<stack>.yaml sets them (test/audit/settings.test.ts holds them
+ * to it), but for prod's Kubernetes context: the mocked programs reach no cluster.
+ */
+export const DEV_SETTINGS: StackSettings = { ...defaultSettings("dev"), skipAwait: true };
 
 export const PROD_SETTINGS: StackSettings = {
-  environment: "prod",
-  registriesDir: "registries",
-  kubernetes: {},
-  skipAwait: false,
-  localCommands: true,
+  ...defaultSettings("prod"),
   aws: {
     enabled: true,
     region: "eu-central-1",
     backupBucket: "nexus-prod-backups",
-    oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-central-1.amazonaws.com/id/EXAMPLE",
-    oidcIssuer: "oidc.eks.eu-central-1.amazonaws.com/id/EXAMPLE",
+    oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-central-1.amazonaws.com/id/NEXUSPROD",
+    oidcIssuer: "oidc.eks.eu-central-1.amazonaws.com/id/NEXUSPROD",
   },
 };
 

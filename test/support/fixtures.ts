@@ -4,7 +4,7 @@
  * what it tests.
  */
 import type { PlatformContext } from "../../components/context";
-import type { ResolvedService, ResolvedTask } from "../../domain/model";
+import type { ResolvedAlert, ResolvedService, ResolvedTask } from "../../domain/model";
 
 /** The stack a component under test is deployed into. */
 export function context(environment = "prod", skipAwait = false): PlatformContext {
@@ -116,4 +116,19 @@ export function retainedBackup(name: string, prefix: string, days: number, maxRe
       ...(maxRetentionDays !== undefined ? { gdpr: { personalData: false, maxRetentionDays } } : {}),
     },
   });
+}
+
+/** The critical alert "api-down" on service api, with no runbook and no channels of its own. */
+export function alert(overrides: Partial<ResolvedAlert> = {}): ResolvedAlert {
+  return {
+    name: "api-down",
+    expr: 'up{job="api"} == 0',
+    for: "2m",
+    severity: "critical",
+    service: "api",
+    summary: "The API is down",
+    enabled: true,
+    source: "registries/monitoring.yaml:35",
+    ...overrides,
+  };
 }

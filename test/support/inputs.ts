@@ -1,4 +1,5 @@
 import type * as k8s from "@pulumi/kubernetes";
+import { expect } from "vitest";
 import { SECRET_SIG, type MockRun, type Recorded } from "../../internal/pulumi/mocks";
 
 /**
@@ -70,4 +71,18 @@ export function secretInside<T = unknown>(value: unknown): T {
     throw new Error(`expected a secret value, got ${JSON.stringify(value)}`);
   }
   return value.value as T;
+}
+
+/** Every resource of a run as a [type, name, parent type] row, sorted: the tree a test compares whole. */
+export function resourceTree(run: MockRun): string[][] {
+  return run.resources.map((r) => [r.type, r.name, r.parentType]).sort();
+}
+
+/**
+ * The run registered exactly one component of `type` named `name`, at the root, and under it exactly
+ * `children`: the names registered under each child type.
+ */
+export function expectComponentTree(run: MockRun, type: string, name: string, children: Record<string, readonly string[]>): void {
+  const rows = [[type, name, ""], ...Object.entries(children).flatMap(([childType, names]) => names.map((n) => [childType, n, type]))];
+  expect(resourceTree(run)).toEqual(rows.sort());
 }

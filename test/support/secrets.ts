@@ -1,4 +1,5 @@
-import { SECRET_SIG } from "../../internal/pulumi/mocks";
+import { expect } from "vitest";
+import { SECRET_SIG, type MockRun } from "../../internal/pulumi/mocks";
 import { secretInside } from "./inputs";
 
 /** Every string (keys too) of a value, skipping the insides of secret values. */
@@ -20,4 +21,12 @@ export function secretValues(value: unknown): unknown[] {
     return Object.values(value).flatMap(secretValues);
   }
   return [];
+}
+
+/** No resource input outside a secret value, and no stack output, shows `marker` (part of every fake secret). */
+export function expectNoPlaintextSecret(run: MockRun, marker = "s3cr3t"): void {
+  for (const r of run.resources) {
+    for (const s of plainStrings(r.inputs)) expect(s, `${r.type} ${r.name}`).not.toContain(marker);
+  }
+  expect(JSON.stringify(run.outputs)).not.toContain(marker);
 }

@@ -22,21 +22,12 @@ import {
   type BackupTask,
 } from "../../../components/builders/monitoring";
 import type { Model, ResolvedAlert, ResolvedChannel, ResolvedDashboard, ResolvedSlo, ResolvedTeam } from "../../../domain/model";
+import { alert } from "../../support/fixtures";
 
 const M = "registries/monitoring.yaml";
 
 const alerts: ResolvedAlert[] = [
-  {
-    name: "api-down",
-    expr: 'up{job="api"} == 0',
-    for: "2m",
-    severity: "critical",
-    service: "api",
-    summary: "The API is down",
-    runbook: "https://runbooks.example/api-down",
-    enabled: true,
-    source: `${M}:40`,
-  },
+  alert({ runbook: "https://runbooks.example/api-down", source: `${M}:40` }),
   {
     name: "api-slow",
     expr: "api_latency_seconds > 1",
@@ -166,22 +157,14 @@ describe("alertRuleGroups", () => {
         expr: 'up{job="api"} == 0',
         for: "2m",
         labels: { severity: "critical", service: "api", owner: "platform", team: "platform" },
-        annotations: {
-          summary: "The API is down",
-          runbook_url: "https://runbooks.example/api-down",
-          nexus_source: `${M}:40`,
-        },
+        annotations: { summary: "The API is down", runbook_url: "https://runbooks.example/api-down", nexus_source: `${M}:40` },
       },
       {
         alert: "ApiSlow",
         expr: "api_latency_seconds > 1",
         for: "10m",
         labels: { severity: "warning", service: "api", owner: "platform", team: "platform" },
-        annotations: {
-          summary: "The API is slow",
-          description: "p99 above one second",
-          nexus_source: `${M}:48`,
-        },
+        annotations: { summary: "The API is slow", description: "p99 above one second", nexus_source: `${M}:48` },
       },
     ]);
     expect(file.groups[1]!.rules[0]).toMatchObject({

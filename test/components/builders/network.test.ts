@@ -44,54 +44,14 @@ const GRAPH: GraphInput = {
 describe("networkEdges", () => {
   it("derives exactly the declared paths, with their reasons", () => {
     expect(networkEdges(GRAPH)).toEqual([
-      {
-        from: { namespace: "core", name: "api" },
-        to: { namespace: "data", name: "db" },
-        port: 5432,
-        reason: "api dependsOn db",
-      },
-      {
-        from: { namespace: "core", name: "api" },
-        to: { namespace: "data", name: "cache" },
-        port: 6379,
-        reason: "api dependsOn cache",
-      },
-      {
-        from: { namespace: "web", name: "web" },
-        to: { namespace: "core", name: "api" },
-        port: 8000,
-        reason: "web dependsOn api",
-      },
-      {
-        from: { namespace: "data", name: "backup" },
-        to: { namespace: "data", name: "db" },
-        port: 5432,
-        reason: "task backup targets db",
-      },
-      {
-        from: { namespace: "data", name: "backup" },
-        to: { namespace: "data", name: "cache" },
-        port: 6379,
-        reason: "task backup dependsOn cache",
-      },
-      {
-        from: { namespace: "ops", name: "report" },
-        to: { namespace: "core", name: "api" },
-        port: 8000,
-        reason: "task report dependsOn api",
-      },
-      {
-        from: { namespace: "observability" },
-        to: { namespace: "data", name: "cache" },
-        port: 9121,
-        reason: "prometheus scrapes cache",
-      },
-      {
-        from: { namespace: "observability" },
-        to: { namespace: "core", name: "api" },
-        port: 8000,
-        reason: "prometheus scrapes api",
-      },
+      { from: { namespace: "core", name: "api" }, to: { namespace: "data", name: "db" }, port: 5432, reason: "api dependsOn db" },
+      { from: { namespace: "core", name: "api" }, to: { namespace: "data", name: "cache" }, port: 6379, reason: "api dependsOn cache" },
+      { from: { namespace: "web", name: "web" }, to: { namespace: "core", name: "api" }, port: 8000, reason: "web dependsOn api" },
+      { from: { namespace: "data", name: "backup" }, to: { namespace: "data", name: "db" }, port: 5432, reason: "task backup targets db" },
+      { from: { namespace: "data", name: "backup" }, to: { namespace: "data", name: "cache" }, port: 6379, reason: "task backup dependsOn cache" },
+      { from: { namespace: "ops", name: "report" }, to: { namespace: "core", name: "api" }, port: 8000, reason: "task report dependsOn api" },
+      { from: { namespace: "observability" }, to: { namespace: "data", name: "cache" }, port: 9121, reason: "prometheus scrapes cache" },
+      { from: { namespace: "observability" }, to: { namespace: "core", name: "api" }, port: 8000, reason: "prometheus scrapes api" },
     ]);
   });
 
