@@ -5,6 +5,11 @@ import { parseArgs } from "node:util";
 export type Values = Record<string, string | boolean | undefined>;
 type Options = Record<string, { type: "string" | "boolean"; short?: string }>;
 
+/** Options that each take one value, by name: `stringOptions("env", "out")`. */
+export function stringOptions(...names: string[]): Options {
+  return Object.fromEntries(names.map((n) => [n, { type: "string" as const }]));
+}
+
 /** Prints a usage error with the command's usage text; exit status 2, as for every command. */
 export function usageError(message: string, usage: string): number {
   console.error(`nexus: ${message}\n\n${usage}`);

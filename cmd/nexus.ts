@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { formatProblem, loadRegistries } from "../domain/loader";
-import { parseCommand, registriesDirProblem, usageError } from "./args";
+import { parseCommand, stringOptions, registriesDirProblem, usageError } from "./args";
 import { policyConfig } from "./policyConfig";
 import { projectStackConfigProblems } from "./stackConfig";
 
@@ -55,7 +55,7 @@ Options:
 Example: npx nexus schema`;
 
 const validate: Command = async (args) => {
-  const parsed = parseCommand(args, { registries: { type: "string" }, env: { type: "string" }, format: { type: "string" } }, VALIDATE_USAGE);
+  const parsed = parseCommand(args, stringOptions("registries", "env", "format"), VALIDATE_USAGE);
   if ("exit" in parsed) return parsed.exit;
   const v = parsed.values;
   const format = (v.format as string | undefined) ?? "text";
@@ -84,7 +84,7 @@ const validate: Command = async (args) => {
 };
 
 const schema: Command = async (args) => {
-  const parsed = parseCommand(args, { out: { type: "string" } }, SCHEMA_USAGE);
+  const parsed = parseCommand(args, stringOptions("out"), SCHEMA_USAGE);
   if ("exit" in parsed) return parsed.exit;
   const { writeSchemas } = load<typeof import("./schema")>("./schema");
   const files = writeSchemas((parsed.values.out as string | undefined) ?? path.join("registries", "schema"));

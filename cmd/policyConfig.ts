@@ -1,4 +1,4 @@
-import { isIsoDate, parseCommand, registriesDirProblem, usageError as commandUsageError, writeOut } from "./args";
+import { isIsoDate, parseCommand, stringOptions, registriesDirProblem, usageError as commandUsageError, writeOut } from "./args";
 import { formatProblem, loadRegistries } from "../domain/loader";
 import { policyPackConfig } from "../stacks/policyConfig";
 
@@ -26,16 +26,7 @@ function usageError(message: string): number {
 }
 
 export async function policyConfig(args: string[]): Promise<number> {
-  const parsed = parseCommand(
-    args,
-    {
-      env: { type: "string" },
-      registries: { type: "string" },
-      out: { type: "string" },
-      today: { type: "string" },
-    },
-    POLICY_CONFIG_USAGE,
-  );
+  const parsed = parseCommand(args, stringOptions("env", "registries", "out", "today"), POLICY_CONFIG_USAGE);
   if ("exit" in parsed) return parsed.exit;
   const values = parsed.values;
   const env = values.env as string | undefined;

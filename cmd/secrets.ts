@@ -1,5 +1,5 @@
 import { formatProblem, loadRegistries } from "../domain/loader";
-import { parseCommand, registriesDirProblem, usageError } from "./args";
+import { parseCommand, stringOptions, registriesDirProblem, usageError } from "./args";
 import { referencedSecrets } from "../stacks/settings";
 
 const USAGE = `Usage: nexus secrets --env NAME [--registries DIR]
@@ -11,7 +11,7 @@ line as "KEY<TAB>who references it". Values are never read or printed: set each 
 Example: npx nexus secrets --env prod`;
 
 export async function secretsCommand(args: string[]): Promise<number> {
-  const parsed = parseCommand(args, { env: { type: "string" }, registries: { type: "string" } }, USAGE);
+  const parsed = parseCommand(args, stringOptions("env", "registries"), USAGE);
   if ("exit" in parsed) return parsed.exit;
   const values = parsed.values as { env?: string; registries?: string };
   if (!values.env) return usageError("--env is required", USAGE);

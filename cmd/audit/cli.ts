@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { isIsoDate, parseCommand, usageError as commandUsageError, writeOut } from "../args";
+import { isIsoDate, parseCommand, stringOptions, usageError as commandUsageError, writeOut } from "../args";
 import { formatProblem, type Problem } from "../../domain/loader";
 import { BaseRefError, baseLine, compareWithBase, withBase, type BaseComparison } from "./base";
 import { REPORT_SCHEMA, type ComplianceReport } from "./schema";
@@ -71,18 +71,7 @@ interface AuditArgs {
 
 /** The command's options, checked; or the exit status of a usage error or --help. */
 function auditArgs(args: string[]): AuditArgs | { exit: number } {
-  const parsed = parseCommand(
-    args,
-    {
-      stack: { type: "string" },
-      format: { type: "string" },
-      registries: { type: "string" },
-      base: { type: "string" },
-      out: { type: "string" },
-      today: { type: "string" },
-    },
-    AUDIT_USAGE,
-  );
+  const parsed = parseCommand(args, stringOptions("stack", "format", "registries", "base", "out", "today"), AUDIT_USAGE);
   if ("exit" in parsed) return parsed;
   const values = parsed.values;
   const stack = values.stack as string | undefined;

@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { parseCommand, usageError } from "../args";
+import { parseCommand, stringOptions, usageError } from "../args";
 import { formatProblem } from "../../domain/loader";
 import { commentCommand } from "./commands/auditComment";
 import { driftIssueCommand } from "./commands/driftIssue";
@@ -86,16 +86,7 @@ const describe: Record<Difference["kind"], string> = {
 };
 
 export async function ciGenerate(args: string[]): Promise<number> {
-  const parsed = parseCommand(
-    args,
-    {
-      target: { type: "string" },
-      registries: { type: "string" },
-      out: { type: "string" },
-      check: { type: "boolean" },
-    },
-    CI_GENERATE_USAGE,
-  );
+  const parsed = parseCommand(args, { ...stringOptions("target", "registries", "out"), check: { type: "boolean" } }, CI_GENERATE_USAGE);
   if ("exit" in parsed) return parsed.exit;
   const values = parsed.values;
   const target = (values.target as string | undefined) ?? DEFAULT_TARGET;

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { mdLink, mdText } from "../../../contract/escape/markdown";
-import { parseCommand, usageError, writeOut } from "../../args";
+import { parseCommand, stringOptions, usageError, writeOut } from "../../args";
 import { splitSecurityChanges } from "../../audit/securityMarkdown";
 import { runUrlOf } from "../githubApi";
 import { annotate, listOf, readIfExists } from "./output";
@@ -93,11 +93,7 @@ export function auditComment(input: AuditCommentInput): AuditComment {
 }
 
 export async function commentCommand(args: string[]): Promise<number> {
-  const parsed = parseCommand(
-    args,
-    { "audit-dir": { type: "string" }, envs: { type: "string" }, out: { type: "string" }, sha: { type: "string" }, "run-url": { type: "string" } },
-    COMMENT_USAGE,
-  );
+  const parsed = parseCommand(args, stringOptions("audit-dir", "envs", "out", "sha", "run-url"), COMMENT_USAGE);
   if ("exit" in parsed) return parsed.exit;
   const v = parsed.values;
   const dir = v["audit-dir"] as string | undefined;

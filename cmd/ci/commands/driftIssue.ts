@@ -1,5 +1,5 @@
 import { mdCell, mdCode, mdLink, mdText } from "../../../contract/escape/markdown";
-import { parseCommand, usageError, writeOut } from "../../args";
+import { parseCommand, stringOptions, usageError, writeOut } from "../../args";
 import { runUrlOf } from "../githubApi";
 import { minuteOf, readIfExists } from "./output";
 
@@ -72,11 +72,7 @@ export function driftIssueBody(input: DriftIssueInput): { body: string; warning?
 }
 
 export async function driftIssueCommand(args: string[]): Promise<number> {
-  const parsed = parseCommand(
-    args,
-    { stack: { type: "string" }, env: { type: "string" }, report: { type: "string" }, out: { type: "string" }, "run-url": { type: "string" } },
-    DRIFT_ISSUE_USAGE,
-  );
+  const parsed = parseCommand(args, stringOptions("stack", "env", "report", "out", "run-url"), DRIFT_ISSUE_USAGE);
   if ("exit" in parsed) return parsed.exit;
   const v = parsed.values;
   for (const flag of ["stack", "env", "report"]) {

@@ -1,5 +1,5 @@
 import { mdLink, mdText } from "../../../contract/escape/markdown";
-import { parseCommand, usageError } from "../../args";
+import { parseCommand, stringOptions, usageError } from "../../args";
 import { gitHubApiFromEnv, repoOf, repoRoute, runUrlOf, type GitHubApi, type Repo } from "../githubApi";
 import { annotate, minuteOf, readIfExists } from "./output";
 
@@ -129,11 +129,7 @@ async function reportFailure(what: string, post: () => Promise<void>): Promise<n
 }
 
 export async function postCommentCommand(args: string[]): Promise<number> {
-  const parsed = parseCommand(
-    args,
-    { pr: { type: "string" }, marker: { type: "string" }, "body-file": { type: "string" }, repo: { type: "string" } },
-    POST_COMMENT_USAGE,
-  );
+  const parsed = parseCommand(args, stringOptions("pr", "marker", "body-file", "repo"), POST_COMMENT_USAGE);
   if ("exit" in parsed) return parsed.exit;
   const v = parsed.values;
   const pr = Number(v.pr);
@@ -150,17 +146,7 @@ export async function postCommentCommand(args: string[]): Promise<number> {
 }
 
 export async function postIssueCommand(args: string[]): Promise<number> {
-  const parsed = parseCommand(
-    args,
-    {
-      title: { type: "string" },
-      "body-file": { type: "string" },
-      "update-comment": { type: "string" },
-      repo: { type: "string" },
-      "run-url": { type: "string" },
-    },
-    POST_ISSUE_USAGE,
-  );
+  const parsed = parseCommand(args, stringOptions("title", "body-file", "update-comment", "repo", "run-url"), POST_ISSUE_USAGE);
   if ("exit" in parsed) return parsed.exit;
   const v = parsed.values;
   const title = (v.title as string | undefined)?.trim();

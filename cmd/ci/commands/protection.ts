@@ -1,5 +1,5 @@
 import { formatProblem } from "../../../domain/loader";
-import { parseCommand, usageError } from "../../args";
+import { parseCommand, stringOptions, usageError } from "../../args";
 import { GitHubApiError, gitHubApiFromEnv, repoOf, repoRoute, type GitHubApi, type Repo } from "../githubApi";
 import { loadPipelineModel } from "../index";
 import { annotate, listOf } from "./output";
@@ -106,7 +106,7 @@ function failed(problems: string[]): number {
 }
 
 export async function checkProtectionCommand(args: string[]): Promise<number> {
-  const parsed = parseCommand(args, { envs: { type: "string" }, registries: { type: "string" }, repo: { type: "string" } }, CHECK_PROTECTION_USAGE);
+  const parsed = parseCommand(args, stringOptions("envs", "registries", "repo"), CHECK_PROTECTION_USAGE);
   if ("exit" in parsed) return parsed.exit;
   const names = listOf((parsed.values.envs as string | undefined) ?? "");
   if (names.length === 0) return usageError("--envs is required", CHECK_PROTECTION_USAGE);

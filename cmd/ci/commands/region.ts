@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { parse } from "yaml";
-import { parseCommand, usageError } from "../../args";
+import { parseCommand, stringOptions, usageError } from "../../args";
 import { annotate, readIfExists } from "./output";
 
 export const REGION_USAGE = `Usage: nexus ci region --stack NAME [--dir DIR]
@@ -40,7 +40,7 @@ export function stackRegion(text: string | undefined, stack: string): { region: 
 }
 
 export async function regionCommand(args: string[]): Promise<number> {
-  const parsed = parseCommand(args, { stack: { type: "string" }, dir: { type: "string" } }, REGION_USAGE);
+  const parsed = parseCommand(args, stringOptions("stack", "dir"), REGION_USAGE);
   if ("exit" in parsed) return parsed.exit;
   const stack = parsed.values.stack as string | undefined;
   if (!stack) return usageError("--stack is required", REGION_USAGE);

@@ -1,4 +1,4 @@
-import { parseCommand, usageError } from "../../args";
+import { parseCommand, stringOptions, usageError } from "../../args";
 import { annotate, readIfExists } from "./output";
 
 export const REPORT_ERRORS_USAGE = `Usage: nexus ci report-errors --report FILE
@@ -41,7 +41,7 @@ export function errorDiagnostics(text: string | undefined): { errors: Diagnostic
 }
 
 export async function reportErrorsCommand(args: string[]): Promise<number> {
-  const parsed = parseCommand(args, { report: { type: "string" } }, REPORT_ERRORS_USAGE);
+  const parsed = parseCommand(args, stringOptions("report"), REPORT_ERRORS_USAGE);
   if ("exit" in parsed) return parsed.exit;
   const file = parsed.values.report as string | undefined;
   if (!file) return usageError("--report is required", REPORT_ERRORS_USAGE);
