@@ -288,9 +288,10 @@ func pluginOf(d installedDep) *pulumirpc.PackageDependency {
 	return &pulumirpc.PackageDependency{Name: name, Kind: "resource", Version: v, Server: p.Server}
 }
 
-func (h *host) GetRequiredPackages(_ context.Context, req *pulumirpc.GetRequiredPackagesRequest,
-) (*pulumirpc.GetRequiredPackagesResponse, error) {
-	deps, err := directDependencies(req.GetInfo())
+// requiredPackages lists the resource plugins the program's direct dependencies declare; both
+// the package and the older plugin form of the question are answered from it.
+func requiredPackages(info *pulumirpc.ProgramInfo) ([]*pulumirpc.PackageDependency, error) {
+	deps, err := directDependencies(info)
 	if err != nil {
 		return nil, err
 	}
@@ -300,22 +301,27 @@ func (h *host) GetRequiredPackages(_ context.Context, req *pulumirpc.GetRequired
 			pkgs = append(pkgs, p)
 		}
 	}
+	return pkgs, nil
+}
+
+func (h *host) GetRequiredPackages(_ context.Context, req *pulumirpc.GetRequiredPackagesRequest,
+) (*pulumirpc.GetRequiredPackagesResponse, error) {
+	pkgs, err := requiredPackages(req.GetInfo())
+	if err != nil {
+		return nil, err
+	}
 	return &pulumirpc.GetRequiredPackagesResponse{Packages: pkgs}, nil
 }
 
 func (h *host) GetRequiredPlugins(_ context.Context, req *pulumirpc.GetRequiredPluginsRequest,
 ) (*pulumirpc.GetRequiredPluginsResponse, error) {
-	deps, err := directDependencies(req.GetInfo())
+	pkgs, err := requiredPackages(req.GetInfo())
 	if err != nil {
 		return nil, err
 	}
-	var plugins []*pulumirpc.PluginDependency
-	for _, d := range deps {
-		if p := pluginOf(d); p != nil {
-			plugins = append(plugins, &pulumirpc.PluginDependency{
-				Name: p.Name, Kind: p.Kind, Version: p.Version, Server: p.Server,
-			})
-		}
+	plugins := make([]*pulumirpc.PluginDependency, 0, len(pkgs))
+	for _, p := range pkgs {
+		plugins = append(plugins, &pulumirpc.PluginDependency{Name: p.Name, Kind: p.Kind, Version: p.Version, Server: p.Server})
 	}
 	return &pulumirpc.GetRequiredPluginsResponse{Plugins: plugins}, nil
 }
