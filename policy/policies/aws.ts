@@ -11,10 +11,16 @@ import { reporter, subjectOf, type Report } from "../lib/exceptions";
 import { checked } from "../lib/policy";
 import { UNKNOWN, asArray, asObject, asString, isObject, known, list, path, q } from "../lib/props";
 
+interface BucketContext<C> {
+  resources: PolicyResource[];
+  report: (message: string) => void;
+  config: C;
+  /** `Bucket "nexus-backups-prod"` */
+  what: string;
+}
+
 /** Runs a check for every bucket of the stack, with the policy's exceptions. */
-function eachBucket<C extends BaseConfig>(
-  check: (bucket: PolicyResource, ctx: { resources: PolicyResource[]; report: (message: string) => void; config: C; what: string }) => void,
-) {
+function eachBucket<C extends BaseConfig>(check: (bucket: PolicyResource, ctx: BucketContext<C>) => void) {
   return (args: StackValidationArgs, reportViolation: ReportViolation) => {
     const config = args.getConfig<C>();
     const report: Report = reporter(config, reportViolation);
@@ -27,6 +33,18 @@ function eachBucket<C extends BaseConfig>(
       });
     }
   };
+}
+
+/**
+ * Runs a check for every bucket with its companion resources of one kind; a bucket without any
+ * is reported as `${what} ${missing}` and not checked further.
+ */
+function eachBucketWith(types: readonly string[], missing: string, check: (companions: PolicyResource[], ctx: BucketContext<BaseConfig>) => void) {
+  return eachBucket((bucket, ctx) => {
+    const companions = companionsOf(bucket, ctx.resources, types);
+    if (companions.length === 0) ctx.report(`${ctx.what} ${missing}`);
+    else check(companions, ctx);
+  });
 }
 
 const PUBLIC_ACLS = ["public-read", "public-read-write", "authenticated-read"];
@@ -64,55 +82,54 @@ export const s3SseKms: StackValidationPolicy = {
   name: "s3-sse-kms",
   description: "Checks whether every S3 bucket encrypts by default with SSE-KMS under a customer-managed KMS key.",
   configSchema: configSchema(),
-  validateStack: eachBucket((bucket, { resources, report, what }) => {
-    const configs = companionsOf(bucket, resources, AWS.encryption);
-    if (configs.length === 0) {
-      report(
-        `${what} has no server-side encryption configuration: add an aws.s3.BucketServerSideEncryptionConfiguration for it with sseAlgorithm "aws:kms" and the backup KMS key as kmsMasterKeyId`,
-      );
-      return;
-    }
-    const rules = configs.flatMap((c) => {
-      const r = known(() => asArray(c.props.rules));
-      return r === UNKNOWN ? [UNKNOWN] : r;
-    });
-    if (rules.includes(UNKNOWN)) return; // not known during preview: judged on update
-    const defaults = rules.map((r) => asObject(known(() => asObject(r).applyServerSideEncryptionByDefault)));
-    const algorithms = defaults.map((d) => known(() => asString(d.sseAlgorithm)));
-    if (algorithms.includes(UNKNOWN)) return;
-    const kms = defaults.filter((_d, i) => KMS_ALGORITHMS.includes(algorithms[i] as string));
-    if (kms.length === 0) {
-      const used = algorithms.filter((a): a is string => typeof a === "string");
-      report(
-        `${what} encrypts with ${used.length > 0 ? list(used) : "no default algorithm"} instead of SSE-KMS: set applyServerSideEncryptionByDefault.sseAlgorithm to "aws:kms" with kmsMasterKeyId set to the backup KMS key`,
-      );
-      return;
-    }
-    const keyed = kms.some((d) => {
-      const key = known(() => d.kmsMasterKeyId);
-      return key === UNKNOWN || (typeof key === "string" && key.length > 0);
-    });
-    if (!keyed) {
-      report(`${what} uses SSE-KMS without kmsMasterKeyId, i.e. the AWS-managed key: set kmsMasterKeyId to the dedicated backup KMS key, which rotates`);
-    }
-  }),
+  validateStack: eachBucketWith(
+    AWS.encryption,
+    'has no server-side encryption configuration: add an aws.s3.BucketServerSideEncryptionConfiguration for it with sseAlgorithm "aws:kms" and the backup KMS key as kmsMasterKeyId',
+    (configs, { report, what }) => {
+      const rules = configs.flatMap((c) => {
+        const r = known(() => asArray(c.props.rules));
+        return r === UNKNOWN ? [UNKNOWN] : r;
+      });
+      if (rules.includes(UNKNOWN)) return; // not known during preview: judged on update
+      const defaults = rules.map((r) => asObject(known(() => asObject(r).applyServerSideEncryptionByDefault)));
+      const algorithms = defaults.map((d) => known(() => asString(d.sseAlgorithm)));
+      if (algorithms.includes(UNKNOWN)) return;
+      const kms = defaults.filter((_d, i) => KMS_ALGORITHMS.includes(algorithms[i] as string));
+      if (kms.length === 0) {
+        const used = algorithms.filter((a): a is string => typeof a === "string");
+        report(
+          `${what} encrypts with ${used.length > 0 ? list(used) : "no default algorithm"} instead of SSE-KMS: set applyServerSideEncryptionByDefault.sseAlgorithm to "aws:kms" with kmsMasterKeyId set to the backup KMS key`,
+        );
+        return;
+      }
+      const keyed = kms.some((d) => {
+        const key = known(() => d.kmsMasterKeyId);
+        return key === UNKNOWN || (typeof key === "string" && key.length > 0);
+      });
+      if (!keyed) {
+        report(`${what} uses SSE-KMS without kmsMasterKeyId, i.e. the AWS-managed key: set kmsMasterKeyId to the dedicated backup KMS key, which rotates`);
+      }
+    },
+  ),
 };
 
 export const s3Versioning: StackValidationPolicy = {
   name: "s3-versioning",
   description: "Checks whether every S3 bucket has versioning enabled, so an overwritten or deleted backup can be recovered.",
   configSchema: configSchema(),
-  validateStack: eachBucket((bucket, { resources, report, what }) => {
-    const configs = companionsOf(bucket, resources, AWS.versioning);
-    if (configs.length === 0) {
-      report(`${what} has no versioning: add an aws.s3.BucketVersioning for it with versioningConfiguration.status "Enabled"`);
-      return;
-    }
-    const statuses = configs.map((c) => known(() => asString(path(c.props, "versioningConfiguration", "status"))));
-    if (statuses.includes(UNKNOWN) || statuses.includes("Enabled")) return;
-    report(`${what} has versioning ${statuses.filter((s) => typeof s === "string").join(", ") || "unset"}: set versioningConfiguration.status to "Enabled"`);
-  }),
+  validateStack: eachBucketWith(
+    AWS.versioning,
+    'has no versioning: add an aws.s3.BucketVersioning for it with versioningConfiguration.status "Enabled"',
+    (configs, { report, what }) => {
+      const statuses = configs.map((c) => known(() => asString(path(c.props, "versioningConfiguration", "status"))));
+      if (statuses.includes(UNKNOWN) || statuses.includes("Enabled")) return;
+      report(`${what} has versioning ${statuses.filter((s) => typeof s === "string").join(", ") || "unset"}: set versioningConfiguration.status to "Enabled"`);
+    },
+  ),
 };
+
+/** What a bucket policy must do for s3-tls-only, in both of its messages. */
+const TLS_FIX = `denies "s3:*" to Principal "*" when aws:SecureTransport is "false", on the bucket and its objects`;
 
 function deniesInsecureTransport(s: Statement): boolean {
   if (s.Effect !== "Deny") return false;
@@ -128,13 +145,7 @@ export const s3TlsOnly: StackValidationPolicy = {
   name: "s3-tls-only",
   description: "Checks whether every S3 bucket has a bucket policy denying all requests that do not use TLS (aws:SecureTransport false) (CIS AWS 2.1.1).",
   configSchema: configSchema(),
-  validateStack: eachBucket((bucket, { resources, report, what }) => {
-    const policies = companionsOf(bucket, resources, AWS.bucketPolicy);
-    const fix = `denies "s3:*" to Principal "*" when aws:SecureTransport is "false", on the bucket and its objects`;
-    if (policies.length === 0) {
-      report(`${what} has no bucket policy: add an aws.s3.BucketPolicy for it that ${fix}`);
-      return;
-    }
+  validateStack: eachBucketWith(AWS.bucketPolicy, `has no bucket policy: add an aws.s3.BucketPolicy for it that ${TLS_FIX}`, (policies, { report, what }) => {
     let unknown = false;
     const denies = policies.some((p) => {
       const verdict = known(() => {
@@ -146,7 +157,7 @@ export const s3TlsOnly: StackValidationPolicy = {
       if (verdict === UNKNOWN) unknown = true;
       return verdict === true;
     });
-    if (!denies && !unknown) report(`${what} has a bucket policy that does not deny plain-HTTP requests: add a statement that ${fix}`);
+    if (!denies && !unknown) report(`${what} has a bucket policy that does not deny plain-HTTP requests: add a statement that ${TLS_FIX}`);
   }),
 };
 

@@ -2,10 +2,11 @@
  * Stack-wide checks (validateStack): the alerts the monitoring registry promises exist in the
  * generated Prometheus rules, and user-facing services are highly available in prod.
  */
-import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
+import type { PolicyResource, ReportViolation, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { parse } from "yaml";
 import { configSchema, stringList, type BaseConfig } from "../lib/config";
-import { reporter, subjectNames, subjectOf } from "../lib/exceptions";
+import { reporter, subjectNames, subjectOf, type Report } from "../lib/exceptions";
 import { K8S, LABEL, describe, entryName, labelsOf, namespaceOf, objectName, refersTo, selects } from "../lib/kube";
 import { UNKNOWN, asArray, asObject, asString, known, list, path, q, stringMap } from "../lib/props";
 
@@ -77,11 +78,44 @@ export function findAlertRules(resources: readonly PolicyResource[], ruleResourc
 
 const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, "");
 
-const ruleResourcesSchema = stringList("Names of the rule ConfigMaps or PrometheusRules to look in; empty: every one in the stack");
-
-interface SloConfig extends BaseConfig {
-  slos?: { name: string; service: string }[];
+interface RulesConfig extends BaseConfig {
   ruleResources?: string[];
+}
+
+/** The config schema of a policy that looks for alerts: its own properties, then where to look. */
+const alertsSchema = (properties: Record<string, PolicyConfigJSONSchema>) =>
+  configSchema({
+    ...properties,
+    ruleResources: stringList("Names of the rule ConfigMaps or PrometheusRules to look in; empty: every one in the stack"),
+  });
+
+/** A config property listing objects of string fields: the SLOs or the backup tasks of the environment. */
+const objectList = (description: string, fields: string[], required: string[]): PolicyConfigJSONSchema => ({
+  type: "array",
+  description,
+  items: { type: "object", properties: Object.fromEntries(fields.map((f) => [f, { type: "string" }])), required },
+});
+
+/**
+ * A stack validation that looks for alerts: it searches the rules the config points at, reports
+ * every named rule resource the stack lacks, and hands the rules found to `check`.
+ */
+function alertsCheck<C extends RulesConfig>(check: (search: RuleSearch, ctx: { args: StackValidationArgs; config: C; report: Report }) => void) {
+  return (args: StackValidationArgs, reportViolation: ReportViolation) => {
+    const config = args.getConfig<C>();
+    const report = reporter(config, reportViolation);
+    const search = findAlertRules(args.resources, config.ruleResources ?? []);
+    for (const name of search.missing) {
+      report(`rule resource ${q(name)} is not in the stack: the MonitoringStack must create it, or correct ruleResources in the policy config`, {
+        names: [name],
+      });
+    }
+    check(search, { args, config, report });
+  };
+}
+
+interface SloConfig extends RulesConfig {
+  slos?: { name: string; service: string }[];
 }
 
 /** A burn-rate alert of an SLO: labelled slo: <name>, or named after the SLO with "burn" in it. */
@@ -92,23 +126,8 @@ export function isSloAlert(rule: AlertRule, slo: string): boolean {
 export const sloAlertsPresent: StackValidationPolicy = {
   name: "slo-alerts-present",
   description: "Checks whether every SLO of registries/monitoring.yaml has burn-rate alerts in the generated Prometheus rules.",
-  configSchema: configSchema({
-    slos: {
-      type: "array",
-      description: "SLOs of the environment and the service each one measures",
-      items: { type: "object", properties: { name: { type: "string" }, service: { type: "string" } }, required: ["name", "service"] },
-    },
-    ruleResources: ruleResourcesSchema,
-  }),
-  validateStack: (args, reportViolation) => {
-    const config = args.getConfig<SloConfig>();
-    const report = reporter(config, reportViolation);
-    const search = findAlertRules(args.resources, config.ruleResources ?? []);
-    for (const name of search.missing) {
-      report(`rule resource ${q(name)} is not in the stack: the MonitoringStack must create it, or correct ruleResources in the policy config`, {
-        names: [name],
-      });
-    }
+  configSchema: alertsSchema({ slos: objectList("SLOs of the environment and the service each one measures", ["name", "service"], ["name", "service"]) }),
+  validateStack: alertsCheck<SloConfig>((search, { config, report }) => {
     for (const slo of config.slos ?? []) {
       if (search.rules.some((r) => isSloAlert(r, slo.name))) continue;
       report(
@@ -116,12 +135,11 @@ export const sloAlertsPresent: StackValidationPolicy = {
         { names: [slo.name, slo.service] },
       );
     }
-  },
+  }),
 };
 
-interface BackupAlertConfig extends BaseConfig {
+interface BackupAlertConfig extends RulesConfig {
   backupTasks?: { name: string; target?: string }[];
-  ruleResources?: string[];
 }
 
 /** The alert of a backup task: labelled task: <name>, or named after the task. */
@@ -132,23 +150,10 @@ export function isBackupAlert(rule: AlertRule, task: string): boolean {
 export const backupAlertsPresent: StackValidationPolicy = {
   name: "backup-alerts-present",
   description: `Checks whether every backup task, and every CronJob labelled ${LABEL.backupOf}, has its "backup failed or missed" alert in the generated Prometheus rules.`,
-  configSchema: configSchema({
-    backupTasks: {
-      type: "array",
-      description: "Enabled backup tasks of the environment and the service each one backs up",
-      items: { type: "object", properties: { name: { type: "string" }, target: { type: "string" } }, required: ["name"] },
-    },
-    ruleResources: ruleResourcesSchema,
+  configSchema: alertsSchema({
+    backupTasks: objectList("Enabled backup tasks of the environment and the service each one backs up", ["name", "target"], ["name"]),
   }),
-  validateStack: (args, reportViolation) => {
-    const config = args.getConfig<BackupAlertConfig>();
-    const report = reporter(config, reportViolation);
-    const search = findAlertRules(args.resources, config.ruleResources ?? []);
-    for (const name of search.missing) {
-      report(`rule resource ${q(name)} is not in the stack: the MonitoringStack must create it, or correct ruleResources in the policy config`, {
-        names: [name],
-      });
-    }
+  validateStack: alertsCheck<BackupAlertConfig>((search, { args, config, report }) => {
     const cronJobs = args.resources.filter((r) => r.type === K8S.CronJob && labelsOf(r.props)[LABEL.backupOf] !== undefined);
     const tasks = new Map<string, { target?: string; resource?: PolicyResource }>();
     for (const t of config.backupTasks ?? []) tasks.set(t.name, { ...(t.target !== undefined ? { target: t.target } : {}) });
@@ -164,7 +169,7 @@ export const backupAlertsPresent: StackValidationPolicy = {
         { ...subject, names: [...new Set([name, ...subject.names])] },
       );
     }
-  },
+  }),
 };
 
 interface HaConfig extends BaseConfig {

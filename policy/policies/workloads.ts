@@ -3,12 +3,12 @@
  * template of Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs and bare Pods,
  * init containers included (and ephemeral containers, for the Pod Security checks).
  */
-import type { ResourceValidationPolicy } from "@pulumi/policy";
+import type { ResourceValidation, ResourceValidationPolicy } from "@pulumi/policy";
 import { secretFinding } from "../../contract/secrets";
 import { configSchema, stringList, type BaseConfig } from "../lib/config";
 import { subjectNames } from "../lib/exceptions";
 import { ANNOTATION, K8S, LABEL, WORKLOAD_TYPES, describe, labelsOf, podTemplate, workloadOf, type ContainerRef, type Workload } from "../lib/kube";
-import { checked, workloadCheck } from "../lib/policy";
+import { checked, workloadCheck, type Say } from "../lib/policy";
 import { asArray, asObject, asString, isObject, list, path, q, type Props } from "../lib/props";
 
 const securityContext = (ref: ContainerRef) => asObject(ref.container.securityContext);
@@ -47,19 +47,45 @@ const podAndContainers = (w: Workload): Setter[] => [
   ...podSecurityContainers(w).map((ref) => ({ where: ref.where, securityContext: securityContext(ref) })),
 ];
 
+/** The finding when the condition holds, else none. */
+const when = (condition: boolean, finding: string): string[] => (condition ? [finding] : []);
+
+/**
+ * Says each finding `judge` makes about a place (a container, or the pod) after the workload and
+ * the place, so that every such message reads `Deployment "api": container "api" runs privileged: ...`.
+ */
+function sayEach<P extends { where: string }>(w: Workload, say: Say, places: readonly P[], judge: (place: P) => readonly string[]): void {
+  for (const place of places) for (const finding of judge(place)) say(`${w.what}: ${place.where} ${finding}`);
+}
+
+/**
+ * A workload check made only of findings about single places: `places` lists them (the containers
+ * Pod Security judges, the pod and those containers, or the init and regular containers), and an
+ * `exempt` workload is not judged at all (Windows pods for the Linux-only controls, batch pods for probes).
+ */
+function eachPlace<P extends { where: string }>(
+  places: (w: Workload) => readonly P[],
+  judge: (place: P) => readonly string[],
+  { exempt = () => false }: { exempt?: (w: Workload) => boolean } = {},
+): ResourceValidation {
+  return workloadCheck((w, say) => {
+    if (!exempt(w)) sayEach(w, say, places(w), judge);
+  });
+}
+
+/** The init and regular containers, for the checks beyond Pod Security, which leave ephemeral containers alone. */
+const ownContainers = (w: Workload) => w.containers;
+
 export const noPrivilegedContainers: ResourceValidationPolicy = {
   name: "no-privileged-containers",
   description: "Checks whether any container of a workload runs privileged (PSS baseline, CIS 5.2.1).",
   configSchema: configSchema(),
-  validateResource: workloadCheck((w, say) => {
-    for (const ref of podSecurityContainers(w)) {
-      if (securityContext(ref).privileged === true) {
-        say(
-          `${w.what}: ${ref.where} runs privileged: remove securityContext.privileged or set it to false; a privileged container has every device and capability of the node`,
-        );
-      }
-    }
-  }),
+  validateResource: eachPlace(podSecurityContainers, (ref) =>
+    when(
+      securityContext(ref).privileged === true,
+      "runs privileged: remove securityContext.privileged or set it to false; a privileged container has every device and capability of the node",
+    ),
+  ),
 };
 
 export const noHostNamespaces: ResourceValidationPolicy = {
@@ -80,15 +106,11 @@ export const noHostPorts: ResourceValidationPolicy = {
   name: "no-host-ports",
   description: "Checks whether any container binds a port of the node (hostPort) (PSS baseline).",
   configSchema: configSchema(),
-  validateResource: workloadCheck((w, say) => {
-    for (const ref of podSecurityContainers(w)) {
-      const ports = asArray(ref.container.ports)
-        .map((p) => asObject(p).hostPort)
-        .filter((p): p is number => typeof p === "number" && p !== 0);
-      if (ports.length > 0) {
-        say(`${w.what}: ${ref.where} binds host port ${ports.join(", ")}: remove hostPort and reach the container through a Service`);
-      }
-    }
+  validateResource: eachPlace(podSecurityContainers, (ref) => {
+    const ports = asArray(ref.container.ports)
+      .map((p) => asObject(p).hostPort)
+      .filter((p): p is number => typeof p === "number" && p !== 0);
+    return when(ports.length > 0, `binds host port ${ports.join(", ")}: remove hostPort and reach the container through a Service`);
   }),
 };
 
@@ -101,24 +123,21 @@ export const noHostProbesAndHooks: ResourceValidationPolicy = {
   name: "no-host-probes-and-hooks",
   description: "Checks whether any probe or lifecycle hook of a container sets a host other than the pod itself (PSS baseline, v1.34+).",
   configSchema: configSchema(),
-  validateResource: workloadCheck((w, say) => {
-    for (const ref of podSecurityContainers(w)) {
-      const handlers: [string, unknown][] = [
-        ...PROBES.map((p): [string, unknown] => [p, ref.container[p]]),
-        ...HOOKS.map((h): [string, unknown] => [`lifecycle.${h}`, path(ref.container, "lifecycle", h)]),
-      ];
-      const hosts = handlers.flatMap(([field, handler]) =>
-        HOST_HANDLERS.flatMap((kind) => {
-          const host = asString(path(handler, kind, "host"));
-          return host !== undefined && host !== "" ? [`${field}.${kind}.host ${q(host)}`] : [];
-        }),
-      );
-      if (hosts.length > 0) {
-        say(
-          `${w.what}: ${ref.where} sets ${list(hosts)}: remove host so the kubelet probes the pod's own IP; a host lets the kubelet reach any address the node can`,
-        );
-      }
-    }
+  validateResource: eachPlace(podSecurityContainers, (ref) => {
+    const handlers: [string, unknown][] = [
+      ...PROBES.map((p): [string, unknown] => [p, ref.container[p]]),
+      ...HOOKS.map((h): [string, unknown] => [`lifecycle.${h}`, path(ref.container, "lifecycle", h)]),
+    ];
+    const hosts = handlers.flatMap(([field, handler]) =>
+      HOST_HANDLERS.flatMap((kind) => {
+        const host = asString(path(handler, kind, "host"));
+        return when(host !== undefined && host !== "", `${field}.${kind}.host ${q(host)}`);
+      }),
+    );
+    return when(
+      hosts.length > 0,
+      `sets ${list(hosts)}: remove host so the kubelet probes the pod's own IP; a host lets the kubelet reach any address the node can`,
+    );
   }),
 };
 
@@ -165,30 +184,24 @@ export const noWindowsHostProcess: ResourceValidationPolicy = {
   name: "no-windows-host-process",
   description: "Checks whether a workload runs Windows HostProcess containers (securityContext.windowsOptions.hostProcess) (PSS baseline).",
   configSchema: configSchema(),
-  validateResource: workloadCheck((w, say) => {
-    for (const s of podAndContainers(w)) {
-      if (path(s.securityContext, "windowsOptions", "hostProcess") === true) {
-        say(
-          `${w.what}: ${s.where} sets securityContext.windowsOptions.hostProcess: true: remove it; a HostProcess container runs with the privileges of the Windows node`,
-        );
-      }
-    }
-  }),
+  validateResource: eachPlace(podAndContainers, (s) =>
+    when(
+      path(s.securityContext, "windowsOptions", "hostProcess") === true,
+      "sets securityContext.windowsOptions.hostProcess: true: remove it; a HostProcess container runs with the privileges of the Windows node",
+    ),
+  ),
 };
 
 export const defaultProcMount: ResourceValidationPolicy = {
   name: "default-proc-mount",
   description: "Checks whether every container keeps the default, masked /proc (securityContext.procMount unset or Default) (PSS baseline and restricted).",
   configSchema: configSchema(),
-  validateResource: workloadCheck((w, say) => {
-    for (const ref of podSecurityContainers(w)) {
-      const procMount = securityContext(ref).procMount;
-      if (procMount !== undefined && procMount !== null && procMount !== "Default") {
-        say(
-          `${w.what}: ${ref.where} sets securityContext.procMount: ${String(procMount)}: remove it (or set Default) so /proc keeps the runtime's masked paths; the restricted profile allows no other value, even with hostUsers: false`,
-        );
-      }
-    }
+  validateResource: eachPlace(podSecurityContainers, (ref) => {
+    const procMount = securityContext(ref).procMount;
+    return when(
+      procMount !== undefined && procMount !== null && procMount !== "Default",
+      `sets securityContext.procMount: ${String(procMount)}: remove it (or set Default) so /proc keeps the runtime's masked paths; the restricted profile allows no other value, even with hostUsers: false`,
+    );
   }),
 };
 
@@ -231,24 +244,20 @@ export const selinuxAllowedOptions: ResourceValidationPolicy = {
   name: "selinux-allowed-options",
   description: "Checks whether the pod and every container keep to the allowed SELinux types and set no SELinux user or role (PSS baseline).",
   configSchema: configSchema(),
-  validateResource: workloadCheck((w, say) => {
-    for (const s of podAndContainers(w)) {
-      const options = s.securityContext.seLinuxOptions;
-      if (!isObject(options)) continue;
-      const type = asString(options.type) ?? "";
-      const bad = [
-        ...(type !== "" && !ALLOWED_SELINUX_TYPES.includes(type) ? [`type ${q(type)}`] : []),
-        ...(["user", "role"] as const).flatMap((k) => {
-          const value = asString(options[k]) ?? "";
-          return value !== "" ? [`${k} ${q(value)}`] : [];
-        }),
-      ];
-      if (bad.length > 0) {
-        say(
-          `${w.what}: ${s.where} sets securityContext.seLinuxOptions ${list(bad)}: set no user or role, and leave type unset or use one of ${ALLOWED_SELINUX_TYPES.join(", ")}`,
-        );
-      }
-    }
+  validateResource: eachPlace(podAndContainers, (s) => {
+    const options = asObject(s.securityContext.seLinuxOptions);
+    const type = asString(options.type) ?? "";
+    const bad = [
+      ...when(type !== "" && !ALLOWED_SELINUX_TYPES.includes(type), `type ${q(type)}`),
+      ...(["user", "role"] as const).flatMap((k) => {
+        const value = asString(options[k]) ?? "";
+        return when(value !== "", `${k} ${q(value)}`);
+      }),
+    ];
+    return when(
+      bad.length > 0,
+      `sets securityContext.seLinuxOptions ${list(bad)}: set no user or role, and leave type unset or use one of ${ALLOWED_SELINUX_TYPES.join(", ")}`,
+    );
   }),
 };
 
@@ -262,16 +271,14 @@ export const apparmorAllowedProfiles: ResourceValidationPolicy = {
     "Checks whether the pod and every container leave AppArmor at the runtime's default or a Localhost profile, in securityContext.appArmorProfile and the deprecated annotations (PSS baseline).",
   configSchema: configSchema(),
   validateResource: workloadCheck((w, say) => {
-    for (const s of podAndContainers(w)) {
+    sayEach(w, say, podAndContainers(w), (s) => {
       const profile = s.securityContext.appArmorProfile;
-      if (!isObject(profile)) continue;
-      const type = asString(profile.type) ?? "";
-      if (!ALLOWED_APPARMOR.includes(type)) {
-        say(
-          `${w.what}: ${s.where} sets AppArmor profile ${type === "" ? "without a type" : type}: set securityContext.appArmorProfile.type to RuntimeDefault (or Localhost with a profile loaded on the nodes)`,
-        );
-      }
-    }
+      const type = isObject(profile) ? (asString(profile.type) ?? "") : undefined;
+      return when(
+        type !== undefined && !ALLOWED_APPARMOR.includes(type),
+        `sets AppArmor profile ${type === "" ? "without a type" : type}: set securityContext.appArmorProfile.type to RuntimeDefault (or Localhost with a profile loaded on the nodes)`,
+      );
+    });
     const annotations = asObject(w.pod.metadata.annotations);
     for (const key of Object.keys(annotations)) {
       if (!key.startsWith(APPARMOR_ANNOTATION)) continue;
@@ -299,17 +306,16 @@ export const runAsNonRoot: ResourceValidationPolicy = {
     if (pod.runAsNonRoot === false) {
       say(`${w.what}: the pod sets securityContext.runAsNonRoot: false: set it to true`);
     }
-    for (const ref of podSecurityContainers(w)) {
+    sayEach(w, say, podSecurityContainers(w), (ref) => {
       const sc = securityContext(ref);
-      if (sc.runAsUser === 0) {
-        say(`${w.what}: ${ref.where} runs as UID 0 (root): set runAsUser to a non-zero UID (10001 unless the image declares one)`);
-      } else if (sc.runAsNonRoot === false) {
-        say(`${w.what}: ${ref.where} sets securityContext.runAsNonRoot: false: set it to true`);
-      } else if (typeof sc.runAsNonRoot !== "boolean" && typeof pod.runAsNonRoot !== "boolean") {
-        // A pod-level false is reported once above, not again for every container inheriting it.
-        say(`${w.what}: ${ref.where} may run as root: set securityContext.runAsNonRoot: true on the pod or the container`);
-      }
-    }
+      if (sc.runAsUser === 0) return ["runs as UID 0 (root): set runAsUser to a non-zero UID (10001 unless the image declares one)"];
+      if (sc.runAsNonRoot === false) return ["sets securityContext.runAsNonRoot: false: set it to true"];
+      // A pod-level false is reported once above, not again for every container inheriting it.
+      return when(
+        typeof sc.runAsNonRoot !== "boolean" && typeof pod.runAsNonRoot !== "boolean",
+        "may run as root: set securityContext.runAsNonRoot: true on the pod or the container",
+      );
+    });
   }),
 };
 
@@ -317,14 +323,15 @@ export const noPrivilegeEscalation: ResourceValidationPolicy = {
   name: "no-privilege-escalation",
   description: "Checks whether every container sets allowPrivilegeEscalation: false; Windows pods are exempt (PSS restricted, CIS 5.2.5).",
   configSchema: configSchema(),
-  validateResource: workloadCheck((w, say) => {
-    if (isWindows(w)) return;
-    for (const ref of podSecurityContainers(w)) {
-      if (securityContext(ref).allowPrivilegeEscalation !== false) {
-        say(`${w.what}: ${ref.where} does not forbid privilege escalation: set securityContext.allowPrivilegeEscalation: false`);
-      }
-    }
-  }),
+  validateResource: eachPlace(
+    podSecurityContainers,
+    (ref) =>
+      when(
+        securityContext(ref).allowPrivilegeEscalation !== false,
+        "does not forbid privilege escalation: set securityContext.allowPrivilegeEscalation: false",
+      ),
+    { exempt: isWindows },
+  ),
 };
 
 /** The one capability the restricted profile lets a container add back. */
@@ -335,22 +342,22 @@ export const dropAllCapabilities: ResourceValidationPolicy = {
   description:
     "Checks whether every container drops ALL capabilities and adds back none but NET_BIND_SERVICE; Windows pods are exempt (PSS baseline and restricted, CIS 5.2.7-5.2.9).",
   configSchema: configSchema(),
-  validateResource: workloadCheck((w, say) => {
-    if (isWindows(w)) return;
-    for (const ref of podSecurityContainers(w)) {
+  validateResource: eachPlace(
+    podSecurityContainers,
+    (ref) => {
       const caps = asObject(securityContext(ref).capabilities);
       const drop = asArray(caps.drop).filter((c): c is string => typeof c === "string");
       const added = asArray(caps.add).filter((c): c is string => typeof c === "string" && !ALLOWED_ADD.includes(c));
-      if (!drop.includes("ALL")) {
-        say(`${w.what}: ${ref.where} does not drop all capabilities: set securityContext.capabilities.drop: ["ALL"]`);
-      }
-      if (added.length > 0) {
-        say(
-          `${w.what}: ${ref.where} adds capabilities ${list(added)}: remove them from securityContext.capabilities.add (only NET_BIND_SERVICE may be added back)`,
-        );
-      }
-    }
-  }),
+      return [
+        ...when(!drop.includes("ALL"), 'does not drop all capabilities: set securityContext.capabilities.drop: ["ALL"]'),
+        ...when(
+          added.length > 0,
+          `adds capabilities ${list(added)}: remove them from securityContext.capabilities.add (only NET_BIND_SERVICE may be added back)`,
+        ),
+      ];
+    },
+    { exempt: isWindows },
+  ),
 };
 
 const ALLOWED_SECCOMP = ["RuntimeDefault", "Localhost"];
@@ -370,16 +377,13 @@ export const seccompRuntimeDefault: ResourceValidationPolicy = {
     if (podProfile !== undefined && !ALLOWED_SECCOMP.includes(podProfile)) {
       say(`${w.what}: the pod uses seccomp profile ${shown(podProfile)}: set securityContext.seccompProfile.type to RuntimeDefault`);
     }
-    for (const ref of podSecurityContainers(w)) {
+    sayEach(w, say, podSecurityContainers(w), (ref) => {
       const profile = seccompType(securityContext(ref));
       if (profile === undefined) {
-        if (podProfile === undefined) {
-          say(`${w.what}: ${ref.where} has no seccomp profile: set securityContext.seccompProfile.type: RuntimeDefault on the pod`);
-        }
-      } else if (!ALLOWED_SECCOMP.includes(profile)) {
-        say(`${w.what}: ${ref.where} uses seccomp profile ${shown(profile)}: set securityContext.seccompProfile.type to RuntimeDefault`);
+        return when(podProfile === undefined, "has no seccomp profile: set securityContext.seccompProfile.type: RuntimeDefault on the pod");
       }
-    }
+      return when(!ALLOWED_SECCOMP.includes(profile), `uses seccomp profile ${shown(profile)}: set securityContext.seccompProfile.type to RuntimeDefault`);
+    });
   }),
 };
 
@@ -387,31 +391,24 @@ export const readOnlyRootFilesystem: ResourceValidationPolicy = {
   name: "read-only-root-filesystem",
   description: "Checks whether every container mounts its root filesystem read-only (CIS 5.2 hardening).",
   configSchema: configSchema(),
-  validateResource: workloadCheck((w, say) => {
-    for (const ref of w.containers) {
-      if (securityContext(ref).readOnlyRootFilesystem !== true) {
-        say(
-          `${w.what}: ${ref.where} has a writable root filesystem: set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where it must write (e.g. /tmp)`,
-        );
-      }
-    }
-  }),
+  validateResource: eachPlace(ownContainers, (ref) =>
+    when(
+      securityContext(ref).readOnlyRootFilesystem !== true,
+      "has a writable root filesystem: set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where it must write (e.g. /tmp)",
+    ),
+  ),
 };
 
 export const resourcesRequired: ResourceValidationPolicy = {
   name: "resources-required",
   description: "Checks whether every container sets CPU and memory requests and limits.",
   configSchema: configSchema(),
-  validateResource: workloadCheck((w, say) => {
-    for (const ref of w.containers) {
-      const r = asObject(ref.container.resources);
-      const missing = (["requests", "limits"] as const).flatMap((kind) =>
-        (["cpu", "memory"] as const).filter((res) => path(r, kind, res) === undefined || path(r, kind, res) === null).map((res) => `${kind}.${res}`),
-      );
-      if (missing.length > 0) {
-        say(`${w.what}: ${ref.where} has no ${list(missing)}: set resources.requests and resources.limits for cpu and memory (the registry entry's resources)`);
-      }
-    }
+  validateResource: eachPlace(ownContainers, (ref) => {
+    const r = asObject(ref.container.resources);
+    const missing = (["requests", "limits"] as const).flatMap((kind) =>
+      (["cpu", "memory"] as const).filter((res) => path(r, kind, res) === undefined || path(r, kind, res) === null).map((res) => `${kind}.${res}`),
+    );
+    return when(missing.length > 0, `has no ${list(missing)}: set resources.requests and resources.limits for cpu and memory (the registry entry's resources)`);
   }),
 };
 
@@ -419,16 +416,16 @@ export const probesRequired: ResourceValidationPolicy = {
   name: "probes-required",
   description: "Checks whether every long-running container has a liveness and a readiness probe (Jobs and CronJobs are exempt).",
   configSchema: configSchema(),
-  validateResource: workloadCheck((w, say) => {
-    if (w.batch) return;
-    for (const ref of w.containers) {
-      if (ref.init) continue;
+  validateResource: eachPlace(
+    ownContainers,
+    (ref) => {
+      // Init containers run to completion before the others start: they take no probes.
+      if (ref.init) return [];
       const missing = (["livenessProbe", "readinessProbe"] as const).filter((p) => !isObject(ref.container[p]));
-      if (missing.length > 0) {
-        say(`${w.what}: ${ref.where} has no ${list(missing)}: declare probes.liveness and probes.readiness for it in the registry`);
-      }
-    }
-  }),
+      return when(missing.length > 0, `has no ${list(missing)}: declare probes.liveness and probes.readiness for it in the registry`);
+    },
+    { exempt: (w) => w.batch },
+  ),
 };
 
 /**
@@ -466,22 +463,21 @@ export const allowedImageRegistries: ResourceValidationPolicy = {
   configSchema: configSchema({ allowedRegistries: stringList("Registries or repository prefixes images may come from, e.g. ghcr.io/nexus-platform") }),
   validateResource: workloadCheck<RegistriesConfig>((w, say, config) => {
     const allowed = (config.allowedRegistries ?? []).map((r) => r.replace(/\/+$/, ""));
-    for (const ref of w.containers) {
+    const choices =
+      allowed.length > 1
+        ? `one of ${list(allowed)}`
+        : allowed.length === 1
+          ? allowed[0]!
+          : "an allowed registry (none is configured: compile the config with `nexus policy-config`)";
+    sayEach(w, say, w.containers, (ref) => {
       const image = asString(ref.container.image);
-      if (image === undefined) continue;
+      if (image === undefined) return [];
       const repo = imageRepository(image);
-      if (!allowed.some((r) => repo === r || repo.startsWith(`${r}/`))) {
-        const choices =
-          allowed.length > 1
-            ? `one of ${list(allowed)}`
-            : allowed.length === 1
-              ? allowed[0]!
-              : "an allowed registry (none is configured: compile the config with `nexus policy-config`)";
-        say(
-          `${w.what}: ${ref.where} image ${q(image)} is not from an allowed registry: use an image from ${choices}, or add its registry to imageRegistries in registries/security.yaml`,
-        );
-      }
-    }
+      return when(
+        !allowed.some((r) => repo === r || repo.startsWith(`${r}/`)),
+        `image ${q(image)} is not from an allowed registry: use an image from ${choices}, or add its registry to imageRegistries in registries/security.yaml`,
+      );
+    });
   }),
 };
 
@@ -489,18 +485,13 @@ export const pinnedImageTags: ResourceValidationPolicy = {
   name: "pinned-image-tags",
   description: "Checks whether every container image is pinned to a version tag or digest, never untagged or latest.",
   configSchema: configSchema(),
-  validateResource: workloadCheck((w, say) => {
-    for (const ref of w.containers) {
-      const image = asString(ref.container.image);
-      if (image === undefined) {
-        say(`${w.what}: ${ref.where} has no image: set image to a pinned reference such as ghcr.io/nexus-platform/app:1.2.3`);
-        continue;
-      }
-      const { tag, digest } = imageTag(image);
-      if (digest) continue;
-      if (tag === undefined) say(`${w.what}: ${ref.where} image ${q(image)} has no tag: pin it to a version tag or a digest, e.g. ${image}:1.2.3`);
-      else if (tag === "latest") say(`${w.what}: ${ref.where} image ${q(image)} uses the mutable tag latest: pin it to a version tag or a digest`);
-    }
+  validateResource: eachPlace(ownContainers, (ref) => {
+    const image = asString(ref.container.image);
+    if (image === undefined) return ["has no image: set image to a pinned reference such as ghcr.io/nexus-platform/app:1.2.3"];
+    const { tag, digest } = imageTag(image);
+    if (digest) return [];
+    if (tag === undefined) return [`image ${q(image)} has no tag: pin it to a version tag or a digest, e.g. ${image}:1.2.3`];
+    return when(tag === "latest", `image ${q(image)} uses the mutable tag latest: pin it to a version tag or a digest`);
   }),
 };
 
@@ -569,46 +560,19 @@ export const noLiteralSecretEnv: ResourceValidationPolicy = {
     }
     const w = workloadOf(args.type, args.name, args.props);
     if (!w) return;
-    for (const ref of w.containers) {
-      for (const e of asArray(ref.container.env)) {
+    sayEach(w, say, w.containers, (ref) =>
+      asArray(ref.container.env).flatMap((e) => {
         const env = asObject(e);
         const name = asString(env.name) ?? "";
         const value = asString(env.value);
-        if (value !== undefined && secretFinding(name, value) !== undefined) {
-          say(
-            `${w.what}: ${ref.where} sets env ${name} to a literal value that looks like a secret: reference a Secret with valueFrom.secretKeyRef instead (list it under secrets: in the registry; the value lives in Pulumi config secrets)`,
-          );
-        }
-      }
-    }
+        return when(
+          value !== undefined && secretFinding(name, value) !== undefined,
+          `sets env ${name} to a literal value that looks like a secret: reference a Secret with valueFrom.secretKeyRef instead (list it under secrets: in the registry; the value lives in Pulumi config secrets)`,
+        );
+      }),
+    );
   }),
 };
-
-export const workloadPolicies: ResourceValidationPolicy[] = [
-  noPrivilegedContainers,
-  noHostNamespaces,
-  noHostPorts,
-  noHostPathVolumes,
-  runAsNonRoot,
-  noPrivilegeEscalation,
-  dropAllCapabilities,
-  seccompRuntimeDefault,
-  noHostProbesAndHooks,
-  restrictedVolumeTypes,
-  noWindowsHostProcess,
-  defaultProcMount,
-  safeSysctlsOnly,
-  selinuxAllowedOptions,
-  apparmorAllowedProfiles,
-  readOnlyRootFilesystem,
-  resourcesRequired,
-  probesRequired,
-  allowedImageRegistries,
-  pinnedImageTags,
-  noDefaultServiceAccount,
-  tokenAutomountDeclared,
-  noLiteralSecretEnv,
-];
 
 /** The policies that together enforce Pod Security "restricted" (baseline included), as the admission of v1.35 does. */
 export const podSecurityPolicies: ResourceValidationPolicy[] = [
@@ -627,4 +591,17 @@ export const podSecurityPolicies: ResourceValidationPolicy[] = [
   safeSysctlsOnly,
   selinuxAllowedOptions,
   apparmorAllowedProfiles,
+];
+
+/** Pod Security first, then this platform's own rules and the CIS hardening beyond the standard. */
+export const workloadPolicies: ResourceValidationPolicy[] = [
+  ...podSecurityPolicies,
+  readOnlyRootFilesystem,
+  resourcesRequired,
+  probesRequired,
+  allowedImageRegistries,
+  pinnedImageTags,
+  noDefaultServiceAccount,
+  tokenAutomountDeclared,
+  noLiteralSecretEnv,
 ];

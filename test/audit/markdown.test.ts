@@ -5,26 +5,16 @@
  */
 import { describe, expect, it } from "vitest";
 import { cell, exceptionStatus, renderMarkdown, verdictSummary } from "../../cmd/audit/markdown";
-import type { ReportResource } from "../../cmd/audit/schema";
 import { K8S } from "../../contract/types";
-import { complianceReport, exceptionReported, urnOf } from "./support";
+import { apiResource, complianceReport, exceptionReported, PRIVILEGED } from "./support";
 
-const api: ReportResource = {
-  urn: urnOf(K8S.Deployment, "api"),
-  type: K8S.Deployment,
-  name: "api",
-  parent: "",
-  custom: true,
-  source: "registries/orchestration.yaml:10",
-  sourceFrom: "annotation",
-  verdicts: [
-    { policy: "no-privileged-containers", verdict: "violation", enforcement: "mandatory", message: "privileged" },
-    { policy: "no-privileged-containers", verdict: "violation", enforcement: "mandatory", message: "another container privileged" },
-    { policy: "run-as-non-root", verdict: "excepted", enforcement: "mandatory", message: "runs as root" },
-    { policy: "no-host-ports", verdict: "pass", enforcement: "mandatory" },
-    { policy: "kms-key-rotation", verdict: "not-applicable", enforcement: "mandatory", reason: "not a key" },
-  ],
-};
+const api = apiResource([
+  PRIVILEGED,
+  { policy: "no-privileged-containers", verdict: "violation", enforcement: "mandatory", message: "another container privileged" },
+  { policy: "run-as-non-root", verdict: "excepted", enforcement: "mandatory", message: "runs as root" },
+  { policy: "no-host-ports", verdict: "pass", enforcement: "mandatory" },
+  { policy: "kms-key-rotation", verdict: "not-applicable", enforcement: "mandatory", reason: "not a key" },
+]);
 
 describe("Markdown cells", () => {
   it("escape pipes and backslashes, break lines with <br>, and show an empty value as a dash", () => {

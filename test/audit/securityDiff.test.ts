@@ -44,10 +44,13 @@ function at(dir: string, file: string, text: string): string {
   return `registries/${file}:${found[0]}`;
 }
 
-/** The changes after `edits` as lines, and a function locating text in the edited copy. */
-function linesAfter(env: "dev" | "prod", ...edits: Edit[]): { lines: string[]; where: (file: string, text: string) => string } {
+/**
+ * The changes in `env` after `edits` are exactly the lines `expected` gives; it is handed a function
+ * locating text in the edited copy, since each line names where its new value stands.
+ */
+function expectLines(env: "dev" | "prod", expected: (where: (file: string, text: string) => string) => string[], ...edits: Edit[]): void {
   const { changes, dir } = changesAfter(env, ...edits);
-  return { lines: changes.map(changeLine), where: (file, text) => at(dir, file, text) };
+  expect(changes.map(changeLine)).toEqual(expected((file, text) => at(dir, file, text)));
 }
 
 describe("securityChanges", () => {
@@ -65,8 +68,12 @@ describe("securityChanges", () => {
   });
 
   it("policies: a downgrade loosens, an upgrade tightens, located in the override", () => {
-    const { lines, where } = linesAfter(
+    expectLines(
       "dev",
+      (where) => [
+        `loosens dev: policy no-privileged-containers: mandatory → disabled (${where("security.yaml", "dev: { enforcement: disabled }")})`,
+        `tightens dev: policy read-only-root-filesystem: advisory → mandatory (${where("security.yaml", "        enforcement: mandatory")})`,
+      ],
       [
         "security.yaml",
         "  - id: no-privileged-containers\n    enforcement: mandatory\n",
@@ -74,45 +81,48 @@ describe("securityChanges", () => {
       ],
       ["security.yaml", "      dev:\n        enforcement: advisory", "      dev:\n        enforcement: mandatory"],
     );
-    expect(lines).toEqual([
-      `loosens dev: policy no-privileged-containers: mandatory → disabled (${where("security.yaml", "dev: { enforcement: disabled }")})`,
-      `tightens dev: policy read-only-root-filesystem: advisory → mandatory (${where("security.yaml", "        enforcement: mandatory")})`,
-    ]);
   });
 
   it("policies: mandatory → advisory in prod", () => {
-    const { lines, where } = linesAfter("prod", [
-      "security.yaml",
-      "      dev:\n        enforcement: advisory",
-      "      dev:\n        enforcement: advisory\n      prod: { enforcement: advisory }",
-    ]);
-    expect(lines).toEqual([
-      `loosens prod: policy read-only-root-filesystem: mandatory → advisory (${where("security.yaml", "prod: { enforcement: advisory }")})`,
-    ]);
+    expectLines(
+      "prod",
+      (where) => [`loosens prod: policy read-only-root-filesystem: mandatory → advisory (${where("security.yaml", "prod: { enforcement: advisory }")})`],
+      ["security.yaml", "      dev:\n        enforcement: advisory", "      dev:\n        enforcement: advisory\n      prod: { enforcement: advisory }"],
+    );
   });
 
   it("exceptions: added, extended, shortened and removed", () => {
-    const added = linesAfter("dev", [
-      "security.yaml",
-      "audit:\n",
-      "  - policy: no-privileged-containers\n    resource: api\n    owner: platform\n    reason: the debugger attaches to the process in development\n    appliesTo: [dev]\n    granted: 2026-01-10\n    expires: 2026-02-09\naudit:\n",
-    ]);
-    expect(added.lines).toEqual([
-      `loosens dev: exception no-privileged-containers for api: none → until 2026-02-09 (applies to dev) (${added.where("security.yaml", "- policy: no-privileged-containers")})`,
-    ]);
-    const extended = linesAfter("prod", ["security.yaml", "expires: 2026-03-31", "expires: 2026-04-01"]);
-    expect(extended.lines).toEqual([
-      `loosens prod: exception read-only-root-filesystem for db expires: 2026-03-31 → 2026-04-01 (${extended.where("security.yaml", "expires: 2026-04-01")})`,
-    ]);
-    const shortened = linesAfter("dev", ["security.yaml", "expires: 2026-03-31", "expires: 2026-02-28"]);
-    expect(shortened.lines).toEqual([
-      `tightens dev: exception read-only-root-filesystem for db expires: 2026-03-31 → 2026-02-28 (${shortened.where("security.yaml", "expires: 2026-02-28")})`,
-    ]);
+    expectLines(
+      "dev",
+      (where) => [
+        `loosens dev: exception no-privileged-containers for api: none → until 2026-02-09 (applies to dev) (${where("security.yaml", "- policy: no-privileged-containers")})`,
+      ],
+      [
+        "security.yaml",
+        "audit:\n",
+        "  - policy: no-privileged-containers\n    resource: api\n    owner: platform\n    reason: the debugger attaches to the process in development\n    appliesTo: [dev]\n    granted: 2026-01-10\n    expires: 2026-02-09\naudit:\n",
+      ],
+    );
+    expectLines(
+      "prod",
+      (where) => [
+        `loosens prod: exception read-only-root-filesystem for db expires: 2026-03-31 → 2026-04-01 (${where("security.yaml", "expires: 2026-04-01")})`,
+      ],
+      ["security.yaml", "expires: 2026-03-31", "expires: 2026-04-01"],
+    );
+    expectLines(
+      "dev",
+      (where) => [
+        `tightens dev: exception read-only-root-filesystem for db expires: 2026-03-31 → 2026-02-28 (${where("security.yaml", "expires: 2026-02-28")})`,
+      ],
+      ["security.yaml", "expires: 2026-03-31", "expires: 2026-02-28"],
+    );
     // Taken out of prod: gone there, located at the exceptions list.
-    const removed = linesAfter("prod", ["security.yaml", "appliesTo: [dev, prod]", "appliesTo: [dev]"]);
-    expect(removed.lines).toEqual([
-      `tightens prod: exception read-only-root-filesystem for db: until 2026-03-31 → none (${removed.where("security.yaml", "exceptions:")})`,
-    ]);
+    expectLines(
+      "prod",
+      (where) => [`tightens prod: exception read-only-root-filesystem for db: until 2026-03-31 → none (${where("security.yaml", "exceptions:")})`],
+      ["security.yaml", "appliesTo: [dev, prod]", "appliesTo: [dev]"],
+    );
   });
 
   it("exceptions: one that now applies to another environment is added there", () => {
@@ -127,32 +137,36 @@ describe("securityChanges", () => {
   });
 
   it("rbac: verbs, resources, subjects and namespaces widened; a binding added and one removed", () => {
-    const widened = linesAfter(
+    expectLines(
       "prod",
+      (where) => [
+        `loosens prod: rbac binding platform-edit subject: none → User alice (${where("security.yaml", "subjects:")})`,
+        `loosens prod: rbac binding platform-edit namespace: none → data (${where("security.yaml", "namespaces: [core, data]")})`,
+        `loosens prod: rbac binding platform-edit verbs on apps/deployments: get, list, patch → get, list, patch, delete (${where("security.yaml", "verbs:")})`,
+        `loosens prod: rbac binding platform-edit verbs on apps/statefulsets: none → get, list, patch, delete (${where("security.yaml", "resources:")})`,
+      ],
       ["security.yaml", "verbs: [get, list, patch]", "verbs: [get, list, patch, delete]"],
       ["security.yaml", "resources: [deployments]", "resources: [deployments, statefulsets]"],
       ["security.yaml", "subjects: [{ kind: Group, name: platform }]", "subjects: [{ kind: Group, name: platform }, { kind: User, name: alice }]"],
       ["security.yaml", "namespaces: [core]", "namespaces: [core, data]"],
     );
-    expect(widened.lines).toEqual([
-      `loosens prod: rbac binding platform-edit subject: none → User alice (${widened.where("security.yaml", "subjects:")})`,
-      `loosens prod: rbac binding platform-edit namespace: none → data (${widened.where("security.yaml", "namespaces: [core, data]")})`,
-      `loosens prod: rbac binding platform-edit verbs on apps/deployments: get, list, patch → get, list, patch, delete (${widened.where("security.yaml", "verbs:")})`,
-      `loosens prod: rbac binding platform-edit verbs on apps/statefulsets: none → get, list, patch, delete (${widened.where("security.yaml", "resources:")})`,
-    ]);
-    const narrowed = linesAfter("prod", ["security.yaml", "verbs: [get, list, patch]", "verbs: [get, list]"]);
-    expect(narrowed.lines).toEqual([
-      `tightens prod: rbac binding platform-edit verbs on apps/deployments: get, list, patch → get, list (${narrowed.where("security.yaml", "verbs:")})`,
-    ]);
+    expectLines(
+      "prod",
+      (where) => [`tightens prod: rbac binding platform-edit verbs on apps/deployments: get, list, patch → get, list (${where("security.yaml", "verbs:")})`],
+      ["security.yaml", "verbs: [get, list, patch]", "verbs: [get, list]"],
+    );
     const binding = "  - name: platform-edit\n    owner: platform\n    namespaces: [core]\n";
-    const added = linesAfter("prod", [
-      "security.yaml",
-      binding,
-      `  - name: data-read\n    owner: data\n    namespaces: [data]\n    subjects: [{ kind: Group, name: data }]\n    rules:\n      - { apiGroups: [""], resources: [pods, pods/log], verbs: [get, list] }\n${binding}`,
-    ]);
-    expect(added.lines).toEqual([
-      `loosens prod: rbac binding data-read: none → Group data in data: get, list on pods, pods/log (${added.where("security.yaml", "- name: data-read")})`,
-    ]);
+    expectLines(
+      "prod",
+      (where) => [
+        `loosens prod: rbac binding data-read: none → Group data in data: get, list on pods, pods/log (${where("security.yaml", "- name: data-read")})`,
+      ],
+      [
+        "security.yaml",
+        binding,
+        `  - name: data-read\n    owner: data\n    namespaces: [data]\n    subjects: [{ kind: Group, name: data }]\n    rules:\n      - { apiGroups: [""], resources: [pods, pods/log], verbs: [get, list] }\n${binding}`,
+      ],
+    );
   });
 
   it("rbac: a removed binding tightens, located at the rbac list", () => {
@@ -166,77 +180,84 @@ describe("securityChanges", () => {
   });
 
   it("egress: rules, CIDRs, ports and namespaces added or removed", () => {
-    const widened = linesAfter(
+    expectLines(
       "prod",
+      (where) => [
+        `loosens prod: egress rule object-storage CIDR: none → 3.5.0.0/16 (${where("security.yaml", "cidrs:")})`,
+        `loosens prod: egress rule object-storage port: none → 80 (${where("security.yaml", "ports:")})`,
+        `loosens prod: egress rule object-storage namespaces: data → all namespaces (${where("security.yaml", "namespaces: []")})`,
+      ],
       ["security.yaml", "cidrs: [52.216.0.0/15]", "cidrs: [52.216.0.0/15, 3.5.0.0/16]"],
       ["security.yaml", "ports: [443]", "ports: [443, 80]"],
       ["security.yaml", "namespaces: [data]\nimageRegistries", "namespaces: []\nimageRegistries"],
     );
-    expect(widened.lines).toEqual([
-      `loosens prod: egress rule object-storage CIDR: none → 3.5.0.0/16 (${widened.where("security.yaml", "cidrs:")})`,
-      `loosens prod: egress rule object-storage port: none → 80 (${widened.where("security.yaml", "ports:")})`,
-      `loosens prod: egress rule object-storage namespaces: data → all namespaces (${widened.where("security.yaml", "namespaces: []")})`,
-    ]);
     const rule = "    - name: object-storage\n";
-    const added = linesAfter("prod", ["security.yaml", rule, `    - name: smtp\n      cidrs: [203.0.113.25/32]\n      ports: [587]\n${rule}`]);
-    expect(added.lines).toEqual([
-      `loosens prod: egress rule smtp: none → 203.0.113.25/32 port 587 from all namespaces (${added.where("security.yaml", "- name: smtp")})`,
-    ]);
+    expectLines(
+      "prod",
+      (where) => [`loosens prod: egress rule smtp: none → 203.0.113.25/32 port 587 from all namespaces (${where("security.yaml", "- name: smtp")})`],
+      ["security.yaml", rule, `    - name: smtp\n      cidrs: [203.0.113.25/32]\n      ports: [587]\n${rule}`],
+    );
     // dev drops the rule in an override: removed there, located at the override's list.
-    const removed = linesAfter("dev", ["security.yaml", "network:\n", "network:\n  environments: { dev: { egress: [] } }\n"]);
-    expect(removed.lines).toEqual([
-      `tightens dev: egress rule object-storage: 52.216.0.0/15 port 443 from data → none (${removed.where("security.yaml", "environments: { dev: { egress: [] } }")})`,
-    ]);
+    expectLines(
+      "dev",
+      (where) => [
+        `tightens dev: egress rule object-storage: 52.216.0.0/15 port 443 from data → none (${where("security.yaml", "environments: { dev: { egress: [] } }")})`,
+      ],
+      ["security.yaml", "network:\n", "network:\n  environments: { dev: { egress: [] } }\n"],
+    );
   });
 
   it("network: default deny off and an image registry allowed loosen", () => {
-    const { lines, where } = linesAfter(
+    expectLines(
       "dev",
+      (where) => [
+        `loosens dev: network defaultDeny: true → false (${where("security.yaml", "defaultDeny: false")})`,
+        `loosens dev: allowed image registry: none → quay.io/example (${where("security.yaml", "imageRegistries:")})`,
+      ],
       ["security.yaml", "network:\n", "network:\n  defaultDeny: false\n"],
       ["security.yaml", "docker.io/grafana]", "docker.io/grafana, quay.io/example]"],
     );
-    expect(lines).toEqual([
-      `loosens dev: network defaultDeny: true → false (${where("security.yaml", "defaultDeny: false")})`,
-      `loosens dev: allowed image registry: none → quay.io/example (${where("security.yaml", "imageRegistries:")})`,
-    ]);
   });
 
   it("pod security: restricted → baseline in dev loosens, located in the override", () => {
-    const { lines, where } = linesAfter("dev", [
+    expectLines("dev", (where) => [`loosens dev: Pod Security level: restricted → baseline (${where("security.yaml", "dev: { level: baseline }")})`], [
       "security.yaml",
       "  level: restricted\n",
       "  level: restricted\n  environments: { dev: { level: baseline } }\n",
     ]);
-    expect(lines).toEqual([`loosens dev: Pod Security level: restricted → baseline (${where("security.yaml", "dev: { level: baseline }")})`]);
   });
 
   it("services: exposure, the service account token and network paths", () => {
-    const { lines, where } = linesAfter(
+    expectLines(
       "prod",
+      (where) => [
+        `loosens prod: network path task audit → api: closed → open (${where("automation.yaml", "dependsOn: [api]")})`,
+        `loosens prod: service api exposure: internal → public (${where("orchestration.yaml", "exposure: public")})`,
+        `loosens prod: service api automountServiceAccountToken: false → true (${where("orchestration.yaml", "automountServiceAccountToken: true")})`,
+        `tightens prod: network path api → db: open → closed (${where("orchestration.yaml", "  - name: api")})`,
+      ],
       ["orchestration.yaml", "    userFacing: true\n", "    userFacing: true\n    exposure: public\n    automountServiceAccountToken: true\n"],
       ["orchestration.yaml", "    dependsOn: [db]\n", ""],
       ["automation.yaml", "    command: [audit, --all]\n", "    command: [audit, --all]\n    dependsOn: [api]\n"],
     );
-    expect(lines).toEqual([
-      `loosens prod: network path task audit → api: closed → open (${where("automation.yaml", "dependsOn: [api]")})`,
-      `loosens prod: service api exposure: internal → public (${where("orchestration.yaml", "exposure: public")})`,
-      `loosens prod: service api automountServiceAccountToken: false → true (${where("orchestration.yaml", "automountServiceAccountToken: true")})`,
-      `tightens prod: network path api → db: open → closed (${where("orchestration.yaml", "  - name: api")})`,
-    ]);
   });
 
   it("tasks: a task that now runs as a local command loosens", () => {
-    const { lines, where } = linesAfter("dev", [
+    expectLines("dev", (where) => [`loosens dev: task audit runner: k8s-cronjob → local-command (${where("automation.yaml", "runner: local-command")})`], [
       "automation.yaml",
       '        schedule: "30 4 * * 1"\n',
       "        runner: local-command\n        schedule: null\n",
     ]);
-    expect(lines).toEqual([`loosens dev: task audit runner: k8s-cronjob → local-command (${where("automation.yaml", "runner: local-command")})`]);
   });
 
   it("pipelines: approvals and policy gates", () => {
-    const { lines, where } = linesAfter(
+    expectLines(
       "prod",
+      (where) => [
+        `loosens prod: approval of prod reviewer: none → platform-leads (${where("pipelines.yaml", "approval:")})`,
+        `loosens prod: policy gate of stage pull-request/preview: on → off (${where("pipelines.yaml", "policyGate: false")})`,
+        `tightens prod: approval of prod waitMinutes: 0 → 15 (${where("pipelines.yaml", "approval:")})`,
+      ],
       [
         "pipelines.yaml",
         "approval: { required: true, reviewers: [sre-leads] }",
@@ -244,16 +265,15 @@ describe("securityChanges", () => {
       ],
       ["pipelines.yaml", "        type: preview\n", "        type: preview\n        policyGate: false\n"],
     );
-    expect(lines).toEqual([
-      `loosens prod: approval of prod reviewer: none → platform-leads (${where("pipelines.yaml", "approval:")})`,
-      `loosens prod: policy gate of stage pull-request/preview: on → off (${where("pipelines.yaml", "policyGate: false")})`,
-      `tightens prod: approval of prod waitMinutes: 0 → 15 (${where("pipelines.yaml", "approval:")})`,
+    expectLines("dev", (where) => [`tightens dev: approval of dev required: false → true (${where("pipelines.yaml", "reviewers: [qa]")})`], [
+      "pipelines.yaml",
+      "    stack: dev\n",
+      "    stack: dev\n    approval: { required: true, reviewers: [qa] }\n",
     ]);
-    const dev = linesAfter("dev", ["pipelines.yaml", "    stack: dev\n", "    stack: dev\n    approval: { required: true, reviewers: [qa] }\n"]);
-    expect(dev.lines).toEqual([`tightens dev: approval of dev required: false → true (${dev.where("pipelines.yaml", "reviewers: [qa]")})`]);
-    const untargeted = linesAfter("dev", ["pipelines.yaml", "targets: [dev, prod]", "targets: [prod]"]);
-    expect(untargeted.lines).toEqual([
-      `loosens dev: policy gate of stage pull-request/preview: on → none (${untargeted.where("pipelines.yaml", "targets: [prod]")})`,
+    expectLines("dev", (where) => [`loosens dev: policy gate of stage pull-request/preview: on → none (${where("pipelines.yaml", "targets: [prod]")})`], [
+      "pipelines.yaml",
+      "targets: [dev, prod]",
+      "targets: [prod]",
     ]);
   });
 

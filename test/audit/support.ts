@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import * as path from "node:path";
 import type { EvaluatedProgram, ProgramResource } from "../../cmd/audit/evaluate";
-import { REPORT_SCHEMA, type ComplianceReport, type ReportException } from "../../cmd/audit/schema";
+import { REPORT_SCHEMA, type ComplianceReport, type ReportException, type ReportResource } from "../../cmd/audit/schema";
 import type { Judgement, ReportedException } from "../../cmd/audit/verdicts";
 import { ANNOTATION } from "../../contract/labels";
 import { K8S } from "../../contract/types";
@@ -185,6 +185,28 @@ export function judgement(
     silenced: [],
     exceptionFor: () => undefined,
     ...rest,
+  };
+}
+
+/** The verdict on a Deployment whose container runs privileged. */
+export const PRIVILEGED: ReportResource["verdicts"][number] = {
+  policy: "no-privileged-containers",
+  verdict: "violation",
+  enforcement: "mandatory",
+  message: "privileged",
+};
+
+/** The `api` Deployment as a report lists it: a privileged container, one mandatory violation unless `verdicts` says otherwise. */
+export function apiResource(verdicts: ReportResource["verdicts"] = [PRIVILEGED]): ReportResource {
+  return {
+    urn: urnOf(K8S.Deployment, "api"),
+    type: K8S.Deployment,
+    name: "api",
+    parent: "",
+    custom: true,
+    source: "registries/orchestration.yaml:10",
+    sourceFrom: "annotation",
+    verdicts,
   };
 }
 

@@ -3,6 +3,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { actionsLiteral, expressionAt } from "../../contract/escape/actions";
+import { rowTests } from "../support/table";
 
 /** What Actions would show: each `${{ '...' }}` replaced by its string literal, as the runner evaluates it. */
 function evaluated(text: string): string {
@@ -15,22 +16,26 @@ function expressions(text: string): string[] {
 }
 
 describe("actionsLiteral", () => {
-  it.each([
-    ["nexus-platform/sre-leads", "nexus-platform/sre-leads"],
-    ["${{ secrets.AWS_ROLE_ARN }}", "${{ '${{' }} secrets.AWS_ROLE_ARN }}"],
-    ["a ${{ github.token }} b ${{ x }}", "a ${{ '${{' }} github.token }} b ${{ '${{' }} x }}"],
-    ["$${{", "$${{ '${{' }}"],
-    ["${{${{", "${{ '${{' }}${{ '${{' }}"],
-    ["it's ${{ x' }}", "it's ${{ '${{' }} x' }}"],
-    ["}} alone", "}} alone"],
-    ["$ {{ not one }}", "$ {{ not one }}"],
-  ])("%j → %j", (input, output) => {
-    const out = actionsLiteral(input);
-    expect(out).toBe(output);
-    // The only expressions left are the string literal '${{', and they evaluate back to the input.
-    expect(expressions(out).every((e) => e === "'${{'")).toBe(true);
-    expect(evaluated(out)).toBe(input);
-  });
+  rowTests(
+    actionsLiteral,
+    [
+      ["nexus-platform/sre-leads", "nexus-platform/sre-leads"],
+      ["${{ secrets.AWS_ROLE_ARN }}", "${{ '${{' }} secrets.AWS_ROLE_ARN }}"],
+      ["a ${{ github.token }} b ${{ x }}", "a ${{ '${{' }} github.token }} b ${{ '${{' }} x }}"],
+      ["$${{", "$${{ '${{' }}"],
+      ["${{${{", "${{ '${{' }}${{ '${{' }}"],
+      ["it's ${{ x' }}", "it's ${{ '${{' }} x' }}"],
+      ["}} alone", "}} alone"],
+      ["$ {{ not one }}", "$ {{ not one }}"],
+    ],
+    {
+      // The only expressions left are the string literal '${{', and they evaluate back to the input.
+      check: (output, input) => {
+        expect(expressions(output).every((e) => e === "'${{'")).toBe(true);
+        expect(evaluated(output)).toBe(input);
+      },
+    },
+  );
 
   it("finds where text would open an expression", () => {
     expect(expressionAt("ok")).toBe(-1);

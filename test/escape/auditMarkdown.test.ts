@@ -10,11 +10,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderMarkdown } from "../../cmd/audit/markdown";
-import type { ComplianceReport, ReportResource, ReportViolation } from "../../cmd/audit/schema";
+import type { ComplianceReport, ReportViolation } from "../../cmd/audit/schema";
 import { auditComment } from "../../cmd/ci/commands/auditComment";
 import { driftIssueBody } from "../../cmd/ci/commands/driftIssue";
-import { K8S } from "../../contract/types";
-import { complianceReport, exceptionReported, urnOf } from "../audit/support";
+import { apiResource, complianceReport, exceptionReported } from "../audit/support";
 import { tempDir } from "../ci/support";
 
 const HOSTILE = [
@@ -64,16 +63,7 @@ function skeleton(markdown: string): string[] {
   });
 }
 
-const api: ReportResource = {
-  urn: urnOf(K8S.Deployment, "api"),
-  type: K8S.Deployment,
-  name: "api",
-  parent: "",
-  custom: true,
-  source: "registries/orchestration.yaml:10",
-  sourceFrom: "annotation",
-  verdicts: [{ policy: "no-privileged-containers", verdict: "violation", enforcement: "mandatory", message: "privileged" }],
-};
+const api = apiResource();
 
 function reportWith(text: string): ComplianceReport {
   const violation: ReportViolation = {

@@ -5,6 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { shellComment, shellInDoubleQuotes, shellQuote, shellWord } from "../../contract/escape/shell";
+import { rowTests } from "../support/table";
 
 /** The words bash gives `printf '%s\0'` for a script line, NUL-separated. */
 function words(line: string): string[] {
@@ -13,65 +14,63 @@ function words(line: string): string[] {
   return run.stdout.split("\0").slice(0, -1);
 }
 
+/** A test per value: bash reads the line `scriptOf(value)` as the one word `wordOf(value)`, the value itself unless told. */
+function readsAsOneWord(title: string, values: readonly string[], scriptOf: (value: string) => string, wordOf = (value: string) => value): void {
+  it.each(values)(title, (value) => {
+    expect(words(scriptOf(value))).toEqual([wordOf(value)]);
+  });
+}
+
 const HOSTILE = ["$(touch /tmp/pwned)", "`id`", "a'b", 'a"b', "a b", "x; rm -rf ~", "line\nbreak", "back\\slash", "${HOME}", "#hash", "*"];
 
 describe("shellQuote", () => {
-  it.each([
+  rowTests(shellQuote, [
     ["plain", "'plain'"],
     ["", "''"],
     ["a'b", "'a'\\''b'"],
     ["$(id) `id` ${HOME}", "'$(id) `id` ${HOME}'"],
     ["line\nbreak", "'line\nbreak'"],
-  ])("%j → %j", (input, output) => {
-    expect(shellQuote(input)).toBe(output);
-  });
+  ]);
 
-  it.each(HOSTILE)("keeps %j one literal word", (value) => {
-    expect(words(shellQuote(value))).toEqual([value]);
-  });
+  readsAsOneWord("keeps %j one literal word", HOSTILE, shellQuote);
 });
 
 describe("shellWord", () => {
-  it.each([
+  rowTests(shellWord, [
     ["prod", "prod"],
     ["dev,prod", "dev,prod"],
     ['"$RUNNER_TEMP/x"', `'"$RUNNER_TEMP/x"'`],
     ["a b", "'a b'"],
     ["", "''"],
     ["a'b", "'a'\\''b'"],
-  ])("%j → %j", (input, output) => {
-    expect(shellWord(input)).toBe(output);
-  });
+  ]);
 
-  it.each([...HOSTILE, "prod"])("keeps %j one literal word", (value) => {
-    expect(words(shellWord(value))).toEqual([value]);
-  });
+  readsAsOneWord("keeps %j one literal word", [...HOSTILE, "prod"], shellWord);
 });
 
 describe("shellInDoubleQuotes", () => {
-  it.each([
+  rowTests(shellInDoubleQuotes, [
     ["prod", "prod"],
     ["Drift detected in stack prod", "Drift detected in stack prod"],
     ["a$b", `"'a$b'"`],
     ['a"b', `"'a"b'"`],
-  ])("%j → %j", (input, output) => {
-    expect(shellInDoubleQuotes(input)).toBe(output);
-  });
+  ]);
 
-  it.each([...HOSTILE, "prod"])("keeps %j literal inside a double-quoted word", (value) => {
-    expect(words(`"stack ${shellInDoubleQuotes(value)}: ok"`)).toEqual([`stack ${value}: ok`]);
-  });
+  readsAsOneWord(
+    "keeps %j literal inside a double-quoted word",
+    [...HOSTILE, "prod"],
+    (value) => `"stack ${shellInDoubleQuotes(value)}: ok"`,
+    (value) => `stack ${value}: ok`,
+  );
 });
 
 describe("shellComment", () => {
-  it.each([
+  rowTests(shellComment, [
     ["dev", "dev"],
     ["dev\nrm -rf ~", "dev\\u000arm -rf ~"],
     ["dev\r\n", "dev\\u000d\\u000a"],
     ["tab\tstays", "tab\tstays"],
-  ])("%j → %j", (input, output) => {
-    expect(shellComment(input)).toBe(output);
-  });
+  ]);
 
   it("keeps a hostile name inside the comment", () => {
     const run = spawnSync("bash", ["-c", `# runs against ${shellComment("x\necho pwned")}\necho done`], { encoding: "utf8" });
