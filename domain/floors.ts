@@ -14,8 +14,8 @@ export const FLOOR = {
   forbiddenSubjects: ["system:anonymous", "system:unauthenticated", "system:authenticated"],
   /** Resources a Group may never be granted, in any verb: credentials and a shell in pods. */
   groupForbiddenResources: ["secrets", "pods/exec", "pods/attach", "serviceaccounts/token", "*"],
-  /** Egress destinations that mean "anywhere". */
-  openCidrs: ["0.0.0.0/0", "::/0"],
+  /** An egress CIDR with this prefix length means "anywhere" (0.0.0.0/0, ::/0). */
+  openPrefixLength: 0,
   /** An exception expires at most this many days after the day it was granted. */
   exceptionMaxDays: 90,
   /** The runners a production task may use: local commands run outside the cluster's controls. */

@@ -83,11 +83,15 @@ function timeZones(r: Registries, at: Locator): void {
   });
 }
 
+/** promtool's findings per rules file it was given; undefined when promtool is not installed. */
+export type PromtoolRuns = Map<string, { rule: number; message: string }[] | undefined>;
+
 /**
  * Parses every alert's PromQL and templates with promtool, one run for all alerts, and reports
- * each rejection at its alert's expression. Returns false where promtool is not installed.
+ * each rejection at its alert's expression. Environments whose alerts are the same share one run
+ * through `runs`. Returns false where promtool is not installed.
  */
-export function checkPromql(r: Registries, at: Locator, promtool = "promtool"): boolean {
+export function checkPromql(r: Registries, at: Locator, runs: PromtoolRuns = new Map(), promtool = "promtool"): boolean {
   const alerts = r.monitoring.alerts;
   if (alerts.length === 0) return true;
   const rules = alerts.map((a) => ({
@@ -95,19 +99,26 @@ export function checkPromql(r: Registries, at: Locator, promtool = "promtool"): 
     expr: a.expr,
     annotations: { summary: a.summary, ...(a.description !== undefined ? { description: a.description } : {}) },
   }));
+  const text = stringify({ groups: [{ name: "registry", rules }] });
+  if (!runs.has(text)) runs.set(text, runPromtool(text, promtool));
+  const findings = runs.get(text);
+  if (findings === undefined) return false;
+  for (const finding of findings) {
+    const i = finding.rule - 1;
+    if (alerts[i] === undefined) continue;
+    const field = /^annotation "(\w+)"/.exec(finding.message)?.[1] ?? "expr";
+    at.report("monitoring", ["alerts", i, field], `Prometheus rejects this alert: ${finding.message}`, "promql");
+  }
+  return true;
+}
+
+function runPromtool(rulesFile: string, promtool: string): { rule: number; message: string }[] | undefined {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nexus-promql-"));
   try {
     const file = path.join(dir, "rules.yaml");
-    fs.writeFileSync(file, stringify({ groups: [{ name: "registry", rules }] }));
+    fs.writeFileSync(file, rulesFile);
     const run = spawnSync(promtool, ["check", "rules", file], { encoding: "utf8", timeout: 30_000 });
-    if (run.error) return false;
-    for (const finding of promtoolFindings(`${run.stdout}\n${run.stderr}`)) {
-      const i = finding.rule - 1;
-      if (alerts[i] === undefined) continue;
-      const field = /^annotation "(\w+)"/.exec(finding.message)?.[1] ?? "expr";
-      at.report("monitoring", ["alerts", i, field], `Prometheus rejects this alert: ${finding.message}`, "promql");
-    }
-    return true;
+    return run.error ? undefined : promtoolFindings(`${run.stdout}\n${run.stderr}`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

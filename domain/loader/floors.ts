@@ -74,10 +74,9 @@ function rbac(r: Registries, at: Locator): void {
 }
 
 function egress(r: Registries, at: Locator): void {
-  const open: readonly string[] = FLOOR.openCidrs;
   r.security.network.egress.forEach((rule, e) => {
     rule.cidrs.forEach((cidr, c) => {
-      if (open.includes(cidr) || cidr.endsWith("/0")) {
+      if (Number(cidr.split("/")[1]) === FLOOR.openPrefixLength) {
         at.report("security", ["network", "egress", e, "cidrs", c], below("open-egress", `egress to "${cidr}" opens every destination`), "below-floor");
       }
     });

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { POLICY_IDS, REGISTRY_FILES, type Enforcement, type PolicyId, type RegistryKey } from "../schema";
 import type { Model } from "../model";
-import { checkDeployable, checkPromql } from "./deployable";
+import { checkDeployable, checkPromql, type PromtoolRuns } from "./deployable";
 import { checkProductionFloor } from "./floors";
 import { checkFreeText } from "./freeText";
 import { crossCheck, type Registries } from "./checks";
@@ -87,6 +87,7 @@ export function loadRegistries(options: LoadOptions): LoadResult {
 
   let model: Model | undefined;
   let promqlChecked = options.promql === true;
+  const promtoolRuns: PromtoolRuns = new Map();
   const counts: Record<string, number> = {};
   if (valid.size === KEYS.length) {
     const perEnvironment = new Map<string, Problem[]>();
@@ -107,7 +108,7 @@ export function loadRegistries(options: LoadOptions): LoadResult {
       checkFreeText(registries, at);
       checkProductionFloor(registries, env, at);
       checkDeployable(registries, env, at);
-      if (options.promql) promqlChecked = checkPromql(registries, at) && promqlChecked;
+      if (options.promql) promqlChecked = checkPromql(registries, at, promtoolRuns) && promqlChecked;
       if (found.length === 0 && env === options.env) {
         model = buildModel(registries, env, at, options.today ?? new Date().toISOString().slice(0, 10));
       }
