@@ -15,7 +15,7 @@ const commonJsGlobals = { ...nodeGlobals, require: "readonly", module: "writable
 
 export default defineConfig(
   {
-    ignores: ["node_modules/", "policy/node_modules/", ".tools/", "bench/out/", "coverage/"],
+    ignores: ["node_modules/", "policy/node_modules/", ".build/", "policy/.build/", ".tools/", "bench/out/", "coverage/"],
   },
   {
     files: ["**/*.ts", "**/*.mts", "**/*.mjs"],
@@ -32,7 +32,7 @@ export default defineConfig(
   },
   {
     // The CLI launcher is plain CommonJS run by node.
-    files: ["bin/*.js"],
+    files: ["bin/*.js", "policy/main.js"],
     extends: [js.configs.recommended],
     languageOptions: {
       sourceType: "commonjs",

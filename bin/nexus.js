@@ -11,9 +11,10 @@ if (Number(process.versions.node.split(".")[0]) < 22 && fs.existsSync(toolNode))
   process.exit(r.status ?? 1);
 }
 
-// Runs the TypeScript sources directly so `npx nexus` works right after `npm ci`, with no build.
-require("tsx/cjs");
-const { main } = require("../cmd/nexus.ts");
+// The sources compiled to JavaScript (bin/build.js): built by `npm ci`, and again on the first
+// start after a source changed, so the command never runs stale code.
+const { compiled } = require("./build");
+const { main } = require(path.join(compiled(), "cmd", "nexus.js"));
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

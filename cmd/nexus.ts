@@ -8,8 +8,8 @@ type Command = (args: string[]) => Promise<number>;
 
 /**
  * A command's module, loaded when the command runs, so `validate` does not pay for the Pulumi SDK
- * (secrets, audit), the policy pack (audit) or the GitHub client (ci). bin/nexus.js runs the
- * sources under tsx/cjs, whose require resolves TypeScript (a native import() would not).
+ * (secrets, audit), the policy pack (audit) or the GitHub client (ci). A plain require: bin/nexus.js
+ * runs this file compiled to CommonJS (bin/build.js), and the tests run it under vitest.
  */
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- deliberate lazy loading, see above
 const load = <T>(id: string): T => require(id) as T;

@@ -6,7 +6,8 @@ import { readSecrets, readSettings } from "./settings";
 
 // The program entry: the only place that reads stack configuration and the registries.
 const settings = readSettings(pulumi.getStack());
-const model = loadModel({ registriesDir: path.resolve(__dirname, "..", settings.registriesDir), env: settings.environment });
+// Relative to the project (Pulumi.yaml's folder), wherever the program's compiled code runs from.
+const model = loadModel({ registriesDir: path.resolve(pulumi.runtime.getRootDirectory(), settings.registriesDir), env: settings.environment });
 const program = buildProgram(settings, model, readSecrets(model));
 
 export const environment = program.environment;

@@ -7,8 +7,8 @@ import { REPORT_SCHEMA, type ComplianceReport } from "./schema";
 import { PROJECT_DIR, StackConfigError, prepareStack } from "./stack";
 
 // The report brings the components, the Pulumi SDKs and the policy pack: loaded once the
-// arguments, the stack and the registries are valid (require: bin/nexus.js runs the sources
-// under tsx/cjs).
+// arguments, the stack and the registries are valid (require: bin/nexus.js runs this file
+// compiled to CommonJS).
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use, see above
 const loadReport = () => require("./report") as typeof import("./report");
 

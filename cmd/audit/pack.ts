@@ -7,8 +7,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { PACK_ENFORCEMENT, PACK_NAME, policies } from "../../policy/policies";
 import { PackAnalyzer, type AnalyzerOptions } from "../../internal/pulumi/analyzer";
+import { PROJECT_DIR } from "./stack";
 
-export const POLICY_DIR = path.resolve(__dirname, "..", "..", "policy");
+export const POLICY_DIR = path.join(PROJECT_DIR, "policy");
 
 let pack: AnalyzerOptions | undefined;
 

@@ -11,8 +11,19 @@ import { settingsFromConfig, type ConfigValues, type StackSettings } from "../..
 import { loadRegistries, type Problem } from "../../domain/loader";
 import type { Model } from "../../domain/model";
 
-/** The project folder: the one holding Pulumi.yaml and the stack files. */
-export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
+/**
+ * The project folder: the one holding Pulumi.yaml and the stack files, the nearest above this
+ * module, which runs from cmd/audit/ under the tests and from the compiled build (.build/<hash>/
+ * cmd/audit/, bin/build.js) under bin/nexus.js.
+ */
+export const PROJECT_DIR = projectDir(__dirname);
+
+function projectDir(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(from, "..", "..");
+  }
+}
 
 export interface EvaluateOptions {
   /** Stack name: its settings come from Pulumi.<stack>.yaml. */

@@ -26,6 +26,12 @@ const ALLOWED: Record<Layer, readonly Layer[]> = {
 
 const SOURCE = /\.(ts|mts|cts|js|mjs|cjs)$/;
 
+/**
+ * Plain JavaScript launchers that sit above every layer, like bin/: they start the compiled code
+ * (bin/build.js). The policy pack's one lives in policy/ because its package.json names it.
+ */
+const LAUNCHERS = ["policy/main.js"];
+
 interface Violation {
   file: string;
   specifier: string;
@@ -78,8 +84,9 @@ function sourceFiles(dir: string): string[] {
   for (const entry of fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
     const rel = `${dir}/${entry.name}`;
     if (entry.isDirectory()) {
-      if (entry.name !== "node_modules") out.push(...sourceFiles(rel));
-    } else if (SOURCE.test(entry.name) && !entry.name.endsWith(".d.ts")) {
+      // Not installed packages, nor compiled output (.build).
+      if (entry.name !== "node_modules" && !entry.name.startsWith(".")) out.push(...sourceFiles(rel));
+    } else if (SOURCE.test(entry.name) && !entry.name.endsWith(".d.ts") && !LAUNCHERS.includes(rel)) {
       out.push(rel);
     }
   }
