@@ -221,7 +221,28 @@ describe("the dev stack on the real engine", () => {
     for (const ns of terminating) expect((ns as unknown as { status: { phase: string } }).status.phase).toBe("Terminating");
   });
 
-  it("10. the stack commands leave the committed stack config and the checkout's environment alone", () => {
+  it("10. the stack command repeats its setup only when something it reads changed", () => {
+    const policyConfig = path.join(project.dir, ".pulumi-state", "policy-config.dev.json");
+    const written = () => fs.statSync(policyConfig).mtimeMs;
+    const preview = () => {
+      const r = project.stack("preview");
+      expect(r.code, explain(r)).toBe(0);
+      return r;
+    };
+    preview();
+    const first = written();
+    preview();
+    expect(written(), "nothing changed: the policy config is not compiled again").toBe(first);
+
+    // A registry saved again (even unchanged) and a secret removed from the stack's config copy.
+    project.write("registries/security.yaml", project.read("registries/security.yaml"));
+    expect(project.pulumi("config", "rm", "postgresPassword").code).toBe(0);
+    const again = preview();
+    expect(written()).toBeGreaterThan(first);
+    expect(again.stderr).toContain("generated a value for secret postgresPassword");
+  });
+
+  it("11. the stack commands leave the committed stack config and the checkout's environment alone", () => {
     // The stack's salt, secrets and settings live in the git-ignored copy in the state folder.
     expect(project.read("Pulumi.dev.yaml")).toBe(stackConfig);
     expect(project.read(".pulumi-state/Pulumi.dev.yaml")).toMatch(/^encryptionsalt: /m);
