@@ -552,6 +552,8 @@ export function generateRegistries(dir: string, options: GenerateOptions): Gener
         resource: plans[0]!.name,
         owner: teams[0]!,
         reason: "Writes a cache to its root filesystem until v2.",
+        appliesTo: ["dev", "staging"],
+        granted: "2026-01-01",
         expires: "2099-12-31",
       },
     ],

@@ -29,6 +29,7 @@ import type { Problem } from "../domain/loader/problems";
 import { resolveEnvironment } from "../domain/loader/resolve";
 import { REGISTRY_FILES, type RegistryKey } from "../domain/schema";
 import { generateRegistries, REGISTRY_FILE_NAMES } from "./generate";
+import { median } from "./stats";
 
 function option(name: string, fallback: string): string {
   const args = process.argv.slice(2);
@@ -61,11 +62,6 @@ function timed(run: () => void): { wall: number; cpu: number } {
   const c = process.cpuUsage(c0);
   return { wall, cpu: (c.user + c.system) / 1000 };
 }
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 /** One replay of loadRegistries, phase by phase. */
 function phases(): Record<string, { wall: number; cpu: number }> {

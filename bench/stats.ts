@@ -1,4 +1,6 @@
-/** What every side-by-side benchmark here shares: options, the alternating order and the summary. */
+/** What every side-by-side benchmark here shares: options, the alternating order, measurement and the summary. */
+import * as v8 from "node:v8";
+import * as vm from "node:vm";
 
 /** `--name VALUE` or `--name=VALUE` from the command line, else fallback. */
 export function option(name: string, fallback: string): string {
@@ -27,14 +29,45 @@ export interface Summary {
   samples: number[];
 }
 
-export function summary(samples: readonly number[]): Summary {
+export function median(samples: readonly number[]): number {
   if (samples.length === 0) throw new Error("no samples");
   const sorted = [...samples].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
-  const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { median, min: sorted[0]!, max: sorted[sorted.length - 1]!, samples: [...samples] };
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export function summary(samples: readonly number[]): Summary {
+  return { median: median(samples), min: Math.min(...samples), max: Math.max(...samples), samples: [...samples] };
 }
 
 export function formatMs(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`;
+}
+
+/** global.gc when node runs with --expose-gc, else the same function obtained at run time. */
+export const gc: () => void = (() => {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (g) return g;
+  v8.setFlagsFromString("--expose-gc");
+  return vm.runInNewContext("gc") as () => void;
+})();
+
+export interface Sample {
+  wallMs: number;
+  cpuMs: number;
+}
+
+/** Keeps the last result alive until the next measurement, so that its collection is not timed. */
+const sink: { last?: unknown } = {};
+
+/** Wall and CPU time of one in-process run, after a full garbage collection. */
+export function measure(run: () => unknown): Sample {
+  gc();
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const result = run();
+  const t1 = process.hrtime.bigint();
+  const cpu = process.cpuUsage(cpu0);
+  sink.last = result;
+  return { wallMs: Number(t1 - t0) / 1e6, cpuMs: (cpu.user + cpu.system) / 1000 };
 }

@@ -87,10 +87,15 @@ function uniqueNames(r: Registries, at: Locator): void {
  */
 function objectNames(r: Registries, at: Locator): void {
   const taken = new Map<string, string>();
-  r.orchestration.services.forEach((s, i) => taken.set(`${s.namespace}/${s.name}`, `service "${s.name}" (orchestration.yaml services[${i}])`));
+  // The first service of each name, as services.find would give: one lookup per task, not a scan.
+  const namespaceOf = new Map<string, string>();
+  r.orchestration.services.forEach((s, i) => {
+    taken.set(`${s.namespace}/${s.name}`, `service "${s.name}" (orchestration.yaml services[${i}])`);
+    if (!namespaceOf.has(s.name)) namespaceOf.set(s.name, s.namespace);
+  });
   r.automation.tasks.forEach((t, i) => {
     if (t.runner === "local-command") return;
-    const namespace = t.namespace ?? r.orchestration.services.find((s) => s.name === t.target)?.namespace;
+    const namespace = t.namespace ?? (t.target === undefined ? undefined : namespaceOf.get(t.target));
     if (namespace === undefined) return;
     const owner = taken.get(`${namespace}/${t.name}`);
     if (owner !== undefined) {

@@ -7,8 +7,8 @@ import { checkProductionFloor } from "./floors";
 import { checkFreeText } from "./freeText";
 import { crossCheck, type Registries } from "./checks";
 import { describeIssues, suggest } from "./issues";
-import { Locator } from "./locator";
-import { parseRegistryFile, type ParsedFile } from "./parse";
+import { Locator, NeedPositions } from "./locator";
+import { parseRegistryFile, parseRegistryFileFast, type ParsedFile } from "./parse";
 import { RegistryError, sortProblems, type PathSegment, type Problem } from "./problems";
 import { isPlainObject, resolveEnvironment } from "./resolve";
 
@@ -24,6 +24,12 @@ export interface LoadOptions {
   maxFileBytes?: number;
   /** Parse alert PromQL and templates with promtool where it is installed (`nexus validate`). */
   promql?: boolean;
+  /**
+   * "fast" (the default) reads the files without positions first and parses them again with
+   * positions only when a problem must be located; "positions" parses with positions from the
+   * start. Both give the same result; the option is for tests and benchmarks.
+   */
+  parse?: "fast" | "positions";
 }
 
 export interface LoadResult {
@@ -40,8 +46,42 @@ export interface LoadResult {
 
 const KEYS = Object.keys(REGISTRY_FILES) as RegistryKey[];
 
-/** Loads, validates, cross-checks and resolves the registries. Never throws on bad input. */
+/**
+ * Loads, validates, cross-checks and resolves the registries. Never throws on bad input.
+ *
+ * Positions cost: the yaml package's parse with source ranges takes 20 times as long as reading
+ * the data. So the files are first read without them (fastParse.ts), and the whole load runs on
+ * that; only when it finds a problem, or a file is outside what the fast path reads, does it run
+ * again on files parsed with positions, which locates every problem exactly.
+ */
 export function loadRegistries(options: LoadOptions): LoadResult {
+  if (options.parse !== "positions") {
+    const fast = loadFast(options);
+    if (fast) return fast;
+  }
+  return load(options, readWithPositions(options));
+}
+
+/** The load on files read without positions; undefined when it cannot or found a problem. */
+function loadFast(options: LoadOptions): LoadResult | undefined {
+  const folder = path.basename(path.resolve(options.registriesDir));
+  const files = {} as Record<RegistryKey, ParsedFile>;
+  for (const key of KEYS) {
+    const { file } = REGISTRY_FILES[key];
+    const parsed = parseRegistryFileFast(path.join(options.registriesDir, file), `${folder}/${file}`, options.maxFileBytes);
+    if (!parsed) return undefined;
+    files[key] = parsed;
+  }
+  try {
+    const result = load(options, { files, problems: [] });
+    return result.problems.length === 0 ? result : undefined;
+  } catch (error) {
+    if (error instanceof NeedPositions) return undefined;
+    throw error;
+  }
+}
+
+function readWithPositions(options: LoadOptions): { files: Record<RegistryKey, ParsedFile>; problems: Problem[] } {
   const problems: Problem[] = [];
   const folder = path.basename(path.resolve(options.registriesDir));
   const files = {} as Record<RegistryKey, ParsedFile>;
@@ -49,6 +89,11 @@ export function loadRegistries(options: LoadOptions): LoadResult {
     const { file } = REGISTRY_FILES[key];
     files[key] = parseRegistryFile(path.join(options.registriesDir, file), `${folder}/${file}`, problems, options.maxFileBytes);
   }
+  return { files, problems };
+}
+
+function load(options: LoadOptions, { files, problems }: { files: Record<RegistryKey, ParsedFile>; problems: Problem[] }): LoadResult {
+  const folder = path.basename(path.resolve(options.registriesDir));
   const base = new Locator(files, undefined, problems);
   problems.push(...unknownFiles(options.registriesDir, folder));
 

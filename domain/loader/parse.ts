@@ -18,56 +18,11 @@ import {
   type CST,
   type Pair,
 } from "yaml";
+import { fastParse } from "./fastParse";
+import { LIMITS, DEFAULT_MAX_FILE_BYTES } from "./limits";
 import type { PathSegment, Problem } from "./problems";
 
-/**
- * Larger registry files are refused: they are almost certainly not hand-written registries. The
- * limits below bound the work on a file under it: 64 MiB of long comment lines loads in a second.
- */
-export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
-
-/**
- * Limits that keep a hostile or generated file from hanging or crashing the loader. Each is far
- * above what a hand-written registry needs (the largest real registry nests 7 levels deep, has keys
- * of 25 characters, lines of 160, about 4,300 YAML tokens, 1,200 values and no aliases) and each
- * is checked by linear code before the work it protects, so that crossing it is a located problem
- * rather than a stack overflow, an out-of-memory crash or minutes of parsing.
- */
-export const LIMITS = {
-  /**
-   * Collections nested in each other, aliases expanded. The yaml package composes nodes, and
-   * toJS, zod and the override resolution walk values, recursively: around 900 levels overflow
-   * the stack. 64 is 9 times the deepest registry and far below that.
-   */
-  maxDepth: 64,
-  /**
-   * YAML caps implicit keys at 1024 characters; explicit (`? `) keys get the same cap, since every
-   * unknown key is quoted in a problem and compared with each allowed one for a "did you mean".
-   */
-  maxKeyChars: 1024,
-  /**
-   * A hand-written line is a key and a value, a few hundred characters at most; a longer line is a
-   * pasted blob or minified data, and every problem that quotes its value would print all of it.
-   */
-  maxLineChars: 65_536,
-  /**
-   * Parse time and memory grow with YAML tokens (keys, values, indicators, comments, line breaks),
-   * not bytes: about 3 µs and 300 bytes each. 500,000 tokens keep the parse within a couple of
-   * seconds and still admit megabytes of comments (5 MB of comment lines is about 100,000 tokens).
-   */
-  maxTokens: 500_000,
-  /**
-   * Anchors and aliases together. The yaml package resolves each alias by scanning every anchor
-   * and alias before it, so their number must stay small; a registry has none or a few dozen.
-   */
-  maxAliasNodes: 10_000,
-  /**
-   * Values once aliases are expanded, which is what every later check walks: a few nested
-   * aliases can otherwise stand for billions of values ("billion laughs"). 200,000 is 170 times
-   * the largest registry and keeps validation within seconds.
-   */
-  maxValues: 200_000,
-} as const;
+export { DEFAULT_MAX_FILE_BYTES, LIMITS } from "./limits";
 
 export interface ParsedFile {
   /** Path as reported in problems and source annotations, e.g. "registries/orchestration.yaml". */
@@ -76,6 +31,11 @@ export interface ParsedFile {
   lineCounter: LineCounter;
   /** The plain data of the document, when it parsed without errors. */
   data?: unknown;
+  /**
+   * Read on the fast path (no `doc`): the line of each key of the root mapping and of each entry
+   * directly in it, by container (see fastParse.ts). Anything else needs the parse with positions.
+   */
+  lines?: WeakMap<object, Map<PathSegment, number>>;
 }
 
 export function problemAt(file: ParsedFile, offset: number | undefined, path: string, message: string, code: string): Problem {
@@ -98,8 +58,32 @@ const EMPTY = "file is empty: it must be a mapping that starts with apiVersion: 
  * huge, empty or malformed file is just another located finding.
  */
 export function parseRegistryFile(filePath: string, display: string, problems: Problem[], maxBytes = DEFAULT_MAX_FILE_BYTES): ParsedFile {
-  const lineCounter = new LineCounter();
-  const parsed: ParsedFile = { display, lineCounter };
+  const parsed: ParsedFile = { display, lineCounter: new LineCounter() };
+  const text = readRegistryText(filePath, parsed, problems, maxBytes);
+  if (text !== undefined) parseWithPositions(text, parsed, problems);
+  return parsed;
+}
+
+/**
+ * The fast path: reads and checks the file as parseRegistryFile does, then reads its data without
+ * positions (fastParse.ts). Undefined when the file has a problem or is outside what the fast path
+ * reads: parseRegistryFile then decides and locates.
+ */
+export function parseRegistryFileFast(filePath: string, display: string, maxBytes = DEFAULT_MAX_FILE_BYTES): ParsedFile | undefined {
+  const parsed: ParsedFile = { display, lineCounter: new LineCounter() };
+  const problems: Problem[] = [];
+  const text = readRegistryText(filePath, parsed, problems, maxBytes);
+  if (text === undefined || problems.length > 0) return undefined;
+  const fast = fastParse(text);
+  if (!fast) return undefined;
+  parsed.data = fast.data;
+  parsed.lines = fast.lines;
+  return parsed;
+}
+
+/** Reads the file and runs the checks on its text; undefined (with a problem) when there is no text to parse. */
+function readRegistryText(filePath: string, parsed: ParsedFile, problems: Problem[], maxBytes: number): string | undefined {
+  const lineCounter = parsed.lineCounter;
   const fail = (message: string, code: string) => problems.push(problemAt(parsed, undefined, "(file)", message, code));
   const failAt = (offset: number, message: string, code: string) => problems.push(problemAt(parsed, offset, "(file)", message, code));
 
@@ -108,34 +92,34 @@ export function parseRegistryFile(filePath: string, display: string, problems: P
     stat = fs.statSync(filePath);
   } catch {
     fail(`file not found: create it (every registry folder holds ${path.basename(filePath)}) or pass --registries DIR`, "file-missing");
-    return parsed;
+    return undefined;
   }
   if (!stat.isFile()) {
     fail("is not a regular file: replace it with the YAML registry file", "file-unreadable");
-    return parsed;
+    return undefined;
   }
   if (stat.size > maxBytes) {
     fail(`file is ${byteSize(stat.size)}, over the ${byteSize(maxBytes)} limit for a registry: split it or remove generated content`, "file-too-large");
-    return parsed;
+    return undefined;
   }
   const buffer = fs.readFileSync(filePath);
   const nul = buffer.indexOf(0);
   if (nul >= 0) {
     fail(`file is binary (a NUL byte at offset ${nul}): a registry must be UTF-8 YAML text`, "file-binary");
-    return parsed;
+    return undefined;
   }
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(buffer);
   } catch {
     fail("file is not valid UTF-8 text: save it as UTF-8", "file-encoding");
-    return parsed;
+    return undefined;
   }
 
   const lines = scanLines(text, lineCounter);
   if (lines.blank) {
     fail(EMPTY, "file-empty");
-    return parsed;
+    return undefined;
   }
   if (lines.long) {
     failAt(
@@ -143,25 +127,33 @@ export function parseRegistryFile(filePath: string, display: string, problems: P
       `line is ${lines.long.length} characters long, over the ${LIMITS.maxLineChars}-character limit for a registry line: break the value over several lines or remove generated content`,
       "line-too-long",
     );
-    return parsed;
+    return undefined;
   }
+
+  return text;
+}
+
+/** The parse with positions: the yaml package's CST and Document, then the plain data. */
+function parseWithPositions(text: string, parsed: ParsedFile, problems: Problem[]): void {
+  const fail = (message: string, code: string) => problems.push(problemAt(parsed, undefined, "(file)", message, code));
+  const failAt = (offset: number, message: string, code: string) => problems.push(problemAt(parsed, offset, "(file)", message, code));
 
   // The lexer and the CST parser are iterative, so they are safe on any input; the composer and
   // everything after it recurse, and run only once the token count and the nesting are bounded.
+  // The lexer alone counts the tokens first: it is ten times faster than the CST parser, so that a
+  // file over the limit is refused before the slow part starts.
+  const count = countTokens(text);
+  if (count.over !== undefined) {
+    failAt(
+      count.over,
+      `the file holds more than ${LIMITS.maxTokens} YAML tokens (keys, values, indicators, comments, line breaks) by here, over the limit for a registry: split it or remove generated content`,
+      "file-too-many-tokens",
+    );
+    return;
+  }
   const tokens: CST.Token[] = [];
   const parser = new Parser();
-  let count = 0;
-  for (const lexeme of new Lexer().lex(text)) {
-    if (++count > LIMITS.maxTokens) {
-      failAt(
-        parser.offset,
-        `the file holds more than ${LIMITS.maxTokens} YAML tokens (keys, values, indicators, comments, line breaks) by here, over the limit for a registry: split it or remove generated content`,
-        "file-too-many-tokens",
-      );
-      return parsed;
-    }
-    for (const token of parser.next(lexeme)) tokens.push(token);
-  }
+  for (const lexeme of new Lexer().lex(text)) for (const token of parser.next(lexeme)) tokens.push(token);
   for (const token of parser.end()) tokens.push(token);
   const deep = tooDeep(tokens, LIMITS.maxDepth);
   if (deep !== undefined) {
@@ -170,7 +162,7 @@ export function parseRegistryFile(filePath: string, display: string, problems: P
       `nesting is deeper than ${LIMITS.maxDepth} levels here, over the limit for a registry: flatten the structure (a registry nests fewer than 10 levels)`,
       "yaml-too-deep",
     );
-    return parsed;
+    return;
   }
 
   // Duplicate keys are found by inspect() below: the yaml package's own check compares each key
@@ -185,7 +177,7 @@ export function parseRegistryFile(filePath: string, display: string, problems: P
   const docs = Array.from(composer.compose(tokens)) as Document.Parsed[];
   if (docs.length === 0) {
     fail(EMPTY, "file-empty");
-    return parsed;
+    return;
   }
   if (docs.length > 1) {
     const second = docs[1]!;
@@ -201,7 +193,7 @@ export function parseRegistryFile(filePath: string, display: string, problems: P
   }
   const doc = docs[0]!;
   parsed.doc = doc;
-  const found = inspect(doc);
+  const found = inspect(doc, LIMITS.maxValues + count.tokens);
   // Only the first syntax error: the parser's later errors are mostly its confusion after it.
   const error = doc.errors[0];
   if (error && (found.duplicateKey === undefined || error.pos[0] <= found.duplicateKey)) {
@@ -210,7 +202,7 @@ export function parseRegistryFile(filePath: string, display: string, problems: P
   } else if (found.duplicateKey !== undefined) {
     failAt(found.duplicateKey, yamlMessage("DUPLICATE_KEY", "Map keys must be unique"), "yaml-duplicate-key");
   }
-  if (doc.errors.length > 0 || found.duplicateKey !== undefined || docs.length > 1) return parsed;
+  if (doc.errors.length > 0 || found.duplicateKey !== undefined || docs.length > 1) return;
 
   for (const alias of found.unresolved) {
     failAt(
@@ -219,10 +211,10 @@ export function parseRegistryFile(filePath: string, display: string, problems: P
       "yaml-bad-alias",
     );
   }
-  if (found.unresolved.length > 0) return parsed;
+  if (found.unresolved.length > 0) return;
   if (found.limit) {
     failAt(found.limit.offset, found.limit.message, found.limit.code);
-    return parsed;
+    return;
   }
 
   if (!isMap(doc.contents)) {
@@ -236,7 +228,7 @@ export function parseRegistryFile(filePath: string, display: string, problems: P
         "yaml-not-a-mapping",
       ),
     );
-    return parsed;
+    return;
   }
   try {
     // inspect() has bounded the expansion; the yaml package's own alias count would refuse an
@@ -245,7 +237,20 @@ export function parseRegistryFile(filePath: string, display: string, problems: P
   } catch (error) {
     fail(`cannot expand the document (${(error as Error).message}): write the aliased values out`, "yaml-alias");
   }
-  return parsed;
+}
+
+/**
+ * The number of YAML tokens, and where the parser would stand when the one over the limit comes
+ * (the offset it reports): scalar markers and document-mode tokens take no source text.
+ */
+function countTokens(text: string): { tokens: number; over?: number } {
+  let tokens = 0;
+  let offset = 0;
+  for (const lexeme of new Lexer().lex(text)) {
+    if (++tokens > LIMITS.maxTokens) return { tokens, over: offset };
+    if (lexeme !== "\x1f" && lexeme !== "\x02" && lexeme !== "\x18") offset += lexeme.length;
+  }
+  return { tokens };
 }
 
 /**
@@ -313,7 +318,7 @@ interface Findings {
  * and nesting) without expanding them, so that an alias bomb or an alias inside its own anchor is
  * refused, where it is written, before anything walks the expanded values.
  */
-function inspect(doc: Document.Parsed): Findings {
+function inspect(doc: Document.Parsed, maxValues: number): Findings {
   const found: Findings = { unresolved: [] };
   const limit = (offset: number, message: string, code: string) => {
     if (found.limit === undefined || offset < found.limit.offset) found.limit = { offset, message, code };
@@ -336,10 +341,10 @@ function inspect(doc: Document.Parsed): Findings {
   const count = (node: { range?: readonly number[] | null }, added: number) => {
     const before = values;
     values += added;
-    if (before <= LIMITS.maxValues && values > LIMITS.maxValues) {
+    if (before <= maxValues && values > maxValues) {
       limit(
         node.range?.[0] ?? 0,
-        `with its aliases expanded, the document holds more than ${LIMITS.maxValues} values by here, over the limit for a registry: write the values out or use fewer nested aliases`,
+        `with its aliases expanded, the document holds more than ${maxValues} values by here (${LIMITS.maxValues} plus one per YAML token of the file), over the limit for a registry: write the values out or use fewer nested aliases`,
         "yaml-alias-expansion",
       );
     }

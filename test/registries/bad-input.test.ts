@@ -68,5 +68,7 @@ describe("bad registry input", () => {
       .map((l) => l.trim());
     expect(result.problems.map(formatProblem)).toEqual(expected);
     expect(result.model).toBeUndefined();
+    // The same with every file parsed with positions from the start, as before the fast path.
+    expect(loadRegistries({ registriesDir: dir, env: spec.env, today: "2026-11-27", maxFileBytes: spec.maxFileBytes, parse: "positions" })).toEqual(result);
   });
 });
