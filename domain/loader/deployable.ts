@@ -7,7 +7,6 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { stringify } from "yaml";
 import type { Registries } from "./checks";
 import type { Locator } from "./locator";
 
@@ -99,7 +98,8 @@ export function checkPromql(r: Registries, at: Locator, runs: PromtoolRuns = new
     expr: a.expr,
     annotations: { summary: a.summary, ...(a.description !== undefined ? { description: a.description } : {}) },
   }));
-  const text = stringify({ groups: [{ name: "registry", rules }] });
+  // JSON is YAML, which promtool reads, and is written ten times faster than YAML.
+  const text = JSON.stringify({ groups: [{ name: "registry", rules }] });
   if (!runs.has(text)) runs.set(text, runPromtool(text, promtool));
   const findings = runs.get(text);
   if (findings === undefined) return false;
@@ -115,7 +115,7 @@ export function checkPromql(r: Registries, at: Locator, runs: PromtoolRuns = new
 function runPromtool(rulesFile: string, promtool: string): { rule: number; message: string }[] | undefined {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nexus-promql-"));
   try {
-    const file = path.join(dir, "rules.yaml");
+    const file = path.join(dir, "rules.json");
     fs.writeFileSync(file, rulesFile);
     const run = spawnSync(promtool, ["check", "rules", file], { encoding: "utf8", timeout: 30_000 });
     return run.error ? undefined : promtoolFindings(`${run.stdout}\n${run.stderr}`);
