@@ -59,6 +59,13 @@ export function limitRangeSpec(): k8s.types.input.core.v1.LimitRangeSpec {
 export class SecurityBaseline extends pulumi.ComponentResource {
   /** Kubernetes namespace names by name, for components that deploy into them. */
   public readonly namespaces: Readonly<Record<string, k8s.core.v1.Namespace>>;
+  /**
+   * Per namespace, what must be in place before a pod is admitted there: the namespace with its
+   * Pod Security labels, default-deny and DNS policies, quota and limit range. Workloads wait for
+   * these and not for the whole baseline (RBAC, allow rules), which would hold every deploy back.
+   * Allow rules may come later: until then a pod is denied more, never less.
+   */
+  public readonly admission: Readonly<Record<string, readonly pulumi.Resource[]>>;
   public readonly networkPolicyCount: number;
 
   constructor(name: string, args: SecurityBaselineArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -66,6 +73,7 @@ export class SecurityBaseline extends pulumi.ComponentResource {
     const { context } = args;
     const child = { parent: this };
     const namespaces: Record<string, k8s.core.v1.Namespace> = {};
+    const admission: Record<string, pulumi.Resource[]> = {};
     let policies = 0;
 
     for (const ns of args.namespaces) {
@@ -83,15 +91,19 @@ export class SecurityBaseline extends pulumi.ComponentResource {
         child,
       );
       namespaces[ns.name] = namespace;
+      const admitted: pulumi.Resource[] = [namespace];
+      admission[ns.name] = admitted;
       const inNs = { parent: this, dependsOn: [namespace] };
       const netMeta = (suffix: string) => metadata(trace(args.network.source), context, `${ns.name}-${suffix}`, ns.name);
 
       if (args.network.defaultDeny) {
-        new k8s.networking.v1.NetworkPolicy(`${name}-${ns.name}-default-deny`, { metadata: netMeta("default-deny"), spec: defaultDenySpec() }, inNs);
+        admitted.push(
+          new k8s.networking.v1.NetworkPolicy(`${name}-${ns.name}-default-deny`, { metadata: netMeta("default-deny"), spec: defaultDenySpec() }, inNs),
+        );
         policies++;
       }
       if (args.network.allowDns) {
-        new k8s.networking.v1.NetworkPolicy(`${name}-${ns.name}-allow-dns`, { metadata: netMeta("allow-dns"), spec: dnsEgressSpec() }, inNs);
+        admitted.push(new k8s.networking.v1.NetworkPolicy(`${name}-${ns.name}-allow-dns`, { metadata: netMeta("allow-dns"), spec: dnsEgressSpec() }, inNs));
         policies++;
       }
       for (const rule of args.network.egress) {
@@ -129,7 +141,7 @@ export class SecurityBaseline extends pulumi.ComponentResource {
         );
         policies++;
       }
-      new k8s.core.v1.ResourceQuota(
+      const quota = new k8s.core.v1.ResourceQuota(
         `${name}-${ns.name}-quota`,
         {
           metadata: metadata(trace(ns.source), context, `${ns.name}-quota`, ns.name),
@@ -137,11 +149,12 @@ export class SecurityBaseline extends pulumi.ComponentResource {
         },
         inNs,
       );
-      new k8s.core.v1.LimitRange(
+      const limits = new k8s.core.v1.LimitRange(
         `${name}-${ns.name}-limits`,
         { metadata: metadata(trace(ns.source), context, `${ns.name}-limits`, ns.name), spec: limitRangeSpec() },
         inNs,
       );
+      admitted.push(quota, limits);
     }
 
     for (const binding of args.rbac) {
@@ -180,6 +193,7 @@ export class SecurityBaseline extends pulumi.ComponentResource {
     }
 
     this.namespaces = namespaces;
+    this.admission = admission;
     this.networkPolicyCount = policies;
     this.registerOutputs({ namespaces: Object.keys(namespaces), networkPolicyCount: policies });
   }

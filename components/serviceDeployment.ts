@@ -42,6 +42,8 @@ export function configChecksum(env: Readonly<Record<string, string>>): string {
 export class ServiceDeployment extends pulumi.ComponentResource {
   public readonly address: string;
   public readonly workloadKind: "Deployment" | "StatefulSet";
+  /** The Deployment or StatefulSet: what services that call this one wait for. */
+  public readonly workload: pulumi.Resource;
   public readonly serviceName: pulumi.Output<string>;
 
   constructor(name: string, args: ServiceDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -146,7 +148,7 @@ export class ServiceDeployment extends pulumi.ComponentResource {
         },
         child,
       );
-      new k8s.apps.v1.StatefulSet(
+      this.workload = new k8s.apps.v1.StatefulSet(
         `${name}-statefulset`,
         {
           metadata: meta(s.name, { [ANNOTATION.stateful]: "true" }),
@@ -171,7 +173,7 @@ export class ServiceDeployment extends pulumi.ComponentResource {
       );
       this.workloadKind = "StatefulSet";
     } else {
-      new k8s.apps.v1.Deployment(
+      this.workload = new k8s.apps.v1.Deployment(
         `${name}-deployment`,
         {
           metadata: meta(s.name),

@@ -155,11 +155,18 @@ export function buildPlatform(
     opts,
   );
 
+  // What a component waits for: its namespace's admission objects (not the whole baseline), and
+  // for a service, the workloads of the services it calls (the registry's dependsOn).
+  const admittedIn = (namespace: string): readonly pulumi.Resource[] => baseline.admission[namespace] ?? [baseline];
   const deployed = new Map<string, ServiceDeployment>();
   const services: PlatformOutputs["services"] = {};
   for (const s of startOrder(model.services)) {
-    const upstream = s.dependsOn.flatMap((name) => deployed.get(name) ?? []);
-    const component = new ServiceDeployment(s.name, { context, service: s, namespace: s.namespace, edges, secrets }, after(baseline, ...upstream));
+    const upstream = s.dependsOn.flatMap((name) => deployed.get(name)?.workload ?? []);
+    const component = new ServiceDeployment(
+      s.name,
+      { context, service: s, namespace: s.namespace, edges, secrets },
+      after(...admittedIn(s.namespace), ...upstream),
+    );
     deployed.set(s.name, component);
     services[s.name] = { namespace: s.namespace, address: component.address, kind: component.workloadKind };
   }
@@ -181,7 +188,7 @@ export function buildPlatform(
           ...(t.backup?.method === "volume-archive" ? { sourceClaimName: `data-${target.name}-0` } : {}),
           ...(storage ? { storage } : {}),
         },
-        after(baseline, deployed.get(target.name)!),
+        after(...admittedIn(taskNamespace(t, model.services)), deployed.get(target.name)!.workload),
       );
       backups[t.name] = job.destination;
       tasks[t.name] = { runner: t.runner, kind: "CronJob", status: "scheduled" };
@@ -197,7 +204,7 @@ export function buildPlatform(
       const task = new AutomationTask(
         t.name,
         { context, task: t, ...(inCluster ? { namespace: taskNamespace(t, model.services) } : {}), localSecrets: taskSecrets(t, secrets) },
-        inCluster ? after(baseline) : opts,
+        inCluster ? after(...admittedIn(taskNamespace(t, model.services))) : opts,
       );
       tasks[t.name] = { runner: t.runner, kind: task.kind, status: "scheduled" };
     }
@@ -225,7 +232,7 @@ export function buildPlatform(
       secrets,
       serviceOwners: Object.fromEntries(model.services.map((s) => [s.name, s.owner])),
     },
-    after(baseline),
+    after(...admittedIn(monitoringNs)),
   );
 
   return {

@@ -3,8 +3,6 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { OBJECT_KIND } from "../../components/automationTask";
-import { SecurityBaseline } from "../../components/securityBaseline";
-import { ServiceDeployment } from "../../components/serviceDeployment";
 import { AWS, K8S } from "../../contract/types";
 import type { Model, ResolvedService } from "../../domain/model";
 import { runMocked, type MockRun, type Recorded } from "../../internal/pulumi/mocks";
@@ -58,23 +56,20 @@ interface Platform {
 
 async function platform(env: "dev" | "prod", settings: StackSettings): Promise<Platform> {
   const model = realModel(env);
-  const constructed: Platform["constructed"] = [];
+  const waits: { name: string; dependencies: pulumi.Resource[] }[] = [];
+  const names = new Map<pulumi.Resource, string>();
   const run = await runMocked(
     () => {
       pulumi.runtime.registerStackTransformation((a) => {
-        if (a.type === COMPONENT.serviceDeployment) {
-          const dependencies = (a.opts.dependsOn ?? []) as pulumi.Resource[];
-          constructed.push({
-            name: a.name,
-            dependencies: dependencies.map((d) => (d instanceof ServiceDeployment ? d.address.split(".")[0]! : d instanceof SecurityBaseline ? BASELINE : "?")),
-          });
-        }
+        names.set(a.resource, a.name);
+        if (a.type === COMPONENT.serviceDeployment) waits.push({ name: a.name, dependencies: (a.opts.dependsOn ?? []) as pulumi.Resource[] });
         return undefined;
       });
       return buildPlatform(model, settings, fakeSecrets(model)) as unknown as Record<string, unknown>;
     },
     { stack: env },
   );
+  const constructed = waits.map((w) => ({ name: w.name, dependencies: w.dependencies.map((d) => names.get(d) ?? "?") }));
   return { env, model, settings, run, constructed };
 }
 
@@ -249,13 +244,17 @@ describe.each([
     expect(outputs(run).environment).toBe(env);
   });
 
-  it("deploys services after what they depend on, in startOrder", () => {
+  it("deploys services after their namespace's admission objects and the workloads they call, in startOrder", () => {
     const { run, model, constructed } = get();
     const order = startOrder(model.services).map((s) => s.name);
     expect(constructed.map((c) => c.name)).toEqual(order);
+    const { defaultDeny, allowDns } = model.security.network;
     for (const c of constructed) {
       const s = model.services.find((x) => x.name === c.name)!;
-      expect(c.dependencies, c.name).toEqual([BASELINE, ...s.dependsOn]);
+      const ns = `${BASELINE}-${s.namespace}`;
+      const admission = [ns, ...(defaultDeny ? [`${ns}-default-deny`] : []), ...(allowDns ? [`${ns}-allow-dns`] : []), `${ns}-quota`, `${ns}-limits`];
+      const workloads = s.dependsOn.map((d) => `${d}-${model.services.find((x) => x.name === d)!.stateful ? "statefulset" : "deployment"}`);
+      expect(c.dependencies, c.name).toEqual([...admission, ...workloads]);
     }
     // The engine sees the same order: a component registers only once its dependencies have.
     const registered = run.byType(COMPONENT.serviceDeployment).map((r) => r.name);
