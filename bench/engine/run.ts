@@ -86,6 +86,8 @@ const upSizes = arg("up-sizes") ? arg("up-sizes")!.split(",").map(Number) : size
 /** Sizes at which the diagnostic side "minimal + our component tree" runs too (default: none). */
 const treeSizes = arg("tree-sizes") ? arg("tree-sizes")!.split(",").map(Number) : [];
 const keepCluster = flag("keep-cluster");
+/** Start every round's rotation one side later: the minimal program first in round one. */
+const minimalFirst = flag("minimal-first");
 if (sizes.some((n) => !Number.isInteger(n) || n < 1) || roundsArg.some((r) => !Number.isInteger(r) || r < 1)) {
   throw new Error(
     "usage: npx tsx bench/engine/run.ts [--sizes 10,100,1000] [--rounds 3|3,3,1] [--up-sizes 10,100] [--tree-sizes 100] [--profile N] [--skip-preview] [--port P] [--keep-cluster]",
@@ -440,7 +442,7 @@ async function main(): Promise<void> {
       const deployedNames = new Map<Side, Set<string>>();
       for (let round = 0; round < rounds; round++) {
         // Rotate the order every round (with two sides: alternate).
-        const order = sides.map((_, i) => sides[(i + round) % sides.length]!);
+        const order = sides.map((_, i) => sides[(i + round + (minimalFirst ? 1 : 0)) % sides.length]!);
         const ops: Op[] = upSizes.includes(n) ? ["preview", "up"] : ["preview"];
         for (const side of order) {
           const stack = stacks[side];
