@@ -17,20 +17,13 @@ import * as path from "node:path";
 import { LineCounter, parseAllDocuments } from "yaml";
 import { formatProblem, loadRegistries } from "../domain/loader";
 import { generateRegistries, REGISTRY_FILE_NAMES } from "./generate";
-import { measure, median, option, type Sample } from "./stats";
+import { measure, median, option, sizesAndRounds, type Sample } from "./stats";
 
 const GOAL_OVERHEAD = 0.5; // validation adds at most 50 % over the bare parse
 const GOAL_10K_MS = 5000; // 10 000 services validate in under 5 s (see also bench/validate.ts)
 
-const sizes = option("sizes", "100,1000,10000")
-  .split(",")
-  .map((s) => Number(s.trim()));
-const rounds = Number(option("rounds", "5"));
+const { sizes, rounds } = sizesAndRounds("npx tsx bench/load.ts [--sizes 100,1000,10000] [--rounds 5] [--env dev]");
 const env = option("env", "dev");
-if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(rounds) || rounds < 2) {
-  console.error("usage: npx tsx bench/load.ts [--sizes 100,1000,10000] [--rounds 5] [--env dev]  (rounds >= 2: the first is a warm-up)");
-  process.exit(2);
-}
 
 /** (a) The parse the loader does, and nothing else: read, parseAllDocuments with a LineCounter, toJS. */
 function bareParse(dir: string): unknown[] {

@@ -71,3 +71,19 @@ export function measure(run: () => unknown): Sample {
   sink.last = result;
   return { wallMs: Number(t1 - t0) / 1e6, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
+
+/**
+ * `--sizes N,N,...` (services) and `--rounds R` of a benchmark run per size; prints usage and exits
+ * 2 when they are not positive integers with at least two rounds (the first is a warm-up).
+ */
+export function sizesAndRounds(usage: string): { sizes: number[]; rounds: number } {
+  const sizes = option("sizes", "100,1000,10000")
+    .split(",")
+    .map((s) => Number(s.trim()));
+  const rounds = Number(option("rounds", "5"));
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(rounds) || rounds < 2) {
+    console.error(`usage: ${usage}  (rounds >= 2: the first is a warm-up)`);
+    process.exit(2);
+  }
+  return { sizes, rounds };
+}

@@ -20,19 +20,12 @@ import * as path from "node:path";
 import { LineCounter, parseAllDocuments } from "yaml";
 import { formatProblem, loadRegistries } from "../domain/loader";
 import { generateRegistries, REGISTRY_FILE_NAMES } from "./generate";
-import { measure, median, option, type Sample } from "./stats";
+import { measure, median, sizesAndRounds, type Sample } from "./stats";
 
 const GOAL_10K_MS = 5000; // 10 000 services validate (nexus validate, wall) in under 5 s
 
-const sizes = option("sizes", "100,1000,10000")
-  .split(",")
-  .map((s) => Number(s.trim()));
-const rounds = Number(option("rounds", "5"));
+const { sizes, rounds } = sizesAndRounds("npx tsx bench/validate.ts [--sizes 100,1000,10000] [--rounds 5]");
 const env = "dev";
-if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(rounds) || rounds < 2) {
-  console.error("usage: npx tsx bench/validate.ts [--sizes 100,1000,10000] [--rounds 5]  (rounds >= 2: the first is a warm-up)");
-  process.exit(2);
-}
 
 /** The bare parse: read, parseAllDocuments with a LineCounter, toJS; nothing else. */
 function bare(dir: string): unknown[] {

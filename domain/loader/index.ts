@@ -55,16 +55,25 @@ const KEYS = Object.keys(REGISTRY_FILES) as RegistryKey[];
  * again on files parsed with positions, which locates every problem exactly.
  */
 export function loadRegistries(options: LoadOptions): LoadResult {
+  // Shared by both loads: a load that falls back to positions does not run promtool again.
+  const run: LoadRun = { folder: path.basename(path.resolve(options.registriesDir)), promtoolRuns: new Map() };
   if (options.parse !== "positions") {
-    const fast = loadFast(options);
+    const fast = loadFast(options, run);
     if (fast) return fast;
   }
-  return load(options, readWithPositions(options));
+  return load(options, run, readWithPositions(options, run));
+}
+
+/** What the fast load and the load with positions share. */
+interface LoadRun {
+  /** The registries folder's name, as problems and sources show it. */
+  folder: string;
+  promtoolRuns: PromtoolRuns;
 }
 
 /** The load on files read without positions; undefined when it cannot or found a problem. */
-function loadFast(options: LoadOptions): LoadResult | undefined {
-  const folder = path.basename(path.resolve(options.registriesDir));
+function loadFast(options: LoadOptions, run: LoadRun): LoadResult | undefined {
+  const { folder } = run;
   const files = {} as Record<RegistryKey, ParsedFile>;
   for (const key of KEYS) {
     const { file } = REGISTRY_FILES[key];
@@ -73,7 +82,7 @@ function loadFast(options: LoadOptions): LoadResult | undefined {
     files[key] = parsed;
   }
   try {
-    const result = load(options, { files, problems: [] });
+    const result = load(options, run, { files, problems: [] });
     return result.problems.length === 0 ? result : undefined;
   } catch (error) {
     if (error instanceof NeedPositions) return undefined;
@@ -81,9 +90,8 @@ function loadFast(options: LoadOptions): LoadResult | undefined {
   }
 }
 
-function readWithPositions(options: LoadOptions): { files: Record<RegistryKey, ParsedFile>; problems: Problem[] } {
+function readWithPositions(options: LoadOptions, { folder }: LoadRun): { files: Record<RegistryKey, ParsedFile>; problems: Problem[] } {
   const problems: Problem[] = [];
-  const folder = path.basename(path.resolve(options.registriesDir));
   const files = {} as Record<RegistryKey, ParsedFile>;
   for (const key of KEYS) {
     const { file } = REGISTRY_FILES[key];
@@ -92,8 +100,11 @@ function readWithPositions(options: LoadOptions): { files: Record<RegistryKey, P
   return { files, problems };
 }
 
-function load(options: LoadOptions, { files, problems }: { files: Record<RegistryKey, ParsedFile>; problems: Problem[] }): LoadResult {
-  const folder = path.basename(path.resolve(options.registriesDir));
+function load(
+  options: LoadOptions,
+  { folder, promtoolRuns }: LoadRun,
+  { files, problems }: { files: Record<RegistryKey, ParsedFile>; problems: Problem[] },
+): LoadResult {
   const base = new Locator(files, undefined, problems);
   problems.push(...unknownFiles(options.registriesDir, folder));
 
@@ -132,7 +143,6 @@ function load(options: LoadOptions, { files, problems }: { files: Record<Registr
 
   let model: Model | undefined;
   let promqlChecked = options.promql === true;
-  const promtoolRuns: PromtoolRuns = new Map();
   const counts: Record<string, number> = {};
   if (valid.size === KEYS.length) {
     const perEnvironment = new Map<string, Problem[]>();
