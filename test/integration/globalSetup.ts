@@ -15,7 +15,8 @@ export default function setup(): () => void {
   const cluster = (action: string) =>
     execFileSync("bash", [path.join(ROOT, "scripts", "local-cluster"), action], {
       stdio: ["ignore", "ignore", "inherit"],
-      env: { ...process.env, NEXUS_CLUSTER_DIR: TEST_CLUSTER_DIR, NEXUS_CLUSTER_TTL: "3600" },
+      // API server only: the machine's one node belongs to the checkout's own cluster.
+      env: { ...process.env, NEXUS_CLUSTER_DIR: TEST_CLUSTER_DIR, NEXUS_CLUSTER_TTL: "3600", NEXUS_CLUSTER_MODE: "api" },
     });
   cluster("reset");
   cluster("start");

@@ -1,0 +1,3 @@
+module nexus.local/images/demo
+
+go 1.26

@@ -1,0 +1,3 @@
+module nexus.local/images/pause
+
+go 1.26
