@@ -24,6 +24,7 @@ Commands:
   ci generate    write .github/workflows/ from registries/pipelines.yaml (--check: verify)
   ci SUBCOMMAND  what the workflow steps run: region, comment, post-comment, drift-issue, ... (nexus ci --help)
   audit      compliance report of a stack: program + policy pack under mocks (--stack dev|prod)
+  diagnose   why workloads of a stack are not Ready: registry entry, pod reason, failed probe, last log lines
 
 Run "nexus <command> --help" for a command's options.
 Example: npx nexus validate --env prod`;
@@ -95,8 +96,9 @@ const schema: Command = async (args) => {
 const audit: Command = (args) => load<typeof import("./audit/cli")>("./audit/cli").auditCommand(args);
 const ci: Command = (args) => load<typeof import("./ci/cli")>("./ci/cli").ci(args);
 const secrets: Command = (args) => load<typeof import("./secrets")>("./secrets").secretsCommand(args);
+const diagnose: Command = (args) => load<typeof import("./diagnose/cli")>("./diagnose/cli").diagnoseCommand(args);
 
-const COMMANDS: Record<string, Command> = { validate, schema, "policy-config": policyConfig, ci, audit, secrets };
+const COMMANDS: Record<string, Command> = { validate, schema, "policy-config": policyConfig, ci, audit, secrets, diagnose };
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -5,7 +5,8 @@ import { referencedSecrets } from "../stacks/settings";
 const USAGE = `Usage: nexus secrets --env NAME [--registries DIR]
 
 Lists the Pulumi config keys the registries reference as secrets in one environment, one per
-line as "KEY<TAB>who references it". Values are never read or printed: set each with
+line as "KEY<TAB>KIND<TAB>who references it", where KIND is "url" (a webhook address) or
+"token". Values are never read or printed: set each with
   pulumi config set --secret KEY VALUE
 
 Example: npx nexus secrets --env prod`;
@@ -23,6 +24,6 @@ export async function secretsCommand(args: string[]): Promise<number> {
     for (const p of result.problems) console.log(formatProblem(p));
     return 1;
   }
-  for (const [key, by] of referencedSecrets(result.model)) console.log(`${key}\t${by}`);
+  for (const [key, { kind, by }] of referencedSecrets(result.model)) console.log(`${key}\t${kind}\t${by}`);
   return 0;
 }

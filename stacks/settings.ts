@@ -10,6 +10,11 @@ export interface StackSettings {
   /** For an API server without nodes: do not wait for workloads to become ready. */
   skipAwait: boolean;
   /**
+   * How long `pulumi up` waits for an awaited object (Deployment, StatefulSet, Service, ...) to
+   * become ready before it fails the deploy, in seconds; absent, the provider's own defaults.
+   */
+  readyTimeoutSeconds?: number;
+  /**
    * Whether local-command tasks run. Off only where the Command provider plugin is not
    * available; the skipped tasks are then listed in the stack outputs.
    */
@@ -24,6 +29,7 @@ export const SETTINGS_KEYS = [
   "kubeconfig",
   "kubeContext",
   "skipAwait",
+  "readyTimeout",
   "localCommands",
   "awsEnabled",
   "backupBucket",
@@ -36,6 +42,18 @@ export const SETTINGS_KEYS = [
  * other namespaces qualified ("aws:region"), values as Pulumi stores them (strings).
  */
 export type ConfigValues = Readonly<Record<string, string | undefined>>;
+
+/**
+ * A duration as the `readyTimeout` setting takes it, in seconds: whole seconds ("180") or a
+ * whole number with the unit s, m or h ("180s", "3m", "1h"). null when it is none of these or
+ * is zero.
+ */
+export function durationSeconds(text: string): number | null {
+  const m = /^\s*(\d+)\s*(s|m|h)?\s*$/.exec(text);
+  if (!m) return null;
+  const n = Number(m[1]) * { s: 1, m: 60, h: 3600 }[(m[2] ?? "s") as "s" | "m" | "h"];
+  return n > 0 && Number.isSafeInteger(n) ? n : null;
+}
 
 /**
  * The settings from configuration values, with the defaults, the boolean parsing and the errors of
@@ -64,11 +82,19 @@ export function settingsFromConfig(stack: string, values: ConfigValues, project 
   const awsEnabled = getBoolean("awsEnabled") ?? false;
   const kubeconfig = get("kubeconfig");
   const context = get("kubeContext");
+  const readyTimeout = get("readyTimeout");
+  const readyTimeoutSeconds = readyTimeout === undefined ? undefined : durationSeconds(readyTimeout);
+  if (readyTimeoutSeconds === null) {
+    throw new pulumi.RunError(
+      `Configuration '${full("readyTimeout")}' value '${readyTimeout}' is not a valid duration: give whole seconds (180) or a number with s, m or h (180s, 3m, 1h)`,
+    );
+  }
   return {
     environment: get("environment") ?? stack,
     registriesDir: get("registries") ?? "registries",
     kubernetes: { ...(kubeconfig ? { kubeconfig } : {}), ...(context ? { context } : {}) },
     skipAwait: getBoolean("skipAwait") ?? false,
+    ...(readyTimeoutSeconds !== undefined ? { readyTimeoutSeconds } : {}),
     localCommands: getBoolean("localCommands") ?? true,
     aws: awsEnabled
       ? {
@@ -92,19 +118,25 @@ export function readSettings(stack: string): StackSettings {
 }
 
 /** Every Pulumi config key the registries reference as a secret, with who references it. */
-export function referencedSecrets(model: Model): Map<string, string> {
-  const refs = new Map<string, string>();
-  const add = (key: string | undefined, by: string) => {
-    if (key !== undefined && !refs.has(key)) refs.set(key, by);
+/** Who references a secret, and whether its value is a URL (a webhook) or an opaque token. */
+export interface SecretUse {
+  by: string;
+  kind: "url" | "token";
+}
+
+export function referencedSecrets(model: Model): Map<string, SecretUse> {
+  const refs = new Map<string, SecretUse>();
+  const add = (key: string | undefined, by: string, kind: SecretUse["kind"] = "token") => {
+    if (key !== undefined && !refs.has(key)) refs.set(key, { by, kind });
   };
   for (const s of model.services) for (const r of s.secrets) add(r.configKey, `service ${s.name} (${s.source})`);
   for (const t of model.tasks) for (const r of t.secrets) add(r.configKey, `task ${t.name} (${t.source})`);
   for (const c of model.monitoring.channels) {
     const by = `channel ${c.name} (${c.source})`;
-    if (c.type === "slack") add(c.webhookSecret, by);
+    if (c.type === "slack") add(c.webhookSecret, by, "url");
     if (c.type === "email") add(c.passwordSecret, by);
     if (c.type === "pagerduty") add(c.routingKeySecret, by);
-    if (c.type === "webhook") add(c.urlSecret, by);
+    if (c.type === "webhook") add(c.urlSecret, by, "url");
   }
   return refs;
 }
@@ -117,7 +149,7 @@ export function readSecrets(model: Model): Record<string, pulumi.Output<string>>
   const config = new pulumi.Config();
   const secrets: Record<string, pulumi.Output<string>> = {};
   const missing: string[] = [];
-  for (const [key, by] of referencedSecrets(model)) {
+  for (const [key, { by }] of referencedSecrets(model)) {
     const value = config.getSecret(key);
     if (value === undefined) missing.push(`  ${key} (used by ${by}): pulumi config set --secret ${key} VALUE`);
     else secrets[key] = value;

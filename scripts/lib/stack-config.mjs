@@ -5,8 +5,9 @@
 // Pulumi.<stack>.yaml must stay as committed (a clone is clean after `npm run up`, and another
 // checkout's passphrase must not meet this one's salt), so scripts/stack points Pulumi at a
 // git-ignored copy with --config-file. This script creates that copy from the committed file and,
-// on later runs, carries the committed settings over to it: committed config values win, and the
-// copy keeps what only it has (encryption salt, encrypted secrets, per-checkout settings).
+// on later runs, carries the committed settings over to it: committed config values win, a plain
+// value removed from the committed file is removed, and the copy keeps what only it has
+// (encryption salt, encrypted secrets, per-checkout settings).
 //
 //   node scripts/lib/stack-config.mjs Pulumi.dev.yaml .pulumi-state/Pulumi.dev.yaml
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -30,6 +31,14 @@ let changed = false;
 for (const [key, value] of Object.entries(committed.config ?? {})) {
   if (isDeepStrictEqual(current.config?.[key], value)) continue;
   copy.setIn(["config", key], value);
+  changed = true;
+}
+// A plain setting no longer committed goes too (removing a line from the committed file must take
+// effect); encrypted secrets and the settings scripts/stack keeps per checkout stay.
+const PER_CHECKOUT = new Set(["nexus-platform:localCommands"]);
+for (const [key, value] of Object.entries(current.config ?? {})) {
+  if (key in (committed.config ?? {}) || PER_CHECKOUT.has(key) || (value && typeof value === "object" && "secure" in value)) continue;
+  copy.deleteIn(["config", key]);
   changed = true;
 }
 // Other stack settings (a team's secrets provider and its encrypted key, environments) are

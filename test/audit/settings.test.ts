@@ -40,6 +40,19 @@ describe("stack settings", () => {
     expect(() => settingsFromConfig("qa", { awsEnabled: "true" })).toThrow("Missing required configuration variable 'aws:region'");
   });
 
+  it("read readyTimeout as seconds, whole or with a unit, and refuse anything else", () => {
+    expect(settingsFromConfig("qa", { readyTimeout: "180" }).readyTimeoutSeconds).toBe(180);
+    expect(settingsFromConfig("qa", { readyTimeout: "90s" }).readyTimeoutSeconds).toBe(90);
+    expect(settingsFromConfig("qa", { readyTimeout: "3m" }).readyTimeoutSeconds).toBe(180);
+    expect(settingsFromConfig("qa", { readyTimeout: "1h" }).readyTimeoutSeconds).toBe(3600);
+    expect(settingsFromConfig("qa", {})).not.toHaveProperty("readyTimeoutSeconds");
+    for (const bad of ["0", "-5", "1.5m", "3 minutes", "2m30s", ""]) {
+      expect(() => settingsFromConfig("qa", { readyTimeout: bad }), bad).toThrow(
+        `Configuration 'nexus-platform:readyTimeout' value '${bad}' is not a valid duration: give whole seconds (180) or a number with s, m or h (180s, 3m, 1h)`,
+      );
+    }
+  });
+
   it("name the known stacks when one does not exist", () => {
     expect(() => readStackConfig(PROJECT_DIR, "staging")).toThrow(
       new StackConfigError('unknown stack "staging": there is no Pulumi.staging.yaml; stacks of this project: dev, prod', true),
