@@ -204,6 +204,7 @@ export function generateRegistries(dir: string, options: GenerateOptions): Gener
   const nsCount = clamp(Math.ceil(n / 80), 3, 60);
   const teams = Array.from({ length: teamCount }, (_, i) => `team-${pad(i, 2)}`);
   const namespaces = ["observability", ...Array.from({ length: nsCount }, (_, i) => `apps-${pad(i, 2)}`)];
+  const scale = Math.ceil(n / nsCount) + 4;
   const channels: Json[] = [
     { name: "oncall-pagerduty", type: "pagerduty", routingKeySecret: "pagerdutyRoutingKey" },
     {
@@ -450,12 +451,19 @@ export function generateRegistries(dir: string, options: GenerateOptions): Gener
     header("orchestration", "orchestration registry"),
     {
       teams: teams.map((t, i) => ({ name: t, description: `Synthetic team ${i}.`, email: `${t}@nexus.example`, channel: `${t}-slack` })),
+      // A quota holds all that can run in its namespace at once (the loader checks it): it grows
+      // with the services a namespace holds, with a floor for the monitoring stack.
       namespaces: namespaces.map((ns, i) => ({
         name: ns,
         owner: teams[i % teamCount]!,
-        quota: { cpu: String(8 + (i % 8)), memory: `${16 + 2 * (i % 8)}Gi`, pods: 100 },
+        quota: { cpu: String((8 + (i % 8)) * scale), memory: `${(16 + 2 * (i % 8)) * scale}Gi`, pods: 100 * scale },
         environments:
-          i % 2 === 0 ? { dev: { quota: { cpu: "4", memory: "8Gi", pods: 30 } }, prod: { quota: { cpu: "32", memory: "64Gi", pods: 300 } } } : undefined,
+          i % 2 === 0
+            ? {
+                dev: { quota: { cpu: String(4 * scale), memory: `${8 * scale}Gi`, pods: 30 * scale } },
+                prod: { quota: { cpu: String(32 * scale), memory: `${64 * scale}Gi`, pods: 300 * scale } },
+              }
+            : undefined,
       })),
       services,
     },

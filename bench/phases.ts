@@ -91,7 +91,7 @@ function phases(): Record<string, { wall: number; cpu: number }> {
       resolved[key] = r.data;
     }
   });
-  t["5 cross-registry checks (crossCheck)"] = timed(() => crossCheck(resolved as unknown as Registries, new Locator(files, env, problems)));
+  t["5 cross-registry checks (crossCheck)"] = timed(() => crossCheck(resolved as unknown as Registries, env, new Locator(files, env, problems)));
   if (problems.length > 0) throw new Error(`${problems.length} problem(s) in the replay`);
   return t;
 }

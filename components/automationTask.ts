@@ -2,7 +2,10 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ResolvedTask } from "../domain/model";
+import { DEPENDENCIES_ENV } from "../domain/schema";
 import { containerEnv, cronJobSpec, jobSpec, stableHash, taskPodTemplate, type SecretEnvRef } from "./builders/backup";
+import { dependencyAddresses, workloadEgressSpec, type Edge } from "./builders/network";
+import { dependenciesEnv } from "./builders/pod";
 import type { PlatformContext } from "./context";
 import { ANNOTATION, labels, metadata, type Traceable } from "./labels";
 
@@ -31,6 +34,11 @@ export interface AutomationTaskArgs {
   /** Kubernetes namespace of the k8s runners; absent for a local command, which runs beside Pulumi. */
   namespace?: string;
   /**
+   * The platform's network graph; the pods of a k8s runner may open the edges leaving the task
+   * and are told their addresses. A local command has no pods: it uses none.
+   */
+  edges: readonly Edge[];
+  /**
    * Environment name -> secret value of the task's own secrets, marked secret before any use:
    * the environment of a local command, or a Secret of the task's own for the k8s runners.
    */
@@ -45,6 +53,9 @@ function check(name: string, { task, namespace, localSecrets }: AutomationTaskAr
   if (local && namespace !== undefined) throw new Error(`${entry} runs beside Pulumi: it takes no namespace`);
   if (!local && namespace === undefined) throw new Error(`${entry} runs in the cluster: it needs a namespace`);
   if (!local && !task.image) throw new Error(`${entry} has no image`);
+  if (!local && (DEPENDENCIES_ENV in task.env || task.secrets.some((s) => s.env === DEPENDENCIES_ENV))) {
+    throw new Error(`${entry} sets ${DEPENDENCIES_ENV}, which the platform sets to the addresses of its targets: rename it`);
+  }
   if (task.runner === "k8s-cronjob" && !task.schedule) throw new Error(`${entry} has no schedule`);
   if (task.runner === "k8s-cronjob" && name.length > MAX_CRONJOB_NAME) {
     throw new Error(`task name "${name}" is longer than ${MAX_CRONJOB_NAME} characters`);
@@ -76,7 +87,8 @@ export function taskFingerprint(task: ResolvedTask): string {
 /**
  * One automation task from the registry, run by its runner: a CronJob (`k8s-cronjob`), a one-shot
  * Job re-created whenever its entry changes (`k8s-job`), or a command on the machine running
- * Pulumi (`local-command`), re-run when its entry changes.
+ * Pulumi (`local-command`), re-run when its entry changes. The pods of the k8s runners get egress
+ * to what the task targets or depends on, and nowhere else beside the namespace's baseline.
  */
 export class AutomationTask extends pulumi.ComponentResource {
   public readonly kind: ObjectKind;
@@ -97,8 +109,11 @@ export class AutomationTask extends pulumi.ComponentResource {
     this.registerOutputs({ kind: this.kind, objectName: this.objectName });
   }
 
-  /** A k8s runner: a token-less service account, a Secret of the task's own secrets, and its CronJob or Job. */
-  private inCluster(name: string, { context, task, localSecrets }: AutomationTaskArgs, namespace: string): pulumi.Output<string> {
+  /**
+   * A k8s runner: a token-less service account, a Secret of the task's own secrets, the egress
+   * policy of its pods when edges leave the task, and its CronJob or Job.
+   */
+  private inCluster(name: string, { context, task, localSecrets, edges }: AutomationTaskArgs, namespace: string): pulumi.Output<string> {
     const traceable: Traceable = { name: task.name, owner: task.owner, source: task.source, environment: context.environment, component: "automation" };
     const meta = (objectName: string) => metadata(traceable, context, objectName, namespace);
     // The task never calls the Kubernetes API: no token in its pods.
@@ -110,6 +125,10 @@ export class AutomationTask extends pulumi.ComponentResource {
       const stringData = Object.fromEntries(ownSecrets.map(([env, value]) => [env, pulumi.secret(value)]));
       new k8s.core.v1.Secret(`${name}-secrets`, { metadata: meta(`${name}-secrets`), type: "Opaque", stringData }, { parent: this });
     }
+    // The pods carry selectorLabels(task.name) through labels(traceable): the policy selects them.
+    const self = { namespace, name: task.name };
+    const egress = workloadEgressSpec(self, edges);
+    if (egress) new k8s.networking.v1.NetworkPolicy(`${name}-netpol`, { metadata: meta(`${name}-allow`), spec: egress }, { parent: this });
     const template = taskPodTemplate({
       labels: labels(traceable),
       annotations: { [ANNOTATION.source]: task.source },
@@ -117,7 +136,8 @@ export class AutomationTask extends pulumi.ComponentResource {
       containerName: "task",
       image: task.image!,
       command: task.command,
-      env: containerEnv([task.env], ownRefs),
+      // The addresses of exactly the paths its egress policy opens.
+      env: [...containerEnv([task.env], ownRefs), ...dependenciesEnv(dependencyAddresses(self, edges))],
       resources: task.resources,
     });
 

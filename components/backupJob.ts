@@ -20,6 +20,7 @@ import {
   taskPodTemplate,
   type SecretEnvRef,
 } from "./builders/backup";
+import { dependencyAddresses, serviceAddress, workloadEgressSpec, type Edge } from "./builders/network";
 import type { PlatformContext } from "./context";
 import { ANNOTATION, LABEL, awsTags, labels, metadata, type Traceable } from "./labels";
 
@@ -53,6 +54,11 @@ export interface BackupJobArgs {
    * reachable, and dumps it by its in-cluster DNS name.
    */
   target: ResolvedService;
+  /**
+   * The platform's network graph; the job's pods may open the edges leaving the task. A dump
+   * (postgres, redis) needs the one to its target: the graph has it from the task's `target`.
+   */
+  edges: readonly Edge[];
   /** References to existing Secrets, e.g. the target's database password as PGPASSWORD. */
   secretEnv: readonly SecretEnvRef[];
   /** The target's data claim, mounted read-only; required by the volume-archive method only. */
@@ -62,12 +68,19 @@ export interface BackupJobArgs {
 }
 
 /** The backup section of a well-formed job; throws on anything the component cannot build. */
-function checkedBackup(name: string, { task, target, sourceClaimName }: BackupJobArgs): Backup {
+function checkedBackup(name: string, { task, target, sourceClaimName, edges }: BackupJobArgs): Backup {
   const backup = backupOf(task);
   const entry = `backup task "${task.name}" (${task.source})`;
   if (!task.image) throw new Error(`${entry} has no image`);
   if (!task.schedule) throw new Error(`${entry} has no schedule`);
   if (task.target !== target.name) throw new Error(`${entry} targets "${task.target}", not "${target.name}"`);
+  if (task.namespace !== undefined && task.namespace !== target.namespace) {
+    throw new Error(`${entry} runs in its target's namespace "${target.namespace}", not "${task.namespace}": remove its namespace`);
+  }
+  const path = serviceAddress(target.name, target.namespace, target.port);
+  if (backup.method !== "volume-archive" && !dependencyAddresses({ namespace: target.namespace, name: task.name }, edges).includes(path)) {
+    throw new Error(`${entry} has no network path to its target ${path} in the platform's edges`);
+  }
   if (name.length > MAX_CRONJOB_NAME) {
     throw new Error(`backup job name "${name}" is longer than ${MAX_CRONJOB_NAME} characters`);
   }
@@ -79,9 +92,10 @@ function checkedBackup(name: string, { task, target, sourceClaimName }: BackupJo
 
 /**
  * A scheduled backup of one service: a CronJob running a generated script from a ConfigMap, as
- * an unprivileged pod without an API token. With AWS on it uploads to its own prefix of the
- * backup bucket under an IRSA role allowed nothing else; with AWS off it keeps the backups in a
- * PersistentVolumeClaim of the namespace and prunes them by retention itself.
+ * an unprivileged pod without an API token whose egress reaches its target (the edges leaving
+ * the task) and the namespace's baseline, nothing else. With AWS on it uploads to its own prefix
+ * of the backup bucket under an IRSA role allowed nothing else; with AWS off it keeps the backups
+ * in a PersistentVolumeClaim of the namespace and prunes them by retention itself.
  */
 export class BackupJob extends pulumi.ComponentResource {
   public readonly cronJobName: pulumi.Output<string>;
@@ -96,7 +110,7 @@ export class BackupJob extends pulumi.ComponentResource {
     super("nexus:backup:BackupJob", name, {}, opts);
     const { context, task, target, storage } = args;
     const traceable: Traceable = { name: task.name, owner: task.owner, source: task.source, environment: context.environment, component: "backup" };
-    // The backup-of label lets the target's network policy admit exactly its backup pods.
+    // The backup-of label names the service backed up: the policy pack finds each StatefulSet's backup by it.
     const backupOfLabel = { [LABEL.backupOf]: target.name };
     const meta: Metadata = (objectName, extra) => {
       const m = metadata(traceable, context, objectName, target.namespace, extra);
@@ -144,6 +158,9 @@ export class BackupJob extends pulumi.ComponentResource {
       volumes,
       mounts,
     });
+    // The pods carry selectorLabels(task.name) through labels(traceable): the policy selects them.
+    const egress = workloadEgressSpec({ namespace: target.namespace, name: task.name }, args.edges);
+    if (egress) new k8s.networking.v1.NetworkPolicy(`${name}-netpol`, { metadata: meta(`${name}-allow`), spec: egress }, { parent: this });
     const cronJob = new k8s.batch.v1.CronJob(`${name}-cronjob`, { metadata: meta(name), spec: cronJobSpec(task, template) }, { parent: this });
 
     this.cronJobName = cronJob.metadata.name;

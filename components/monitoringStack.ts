@@ -48,7 +48,8 @@ export interface MonitoringStackArgs {
 }
 
 /**
- * Prometheus, Alertmanager and Grafana, configured entirely from the monitoring registry.
+ * Prometheus, Alertmanager and Grafana (unless the registry turns it off), configured entirely
+ * from the monitoring registry.
  *
  * `standalone` runs Prometheus from a ConfigMap of generated configuration and rule files.
  * `operator` leaves Prometheus to the Prometheus Operator: a Prometheus resource plus
@@ -62,7 +63,8 @@ export interface MonitoringStackArgs {
 export class MonitoringStack extends pulumi.ComponentResource {
   public readonly prometheusUrl: pulumi.Output<string>;
   public readonly alertmanagerUrl: pulumi.Output<string>;
-  public readonly grafanaUrl: pulumi.Output<string>;
+  /** Absent where the registry turns Grafana off (`stack.grafana.enabled: false`). */
+  public readonly grafanaUrl: pulumi.Output<string> | undefined;
   /** Alerting and recording rules generated, across every rule file. */
   public readonly ruleCount: number;
 
@@ -89,21 +91,24 @@ export class MonitoringStack extends pulumi.ComponentResource {
       kubeStateMetrics: args.kubeStateMetrics,
     };
     const prom = stack.mode === "standalone" ? standalonePrometheus(scope, prometheusPart) : operatorPrometheus(scope, prometheusPart);
-    const graf = grafana(scope, {
-      component: stack.grafana,
-      prometheusUrl: `http://${prom.address}`,
-      scrapeInterval: stack.scrapeInterval,
-      dashboards: args.dashboards,
-    });
+    // Without Grafana the dashboards are only validated (by the loader), not provisioned.
+    const graf = stack.grafana.enabled
+      ? grafana(scope, {
+          component: stack.grafana,
+          prometheusUrl: `http://${prom.address}`,
+          scrapeInterval: stack.scrapeInterval,
+          dashboards: args.dashboards,
+        })
+      : undefined;
 
     this.ruleCount = ruleCount(Object.values(rules));
     this.prometheusUrl = prom.url;
     this.alertmanagerUrl = am.url;
-    this.grafanaUrl = graf.url;
+    this.grafanaUrl = graf?.url;
     this.registerOutputs({
       prometheusUrl: this.prometheusUrl,
       alertmanagerUrl: this.alertmanagerUrl,
-      grafanaUrl: this.grafanaUrl,
+      ...(this.grafanaUrl ? { grafanaUrl: this.grafanaUrl } : {}),
       ruleCount: this.ruleCount,
     });
   }

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { EgressRule, RbacBinding } from "../domain/schema";
-import { cidrEgressSpec, defaultDenySpec, dnsEgressSpec, namespaceEgressRules, type Edge } from "./builders/network";
+import { cidrEgressSpec, defaultDenySpec, dnsEgressSpec, workloadEgressSpec, type Edge, type Endpoint } from "./builders/network";
 import type { PlatformContext } from "./context";
 import { metadata, type Traceable } from "./labels";
 
@@ -23,8 +23,13 @@ export interface SecurityBaselineArgs {
     source: string;
     /** Egress rules whose `namespaces` are already Kubernetes namespace names. */
     egress: readonly EgressRule[];
-    /** The platform's network graph; edges whose source is a whole namespace are opened here. */
+    /** The platform's network graph. */
     edges: readonly Edge[];
+    /**
+     * The platform's own workloads that start edges of the graph but have no allow policy of their
+     * own (the monitoring stack's Prometheus): each gets the egress of its edges here, for its pods only.
+     */
+    platformSources: readonly Endpoint[];
     /** Namespaces whose pods may reach each other freely (the monitoring stack's own parts). */
     openNamespaces: readonly string[];
   };
@@ -54,7 +59,8 @@ export function limitRangeSpec(): k8s.types.input.core.v1.LimitRangeSpec {
 /**
  * The security floor of every namespace: Pod Security Admission at the registry's level, a
  * default-deny NetworkPolicy with DNS and the registry's egress allowed, a quota and a limit
- * range, and the registry's RBAC. Workload allow-rules live with each workload.
+ * range, and the registry's RBAC. Workload allow-rules live with each workload; the platform's
+ * own sources (Prometheus) get their egress along the graph here.
  */
 export class SecurityBaseline extends pulumi.ComponentResource {
   /** Kubernetes namespace names by name, for components that deploy into them. */
@@ -115,13 +121,10 @@ export class SecurityBaseline extends pulumi.ComponentResource {
         );
         policies++;
       }
-      const namespaceEgress = namespaceEgressRules(ns.name, args.network.edges);
-      if (namespaceEgress.length > 0) {
-        new k8s.networking.v1.NetworkPolicy(
-          `${name}-${ns.name}-egress-graph`,
-          { metadata: netMeta("egress-graph"), spec: { podSelector: {}, policyTypes: ["Egress"], egress: namespaceEgress } },
-          inNs,
-        );
+      for (const source of args.network.platformSources.filter((w) => w.namespace === ns.name)) {
+        const spec = workloadEgressSpec(source, args.network.edges);
+        if (!spec) continue;
+        new k8s.networking.v1.NetworkPolicy(`${name}-${ns.name}-${source.name}-egress`, { metadata: netMeta(`${source.name}-egress`), spec }, inNs);
         policies++;
       }
       if (args.network.openNamespaces.includes(ns.name)) {

@@ -2,8 +2,17 @@ import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ResolvedService } from "../domain/model";
-import { workloadRules, type Edge } from "./builders/network";
-import { envFrom, probe, resourceRequirements, restrictedContainerSecurityContext, restrictedPodSecurityContext, tmpVolume } from "./builders/pod";
+import { dependencyAddresses, serviceAddress, workloadRules, type Edge } from "./builders/network";
+import {
+  platformEnv,
+  envFrom,
+  probe,
+  resourceRequirements,
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
+  tmpVolume,
+  writableVolumes,
+} from "./builders/pod";
 import type { PlatformContext } from "./context";
 import { ANNOTATION, metadata, selectorLabels, type Traceable } from "./labels";
 
@@ -90,6 +99,9 @@ export class ServiceDeployment extends pulumi.ComponentResource {
     }
 
     const tmp = tmpVolume();
+    const writable = writableVolumes(s.writablePaths);
+    // Its port, and the addresses of what it depends on: exactly the egress paths its NetworkPolicy opens.
+    const env = platformEnv(s.port, dependencyAddresses({ namespace, name: s.name }, args.edges));
     const metricsPort = s.metrics?.port;
     const container: k8s.types.input.core.v1.Container = {
       name: s.name,
@@ -99,12 +111,13 @@ export class ServiceDeployment extends pulumi.ComponentResource {
         { name: s.protocol === "tcp" ? "tcp" : s.protocol, containerPort: s.port, protocol: "TCP" },
         ...(metricsPort !== undefined && metricsPort !== s.port ? [{ name: "metrics", containerPort: metricsPort, protocol: "TCP" }] : []),
       ],
+      env,
       envFrom: envFrom(configMap?.metadata.name, secret?.metadata.name),
       resources: resourceRequirements(s.resources),
       livenessProbe: probe(s.probes.liveness, s.port),
       readinessProbe: probe(s.probes.readiness, s.port),
       securityContext: restrictedContainerSecurityContext(),
-      volumeMounts: [tmp.mount, ...(s.stateful && s.storage ? [{ name: "data", mountPath: s.storage.mountPath }] : [])],
+      volumeMounts: [tmp.mount, ...writable.mounts, ...(s.stateful && s.storage ? [{ name: "data", mountPath: s.storage.mountPath }] : [])],
     };
     const podTemplate: k8s.types.input.core.v1.PodTemplateSpec = {
       metadata: {
@@ -116,7 +129,7 @@ export class ServiceDeployment extends pulumi.ComponentResource {
         automountServiceAccountToken: s.automountServiceAccountToken,
         securityContext: restrictedPodSecurityContext(),
         containers: [container],
-        volumes: [tmp.volume],
+        volumes: [tmp.volume, ...writable.volumes],
         ...(s.topologySpread ? { topologySpreadConstraints: topologySpread(s.name) } : {}),
       },
     };
@@ -230,7 +243,7 @@ export class ServiceDeployment extends pulumi.ComponentResource {
       child,
     );
 
-    this.address = `${s.name}.${namespace}.svc.cluster.local:${s.port}`;
+    this.address = serviceAddress(s.name, namespace, s.port);
     this.serviceName = svc.metadata.name;
     this.registerOutputs({ address: this.address, workloadKind: this.workloadKind, serviceName: this.serviceName });
   }

@@ -8,8 +8,10 @@ import type { PlatformContext } from "../components/context";
 import { MonitoringStack } from "../components/monitoringStack";
 import { SecurityBaseline } from "../components/securityBaseline";
 import { ServiceDeployment } from "../components/serviceDeployment";
+import { K8S } from "../contract/types";
 import type { Model, ResolvedService, ResolvedTask } from "../domain/model";
 import type { StackSettings } from "./settings";
+import { taskNamespace } from "../domain/model/workloads";
 
 /** Names of the platform-wide components; their children's names derive from these. */
 export const BASELINE = "baseline";
@@ -19,7 +21,8 @@ export const BACKUP_STORAGE = "backups";
 export interface PlatformOutputs {
   environment: string;
   services: Record<string, { namespace: string; address: string; kind: string }>;
-  monitoring: { prometheus: pulumi.Output<string>; alertmanager: pulumi.Output<string>; grafana: pulumi.Output<string>; rules: number };
+  /** `grafana` is absent where the monitoring registry turns Grafana off. */
+  monitoring: { prometheus: pulumi.Output<string>; alertmanager: pulumi.Output<string>; grafana?: pulumi.Output<string>; rules: number };
   backups: Record<string, pulumi.Output<string>>;
   tasks: Record<string, TaskStatus>;
   networkPaths: string[];
@@ -35,6 +38,34 @@ export type TaskStatus =
 
 /** Why a stack without the Command provider has no local-command tasks. */
 export const LOCAL_COMMANDS_OFF = "localCommands is off for this stack";
+
+/**
+ * The Kubernetes types whose create and update the provider holds until the object is ready:
+ * workloads until their pods are Ready (a Job until it completes), a Service until its selector
+ * has ready endpoints, a claim until it is bound.
+ */
+export const AWAITED_TYPES: readonly string[] = [K8S.Deployment, K8S.StatefulSet, K8S.DaemonSet, K8S.Job, K8S.Pod, K8S.Service, K8S.PersistentVolumeClaim];
+
+/** The wait a stack's `readyTimeout` gives each awaited object, as Pulumi's resource option. */
+export function readyTimeouts(seconds: number): pulumi.CustomTimeouts {
+  return { create: `${seconds}s`, update: `${seconds}s` };
+}
+
+/**
+ * Bounds the wait for readiness: every awaited object the platform registers gets the stack's
+ * `readyTimeout` as its create and update timeout, so a workload that never becomes Ready fails
+ * the deploy after that time instead of the provider's default (10 minutes per object). An
+ * object whose component set its own timeouts keeps them: a Job waits for its own deadline.
+ * Without a `readyTimeout`, nothing changes.
+ */
+export function boundedAwait(readyTimeoutSeconds: number | undefined): pulumi.ResourceTransformation | undefined {
+  if (readyTimeoutSeconds === undefined) return undefined;
+  const customTimeouts = readyTimeouts(readyTimeoutSeconds);
+  return ({ type, props, opts }) => {
+    if (!AWAITED_TYPES.includes(type) || (opts as pulumi.CustomResourceOptions).customTimeouts) return undefined;
+    return { props, opts: { ...opts, customTimeouts } };
+  };
+}
 
 /** Services ordered so that every service comes after what it depends on (the model has no cycles). */
 export function startOrder(services: readonly ResolvedService[]): ResolvedService[] {
@@ -55,12 +86,7 @@ export function startOrder(services: readonly ResolvedService[]): ResolvedServic
   return ordered;
 }
 
-/** The namespace a task's pods run in: its own, else its target's. */
-export function taskNamespace(task: ResolvedTask, services: readonly ResolvedService[]): string {
-  const ns = task.namespace ?? services.find((s) => s.name === task.target)?.namespace;
-  if (ns === undefined) throw new Error(`task ${task.name} (${task.source}) has neither namespace nor target`);
-  return ns;
-}
+export { taskNamespace };
 
 /**
  * A backup job reads the target's credentials from the target's own Secret, so a password is
@@ -115,8 +141,11 @@ export function buildPlatform(
   model: Model,
   settings: StackSettings,
   secrets: Readonly<Record<string, pulumi.Input<string>>>,
-  opts: pulumi.ComponentResourceOptions = {},
+  platformOpts: pulumi.ComponentResourceOptions = {},
 ): PlatformOutputs {
+  // Every component gets these options, and through them every object it registers.
+  const bound = boundedAwait(settings.readyTimeoutSeconds);
+  const opts: pulumi.ComponentResourceOptions = bound ? { ...platformOpts, transformations: [...(platformOpts.transformations ?? []), bound] } : platformOpts;
   const context: PlatformContext = { environment: model.environment.name, skipAwait: settings.skipAwait };
   const monitoringNs = model.monitoring.stack.namespace;
   const k8sTasks = model.tasks.filter((t) => t.runner !== "local-command");
@@ -124,6 +153,8 @@ export function buildPlatform(
   // Pulumi's dependsOn: the resources a component waits for (the registry's dependsOn are names).
   const after = (...dependencies: pulumi.Resource[]): pulumi.ComponentResourceOptions => ({ ...opts, dependsOn: dependencies });
 
+  // Prometheus's pods carry selectorLabels("prometheus") in both monitoring modes: only they scrape.
+  const scraper = { namespace: monitoringNs, name: "prometheus" };
   const edges: Edge[] = networkEdges({
     services: model.services.map((s) => ({
       name: s.name,
@@ -133,7 +164,7 @@ export function buildPlatform(
       ...(s.metrics ? { metricsPort: s.metrics.port ?? s.port } : {}),
     })),
     tasks: k8sTasks.map((t) => ({ name: t.name, namespace: taskNamespace(t, model.services), target: t.target, dependsOn: t.dependsOn })),
-    monitoringNamespace: monitoringNs,
+    scraper,
   });
 
   const baseline = new SecurityBaseline(
@@ -148,6 +179,7 @@ export function buildPlatform(
         source: model.security.network.source,
         egress: model.security.network.egress,
         edges,
+        platformSources: [scraper],
         openNamespaces: [monitoringNs],
       },
       rbac: model.security.rbac,
@@ -183,6 +215,7 @@ export function buildPlatform(
           context,
           task: t,
           target,
+          edges,
           secretEnv: backupSecretRefs(t, target),
           // The first claim of the target's StatefulSet (its volume claim template "data").
           ...(t.backup?.method === "volume-archive" ? { sourceClaimName: `data-${target.name}-0` } : {}),
@@ -203,7 +236,7 @@ export function buildPlatform(
       const inCluster = t.runner !== "local-command";
       const task = new AutomationTask(
         t.name,
-        { context, task: t, ...(inCluster ? { namespace: taskNamespace(t, model.services) } : {}), localSecrets: taskSecrets(t, secrets) },
+        { context, task: t, ...(inCluster ? { namespace: taskNamespace(t, model.services) } : {}), edges, localSecrets: taskSecrets(t, secrets) },
         inCluster ? after(...admittedIn(taskNamespace(t, model.services))) : opts,
       );
       tasks[t.name] = { runner: t.runner, kind: task.kind, status: "scheduled" };
@@ -241,11 +274,11 @@ export function buildPlatform(
     monitoring: {
       prometheus: monitoring.prometheusUrl,
       alertmanager: monitoring.alertmanagerUrl,
-      grafana: monitoring.grafanaUrl,
+      ...(monitoring.grafanaUrl ? { grafana: monitoring.grafanaUrl } : {}),
       rules: monitoring.ruleCount,
     },
     backups,
     tasks,
-    networkPaths: edges.map((e) => `${e.from.namespace}/${e.from.name ?? "*"} -> ${e.to.namespace}/${e.to.name}:${e.port} (${e.reason})`),
+    networkPaths: edges.map((e) => `${e.from.namespace}/${e.from.name} -> ${e.to.namespace}/${e.to.name}:${e.port} (${e.reason})`),
   };
 }

@@ -49,7 +49,9 @@ export interface SecurityChange {
 
 /**
  * A step into a resolved registry document: a key, a list index, or an object that picks the
- * list element whose fields all equal its own (entries are named, not numbered, in a diff).
+ * list element whose fields all equal its own (entries are named, not numbered, in a diff). An
+ * element written in its short form, a plain string (an image registry), is picked by a
+ * one-field object holding that string.
  */
 export type Segment = string | number | Readonly<Record<string, string>>;
 
@@ -121,11 +123,12 @@ function elements(
   registry: RegistryKey,
   at: readonly Segment[],
   addedLoosens = true,
+  element: (value: string, i: number) => Segment = (_, i) => i,
 ): void {
   const grow: Direction = addedLoosens ? "loosens" : "tightens";
   const shrink: Direction = addedLoosens ? "tightens" : "loosens";
   head.forEach((h, i) => {
-    if (!base.includes(h) && head.indexOf(h) === i) emit(grow, area, what, NONE, h, registry, [...at, i]);
+    if (!base.includes(h) && head.indexOf(h) === i) emit(grow, area, what, NONE, h, registry, [...at, element(h, i)]);
   });
   for (const b of new Set(base)) if (!head.includes(b)) emit(shrink, area, what, b, NONE, registry, at);
 }
@@ -325,8 +328,14 @@ function egress(base: Model, head: Model, emit: Emit): void {
   }
 }
 
+/**
+ * The registries allowed in the environment, whether every environment or only some allow them:
+ * one scoped to this environment counts like a plain one. Located by name, since the model's list
+ * leaves out the entries scoped to other environments.
+ */
 function imageRegistries(base: Model, head: Model, emit: Emit): void {
-  elements(emit, "image-registry", "allowed image registry", base.security.imageRegistries, head.security.imageRegistries, "security", ["imageRegistries"]);
+  const [b, h] = [base.security.imageRegistries, head.security.imageRegistries];
+  elements(emit, "image-registry", "allowed image registry", b, h, "security", ["imageRegistries"], true, (registry) => ({ registry }));
 }
 
 // ---------------------------------------------------------------------------------------------

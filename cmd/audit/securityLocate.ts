@@ -42,7 +42,9 @@ function indexed(data: unknown, segments: readonly Segment[]): PathSegment[] {
   for (const s of segments) {
     if (typeof s === "object") {
       const fields = Object.entries(s);
-      const i = Array.isArray(at) ? at.findIndex((item) => isPlainObject(item) && fields.every(([k, v]) => item[k] === v)) : -1;
+      // A plain-string element is the short form of an entry of one field (securityDiff.ts Segment).
+      const picks = (item: unknown) => (isPlainObject(item) ? fields.every(([k, v]) => item[k] === v) : fields.length === 1 && item === fields[0]![1]);
+      const i = Array.isArray(at) ? at.findIndex(picks) : -1;
       if (i < 0) return found;
       found.push(i);
       at = (at as unknown[])[i];

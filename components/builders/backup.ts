@@ -4,11 +4,12 @@ import type { Input } from "@pulumi/pulumi";
 import type { ResolvedService, ResolvedTask } from "../../domain/model";
 import type { Backup, Resources } from "../../domain/schema";
 import { resourceRequirements, restrictedContainerSecurityContext, restrictedPodSecurityContext, tmpVolume } from "./pod";
+import { DEFAULT_TASK_RESOURCES } from "../../domain/model/workloads";
 
 /**
- * Pure builders for scheduled work: the backup scripts, the CronJob/Job specs both backups and
- * automation tasks share, and the AWS policy documents of the backup storage. Nothing here talks
- * to Pulumi, so every decision can be tested on plain values.
+ * Pure builders for scheduled work: the backup scripts, the CronJob/Job specs and the egress
+ * policy both backups and automation tasks share, and the AWS policy documents of the backup
+ * storage. Nothing here talks to Pulumi, so every decision can be tested on plain values.
  */
 
 type BackupMethod = Backup["method"];
@@ -16,14 +17,7 @@ type EnvVar = k8s.types.input.core.v1.EnvVar;
 type Volume = k8s.types.input.core.v1.Volume;
 type VolumeMount = k8s.types.input.core.v1.VolumeMount;
 
-/**
- * Used when a task declares no resources. The same in every environment on purpose: a value that
- * should differ per environment belongs in the registry (`resources`, with overrides).
- */
-export const DEFAULT_TASK_RESOURCES: Resources = {
-  requests: { cpu: "50m", memory: "64Mi" },
-  limits: { cpu: "500m", memory: "256Mi" },
-};
+export { DEFAULT_TASK_RESOURCES };
 
 /**
  * A run that could not start within five minutes of its slot waits for the next one rather than

@@ -8,16 +8,16 @@ type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
 
 const NAMESPACE_NAME = "kubernetes.io/metadata.name";
 
-/** A set of pods: one workload's pods, or every pod of a namespace when `name` is absent. */
+/** One workload's pods: those of its namespace carrying `selectorLabels(name)`. */
 export interface Endpoint {
   namespace: string;
-  name?: string;
+  name: string;
 }
 
 /** One allowed connection. The network graph is exactly the set of these edges. */
 export interface Edge {
   from: Endpoint;
-  to: Endpoint & { name: string };
+  to: Endpoint;
   port: number;
   /** Why the path is open, e.g. "backend-api dependsOn postgres": kept for review. */
   reason: string;
@@ -26,8 +26,8 @@ export interface Edge {
 export interface GraphInput {
   services: readonly { name: string; namespace: string; port: number; dependsOn: readonly string[]; metricsPort?: number }[];
   tasks: readonly { name: string; namespace: string; target?: string; dependsOn: readonly string[] }[];
-  /** Namespace of the monitoring stack, whose Prometheus scrapes every service exporting metrics. */
-  monitoringNamespace?: string;
+  /** The workload that scrapes every service exporting metrics: the monitoring stack's Prometheus. */
+  scraper?: Endpoint;
 }
 
 /**
@@ -51,29 +51,41 @@ export function networkEdges(input: GraphInput): Edge[] {
       if (target) edges.push({ from: workload(t), to: workload(target), port: target.port, reason: `task ${t.name} ${verb} ${target.name}` });
     }
   }
-  if (input.monitoringNamespace !== undefined) {
+  if (input.scraper !== undefined) {
+    const scraper = workload(input.scraper);
     for (const s of input.services) {
       if (s.metricsPort === undefined) continue;
-      edges.push({ from: { namespace: input.monitoringNamespace }, to: workload(s), port: s.metricsPort, reason: `prometheus scrapes ${s.name}` });
+      edges.push({ from: scraper, to: workload(s), port: s.metricsPort, reason: `${scraper.name} scrapes ${s.name}` });
     }
   }
   return edges;
 }
 
+/** "HOST:PORT" of a service in the cluster: its Service's DNS name and port. */
+export function serviceAddress(name: string, namespace: string, port: number): string {
+  return `${name}.${namespace}.svc.cluster.local:${port}`;
+}
+
+/**
+ * The addresses a workload may call: the Service of each workload its egress edges reach, with
+ * the edge's port, in the order of the edges, each once. For a service these are its dependsOn.
+ */
+export function dependencyAddresses(workload: Endpoint, edges: readonly Edge[]): string[] {
+  const from = edges.filter((e) => e.from.namespace === workload.namespace && e.from.name === workload.name);
+  return [...new Set(from.map((e) => serviceAddress(e.to.name, e.to.namespace, e.port)))];
+}
+
 /** A workload's pods as an edge's endpoint: its namespace and name, none of its other fields. */
-function workload(w: { namespace: string; name: string }): Endpoint & { name: string } {
+function workload(w: Endpoint): Endpoint {
   return { namespace: w.namespace, name: w.name };
 }
 
 function peer(e: Endpoint): Peer {
-  return {
-    namespaceSelector: { matchLabels: { [NAMESPACE_NAME]: e.namespace } },
-    ...(e.name !== undefined ? { podSelector: { matchLabels: selectorLabels(e.name) } } : {}),
-  };
+  return { namespaceSelector: { matchLabels: { [NAMESPACE_NAME]: e.namespace } }, podSelector: { matchLabels: selectorLabels(e.name) } };
 }
 
 /** Ingress and egress rules of one workload's allow policy; public workloads accept any source. */
-export function workloadRules(workload: Endpoint & { name: string }, edges: readonly Edge[], publicPort?: number): { ingress: Ingress[]; egress: Egress[] } {
+export function workloadRules(workload: Endpoint, edges: readonly Edge[], publicPort?: number): { ingress: Ingress[]; egress: Egress[] } {
   const same = (a: Endpoint, b: Endpoint) => a.namespace === b.namespace && a.name === b.name;
   const ingress: Ingress[] = edges.filter((e) => same(e.to, workload)).map((e) => ({ from: [peer(e.from)], ports: [{ protocol: "TCP", port: e.port }] }));
   if (publicPort !== undefined) ingress.push({ ports: [{ protocol: "TCP", port: publicPort }] });
@@ -81,13 +93,13 @@ export function workloadRules(workload: Endpoint & { name: string }, edges: read
   return { ingress: dedupe(ingress), egress: dedupe(egress) };
 }
 
-/** Rules for a whole namespace as a source (e.g. the monitoring namespace scraping others). */
-export function namespaceEgressRules(namespace: string, edges: readonly Edge[]): Egress[] {
-  return dedupe(
-    edges
-      .filter((e) => e.from.namespace === namespace && e.from.name === undefined)
-      .map((e) => ({ to: [peer(e.to)], ports: [{ protocol: "TCP", port: e.port }] })),
-  );
+/**
+ * The egress-only policy of a workload whose pods have no allow policy of their own: out along
+ * the edges leaving it, for its pods only. None when no edge leaves it.
+ */
+export function workloadEgressSpec(workload: Endpoint, edges: readonly Edge[]): k8s.types.input.networking.v1.NetworkPolicySpec | undefined {
+  const { egress } = workloadRules(workload, edges);
+  return egress.length === 0 ? undefined : { podSelector: { matchLabels: selectorLabels(workload.name) }, policyTypes: ["Egress"], egress };
 }
 
 function dedupe<T>(rules: T[]): T[] {

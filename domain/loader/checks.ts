@@ -1,4 +1,5 @@
 import {
+  PLATFORM_ENV,
   imageAllowed,
   parseQuantity,
   POLICY_CATALOG,
@@ -9,10 +10,14 @@ import {
   type RegistryKey,
   type Resources,
   type SecurityRegistry,
+  TMP_PATH,
 } from "../schema";
+import { serviceNamespaces, taskNamespaceOf } from "../model/workloads";
 import { suggest } from "./issues";
 import type { Locator } from "./locator";
 import type { PathSegment } from "./problems";
+import { quotaHeadroom } from "./quota";
+import { registriesIn } from "./resolve";
 
 export interface Registries {
   orchestration: OrchestrationRegistry;
@@ -30,17 +35,19 @@ const FILE: Record<RegistryKey, string> = {
   security: "security.yaml",
 };
 
-/** Checks that need more than one entry or more than one file. Every finding is located. */
-export function crossCheck(r: Registries, at: Locator): void {
+/** Checks that need more than one entry or more than one file, for environment `env`. Every finding is located. */
+export function crossCheck(r: Registries, env: string, at: Locator): void {
   uniqueNames(r, at);
   objectNames(r, at);
   references(r, at);
   dependencyCycles(r.orchestration, at);
   resources(r, at);
-  images(r, at);
+  containers(r, at);
+  images(r, env, at);
   tasks(r, at);
   backups(r, at);
   pipelines(r.pipelines, at);
+  quotaHeadroom(r, at);
 }
 
 function uniqueNames(r: Registries, at: Locator): void {
@@ -87,15 +94,12 @@ function uniqueNames(r: Registries, at: Locator): void {
  */
 function objectNames(r: Registries, at: Locator): void {
   const taken = new Map<string, string>();
-  // The first service of each name, as services.find would give: one lookup per task, not a scan.
-  const namespaceOf = new Map<string, string>();
-  r.orchestration.services.forEach((s, i) => {
-    taken.set(`${s.namespace}/${s.name}`, `service "${s.name}" (orchestration.yaml services[${i}])`);
-    if (!namespaceOf.has(s.name)) namespaceOf.set(s.name, s.namespace);
-  });
+  r.orchestration.services.forEach((s, i) => taken.set(`${s.namespace}/${s.name}`, `service "${s.name}" (orchestration.yaml services[${i}])`));
+  // One lookup per task, not a scan of the services.
+  const namespaces = serviceNamespaces(r.orchestration.services);
   r.automation.tasks.forEach((t, i) => {
     if (t.runner === "local-command") return;
-    const namespace = t.namespace ?? (t.target === undefined ? undefined : namespaceOf.get(t.target));
+    const namespace = taskNamespaceOf(t, namespaces);
     if (namespace === undefined) return;
     const owner = taken.get(`${namespace}/${t.name}`);
     if (owner !== undefined) {
@@ -199,6 +203,12 @@ function references(r: Registries, at: Locator): void {
     refCheck(at, "security", ["exceptions", i, "owner"], e.owner, teams, "team", `${O} teams`);
     e.appliesTo.forEach((env, k) =>
       refCheck(at, "security", ["exceptions", i, "appliesTo", k], env, environments, "environment", "pipelines.yaml environments"),
+    );
+  });
+  sec.imageRegistries.forEach((r, i) => {
+    if (typeof r === "string") return;
+    r.environments.forEach((env, k) =>
+      refCheck(at, "security", ["imageRegistries", i, "environments", k], env, environments, "environment", "pipelines.yaml environments"),
     );
   });
   refCheck(at, "security", ["audit", "task"], sec.audit.task, tasks, "task", "automation.yaml tasks");
@@ -311,14 +321,76 @@ function resources(r: Registries, at: Locator): void {
   });
 }
 
-function images(r: Registries, at: Locator): void {
-  const allowed = r.security.imageRegistries;
+/** Where `path` stands to `other`: the same directory, inside it, holding it, or apart. */
+function nesting(path: string, other: string): "same" | "inside" | "holds" | undefined {
+  if (path === other) return "same";
+  if (path.startsWith(`${other}/`)) return "inside";
+  if (other.startsWith(`${path}/`)) return "holds";
+  return undefined;
+}
+
+/** A directory a service container has writable: /tmp, its storage, or an earlier writable path (`field`). */
+interface Mount {
+  path: string;
+  /** How a message names it, e.g. "the storage mountPath /data". */
+  name: string;
+  /** The registry field of an earlier writable path, e.g. "writablePaths[0]". */
+  field?: string;
+}
+
+/** Why writable path `path` may not be mounted beside `mount`, or undefined when it may. */
+function overlap(path: string, mount: Mount): string | undefined {
+  switch (nesting(path, mount.path)) {
+    case "holds":
+      return `"${path}" holds ${mount.name}: mounts may not overlap; name the directories beside it that the process writes`;
+    case "inside":
+      return `"${path}" is inside ${mount.name}, writable already: remove it`;
+    case "same":
+      return mount.field ? `"${path}" is listed twice (first as ${mount.field}): remove one` : `"${path}" is ${mount.name}, writable already: remove it`;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * What a service container mounts and reads besides its image: each writable path is a mount
+ * point of its own, apart from /tmp, the storage and the other writable paths (a directory
+ * inside a writable one is writable already); the environment variable the platform sets is
+ * not the registry's to set.
+ */
+function containers(r: Registries, at: Locator): void {
+  const reserved = (name: string) => `${name} is set by the platform to ${PLATFORM_ENV[name]}: rename this variable`;
+  r.orchestration.services.forEach((s, i) => {
+    const mounts: Mount[] = [{ path: TMP_PATH, name: `the ${TMP_PATH} of every container` }];
+    if (s.storage) mounts.push({ path: s.storage.mountPath, name: `the storage mountPath ${s.storage.mountPath}` });
+    s.writablePaths.forEach((p, j) => {
+      const problem = mounts.map((m) => overlap(p, m)).find((m) => m !== undefined);
+      if (problem) at.report("orchestration", ["services", i, "writablePaths", j], problem, "writable-path");
+      mounts.push({ path: p, name: `writablePaths[${j}] ${p}`, field: `writablePaths[${j}]` });
+    });
+    for (const name of Object.keys(PLATFORM_ENV)) {
+      if (name in s.env) at.report("orchestration", ["services", i, "env", name], reserved(name), "reserved-env", true);
+    }
+    s.secrets.forEach((ref, j) => {
+      if (ref.env in PLATFORM_ENV) at.report("orchestration", ["services", i, "secrets", j, "env"], reserved(ref.env), "reserved-env");
+    });
+  });
+}
+
+function images(r: Registries, env: string, at: Locator): void {
+  const entries = r.security.imageRegistries;
+  const allowed = registriesIn(entries, env);
+  const choices = allowed.length > 0 ? `one of ${allowed.join(", ")}` : `an allowed registry (none is allowed in ${env})`;
   const check = (key: RegistryKey, path: PathSegment[], image: string | undefined) => {
     if (image === undefined || imageAllowed(image, allowed)) return;
+    // A registry allowed in other environments only: the image belongs in their override.
+    const scoped = entries.find((e) => typeof e !== "string" && imageAllowed(image, [e.registry]));
     at.report(
       key,
       path,
-      `image "${image}" is not from an allowed registry: use one of ${allowed.join(", ")} or add its registry to security.yaml imageRegistries`,
+      scoped && typeof scoped !== "string"
+        ? `image "${image}" is from ${scoped.registry}, which security.yaml imageRegistries allows only in ${scoped.environments.join(", ")}, not in ${env}: use ${choices} here, and this image only in an environments override for ${scoped.environments.join(", ")}`
+        : `image "${image}" is not from an allowed registry: use ${choices} or add its registry to security.yaml imageRegistries`,
       "image-registry",
     );
   };

@@ -10,7 +10,7 @@ import { describeIssues, suggest } from "./issues";
 import { Locator, NeedPositions } from "./locator";
 import { parseRegistryFile, parseRegistryFileFast, type ParsedFile } from "./parse";
 import { RegistryError, sortProblems, type PathSegment, type Problem } from "./problems";
-import { isPlainObject, resolveEnvironment } from "./resolve";
+import { isPlainObject, registriesIn, resolveEnvironment } from "./resolve";
 
 export { RegistryError, formatProblem, type Problem } from "./problems";
 
@@ -159,7 +159,7 @@ function load(
       }
       if (found.length > 0) continue;
       const registries = resolved as unknown as Registries;
-      crossCheck(registries, at);
+      crossCheck(registries, env, at);
       checkFreeText(registries, at);
       checkProductionFloor(registries, env, at);
       checkDeployable(registries, env, at);
@@ -340,7 +340,7 @@ function buildModel(r: Registries, env: string, at: Locator, today: string): Mod
     security: {
       podSecurity: { ...podSecurity, source: at.source("security", ["podSecurity"]) },
       network: { ...network, source: at.source("security", ["network"]) },
-      imageRegistries: r.security.imageRegistries,
+      imageRegistries: registriesIn(r.security.imageRegistries, env),
       rbac: sourced("security", ["rbac"], r.security.rbac),
       enforcement,
       exceptions: sourced("security", ["exceptions"], r.security.exceptions)

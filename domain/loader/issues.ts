@@ -47,17 +47,22 @@ function knownKeys(schema: AnySchema, path: readonly PathSegment[], data: unknow
   return def?.type === "object" && def.shape ? Object.keys(def.shape) : [];
 }
 
-/** For a discriminated union, the option whose `type` matches the data. */
+/**
+ * For a discriminated union, the option whose `type` matches the data; for a union of a plain
+ * value and a mapping, the mapping's option when the data is a mapping.
+ */
 function pickOption(schema: AnySchema | undefined, value: unknown): AnySchema | undefined {
   const def = schema?._zod.def as { type: string; options?: AnySchema[] } | undefined;
   if (def?.type !== "union" || !def.options) return schema;
-  const type = value && typeof value === "object" ? (value as Record<string, unknown>).type : undefined;
+  const mapping = value !== null && typeof value === "object" && !Array.isArray(value);
+  const type = mapping ? (value as Record<string, unknown>).type : undefined;
   for (const option of def.options) {
     const shape = (unwrap(option)?._zod.def as { shape?: Record<string, AnySchema> }).shape;
     const literal = shape?.type?._zod.def as { values?: unknown[] } | undefined;
     if (literal?.values?.includes(type)) return unwrap(option);
   }
-  return unwrap(def.options[0]);
+  const object = mapping ? def.options.map(unwrap).find((o) => o?._zod.def.type === "object") : undefined;
+  return object ?? unwrap(def.options[0]);
 }
 
 /** Edit distance where swapping two neighbouring letters ("tpc" for "tcp") counts as one edit. */
@@ -121,6 +126,17 @@ const EXPECTED: Record<string, string> = {
   record: "a mapping (key: value lines)",
 };
 
+/**
+ * The issues of the one option of a plain union (one that reports each option's errors) whose
+ * type the value has, where every other option failed at its root with a wrong type; null when
+ * no option has the value's type, undefined when several do.
+ */
+function unionBranch(errors: readonly (readonly z.core.$ZodIssue[])[]): readonly z.core.$ZodIssue[] | null | undefined {
+  const wrongType = (e: readonly z.core.$ZodIssue[]) => e.length === 1 && e[0]!.code === "invalid_type" && e[0]!.path.length === 0;
+  const fitting = errors.filter((e) => !wrongType(e));
+  return fitting.length === 1 ? fitting[0] : fitting.length === 0 ? null : undefined;
+}
+
 /** Turns zod issues into messages that say what is wrong and how to fix it. */
 export function describeIssues(schema: AnySchema, issues: readonly z.core.$ZodIssue[], data: unknown): SchemaFinding[] {
   const out: SchemaFinding[] = [];
@@ -177,6 +193,18 @@ export function describeIssues(schema: AnySchema, issues: readonly z.core.$ZodIs
         break;
       }
       case "invalid_union": {
+        // A union of shapes (a plain string or a mapping): the errors of the one shape the value has.
+        const errors = (issue as { errors?: z.core.$ZodIssue[][] }).errors;
+        const branch = errors && unionBranch(errors);
+        if (branch) {
+          out.push(...describeIssues(schema, branch.map((i) => ({ ...i, path: [...issue.path, ...i.path] })) as z.core.$ZodIssue[], data));
+          break;
+        }
+        if (errors && branch === null) {
+          const expected = errors.map((e) => (e[0] as { expected: string }).expected).map((t) => EXPECTED[t] ?? t);
+          out.push({ path, atKey: false, message: `expected ${expected.join(" or ")}, got ${describe(valueAt(data, path))}`, code: "wrong-type" });
+          break;
+        }
         // A discriminated union reports the discriminator's path and its allowed values.
         const options = ((issue as { options?: unknown[] }).options ?? []).map(String);
         const got = valueAt(data, path);

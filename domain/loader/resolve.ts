@@ -1,3 +1,4 @@
+import type { ImageRegistry } from "../schema";
 import type { PathSegment } from "./problems";
 
 type Plain = Record<string, unknown>;
@@ -37,6 +38,14 @@ export function resolveEnvironment(value: unknown, env: string): unknown {
   const out: Plain = {};
   for (const [key, child] of Object.entries(current)) out[key] = resolveEnvironment(child, env);
   return out;
+}
+
+/**
+ * The image registries allowed in one environment, in their order: every plain entry, and each
+ * entry scoped to environments only where it names this one.
+ */
+export function registriesIn(entries: readonly ImageRegistry[], env: string): string[] {
+  return entries.flatMap((e) => (typeof e === "string" ? [e] : e.environments.includes(env) ? [e.registry] : []));
 }
 
 interface Cursor {

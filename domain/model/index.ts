@@ -59,6 +59,7 @@ export interface Model {
   readonly security: Readonly<{
     podSecurity: Readonly<{ level: SecurityRegistry["podSecurity"]["level"] }> & Sourced;
     network: Readonly<Omit<SecurityRegistry["network"], "environments">> & Sourced;
+    /** The registries images may come from in this environment: plain entries and those scoped to it. */
     imageRegistries: readonly string[];
     rbac: readonly Resolved<SecurityRegistry["rbac"][number]>[];
     /** Enforcement of every catalog policy in this environment (unlisted policies are mandatory). */

@@ -95,7 +95,12 @@ export const MonitoringRegistry = z.strictObject({
     retention: Duration.default("15d"),
     prometheus: Component,
     alertmanager: Component,
-    grafana: Component,
+    grafana: Component.extend({
+      enabled: z
+        .boolean()
+        .default(true)
+        .describe("Whether Grafana runs; false leaves out its workload, Service and provisioning, while dashboards are still validated"),
+    }),
     environments: EnvironmentOverrides,
   }),
   routing: z.strictObject({

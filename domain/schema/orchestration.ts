@@ -63,6 +63,32 @@ export const SecretEnv = z.strictObject({
 });
 export type SecretEnv = z.infer<typeof SecretEnv>;
 
+/**
+ * The environment variable every service container gets with the addresses of its `dependsOn`
+ * ("HOST:PORT,..."); the registry's own `env` may not set it.
+ */
+export const DEPENDENCIES_ENV = "NEXUS_DEPENDENCIES";
+
+/** The environment variable every service container gets with its declared `port`, as many platforms do. */
+export const PORT_ENV = "PORT";
+
+/** The variables the platform sets in every service container; the registry's `env` may not. */
+export const PLATFORM_ENV: Readonly<Record<string, string>> = {
+  [PORT_ENV]: "the service's port",
+  [DEPENDENCIES_ENV]: "the addresses of dependsOn (HOST:PORT,...)",
+};
+
+/** Always writable in a container: an emptyDir the platform mounts for every workload. */
+export const TMP_PATH = "/tmp";
+
+/**
+ * An absolute directory path written plainly: no trailing "/", no empty, "." or ".." segment,
+ * so two spellings of one directory cannot pass as two paths.
+ */
+const WritablePath = z.string().regex(/^(\/(?!\.\.?(?:\/|$))[A-Za-z0-9._~@+-]+)+$/, {
+  message: 'must be an absolute directory path other than "/", written plainly (e.g. "/var/run/postgresql": no trailing "/", no "." or ".." segment)',
+});
+
 export const Storage = z.strictObject({
   size: z.string(),
   storageClass: z.string().optional(),
@@ -88,6 +114,12 @@ export const Service = z.strictObject({
   secrets: z.array(SecretEnv).default([]),
   stateful: z.boolean().default(false),
   storage: Storage.optional(),
+  writablePaths: z
+    .array(WritablePath)
+    .default([])
+    .describe(
+      "Directories the process writes besides /tmp and its storage (sockets, lock and pid files), since the root filesystem is read-only: each gets an emptyDir of its own; none may be inside another, /tmp or storage.mountPath",
+    ),
   personalData: z.boolean().default(false).describe("Holds personal data: its backups must follow GDPR rules"),
   exposure: z.enum(["internal", "public"]).default("internal"),
   userFacing: z.boolean().default(false),

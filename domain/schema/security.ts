@@ -60,9 +60,12 @@ export const PolicySetting = z.strictObject({
 });
 export type PolicySetting = z.infer<typeof PolicySetting>;
 
-const Reason = z.string().refine((r) => r.trim().length >= 20 && r.trim().split(/\s+/).length >= 4, {
-  message: "must explain the exception in words: at least 4 words and 20 characters",
-});
+/** Free text that gives a reason in words: at least 4 words and 20 characters. */
+const reasonIn = (words: string) =>
+  z.string().refine((r) => r.trim().length >= 20 && r.trim().split(/\s+/).length >= 4, {
+    message: `${words}: at least 4 words and 20 characters`,
+  });
+const Reason = reasonIn("must explain the exception in words");
 
 export const PolicyException = z
   .strictObject({
@@ -80,6 +83,27 @@ export const PolicyException = z
   .refine((e) => e.expires >= e.granted, { message: "expires before it was granted", path: ["expires"] });
 export type PolicyException = z.infer<typeof PolicyException>;
 
+/** A registry host with an optional port and path: images must start with one of these. */
+const RegistryPrefix = z.string().regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)*$/, {
+  message: 'must be a registry host with an optional port and path, e.g. "ghcr.io/nexus-platform" or "localhost:5000"',
+});
+
+/**
+ * An allowed image registry. Written as a plain string, it applies in every environment; as a
+ * mapping, only in the environments it names, with the reason it is not allowed everywhere.
+ */
+export const ImageRegistry = z.union([
+  RegistryPrefix,
+  z.strictObject({
+    registry: RegistryPrefix,
+    environments: z.array(Name).min(1).describe("Environments (declared in pipelines.yaml) where images may come from this registry; nowhere else"),
+    reason: reasonIn("must say in words why the registry is allowed in these environments only").describe(
+      "Why this registry is allowed in these environments only",
+    ),
+  }),
+]);
+export type ImageRegistry = z.infer<typeof ImageRegistry>;
+
 export const SecurityRegistry = z.strictObject({
   ...header("Security"),
   podSecurity: z.strictObject({
@@ -92,7 +116,10 @@ export const SecurityRegistry = z.strictObject({
     egress: z.array(EgressRule).default([]),
     environments: EnvironmentOverrides,
   }),
-  imageRegistries: z.array(z.string().regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)*$/)).min(1),
+  imageRegistries: z
+    .array(ImageRegistry)
+    .min(1)
+    .describe("Registries images may come from: a plain entry in every environment, a mapping { registry, environments, reason } only in those"),
   rbac: z.array(RbacBinding).default([]),
   policies: z.array(PolicySetting).min(1),
   exceptions: z.array(PolicyException).default([]),

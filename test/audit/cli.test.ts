@@ -15,7 +15,7 @@ import { CASES, materialize, type CaseName } from "../policy/bad-registries/case
 import { removeRegistries } from "../support/registries";
 import { TODAY, nexus, sortViolations, violationsOf, type CliRun } from "./support";
 
-const LOADER_CASES = ["latest-image", "disallowed-registry", "stateful-no-backup"] as const satisfies readonly CaseName[];
+const LOADER_CASES = ["latest-image", "disallowed-registry", "local-image-in-prod", "stateful-no-backup"] as const satisfies readonly CaseName[];
 const MD_CASE: CaseName = "latest-image";
 const REPORT_CASES = ["literal-secret-env", "expired-exception"] as const satisfies readonly CaseName[];
 
@@ -68,7 +68,7 @@ describe("nexus audit", () => {
       return;
     }
     const json = JSON.parse(fs.readFileSync(reportFile(name), "utf8"));
-    expect(json).toMatchObject({ schema: REPORT_SCHEMA, stack: "dev", passed: false });
+    expect(json).toMatchObject({ schema: REPORT_SCHEMA, stack: CASES[name].stack, passed: false });
     expect(
       json.problems.map(
         (p: { file: string; line: number; column: number; path: string; message: string }) => `${p.file}:${p.line}:${p.column} ${p.path}: ${p.message}`,

@@ -146,25 +146,12 @@ describe("the real programs", () => {
     expect(prod.report.policies.find((p) => p.name === "prod-ha-user-facing")).toMatchObject({ enforcement: "mandatory", kind: "stack", violations: 0 });
   });
 
-  it("list the exceptions in force with their expiry; the postgres one silences nothing", () => {
+  it("need no exception: postgres passes read-only-root-filesystem on its own, its socket directory a writable path", () => {
     for (const { report } of [dev, prod]) {
-      expect(report.exceptions).toEqual([
-        {
-          policy: "read-only-root-filesystem",
-          resource: "postgres",
-          owner: "data",
-          reason: expect.stringContaining("/var/run/postgresql"),
-          // A production exception lasts at most 90 days from its grant (domain/floors.ts).
-          expires: "2027-02-25",
-          source: expect.stringMatching(registryLine("security")),
-          status: "in-force",
-          daysLeft: 90,
-          enforcement: report.environment === "dev" ? "advisory" : "mandatory",
-          silences: [],
-          expiredFor: [],
-        },
-      ]);
-      expect(report.summary).toMatchObject({ exceptions: 1, expiredExceptions: 0, excepted: 0 });
+      expect(report.exceptions).toEqual([]);
+      expect(report.summary).toMatchObject({ exceptions: 0, expiredExceptions: 0, excepted: 0 });
+      const postgres = report.resources.find((r) => r.type === K8S.StatefulSet && r.name.startsWith("postgres"))!;
+      expect(postgres.verdicts.find((v) => v.policy === "read-only-root-filesystem")).toMatchObject({ verdict: "pass" });
     }
   });
 });
@@ -253,9 +240,7 @@ describe("the report formats", () => {
     const { policies, disabledPolicies } = policyCounts(dev.program.model);
     expect(lines[1]).toBe(`**0 mandatory violations, 0 advisory, ${dev.report.resources.length} resources, ${policies} policies**`);
     expect(md).toContain("### Violations\n\nNone.");
-    expect(md).toContain(
-      "| `read-only-root-filesystem` (advisory) | `postgres` | data | 2027-02-25 | in force, 90 days left; silences nothing (the resource complies: the exception can go) | 0 |",
-    );
+    expect(md).toContain("### Exceptions\n\nNone.");
     expect(md).toContain(`<details><summary>Policies: ${policies} enabled, ${disabledPolicies} disabled in dev</summary>`);
     expect(md).toContain(`<details><summary>All ${dev.report.resources.length} resources, with the registry entry each came from</summary>`);
     for (const r of dev.report.resources) expect(md).toContain(`\`${r.urn}\``);

@@ -219,6 +219,23 @@ describe("securityChanges", () => {
     );
   });
 
+  it("image registries: one allowed in some environments only changes those, located at its entry", () => {
+    const scoped = (envs: string) =>
+      `docker.io/grafana,\n    { registry: nexus.local, environments: [${envs}], reason: Images built on the developer's machine only. },\n    quay.io/example]`;
+    const edit = (envs: string): Edit => ["security.yaml", "docker.io/grafana]", scoped(envs)];
+    // The lines of registries allowed anew in env, each located at its entry.
+    const allowed =
+      (env: string, ...registries: string[]) =>
+      (where: (file: string, text: string) => string) =>
+        registries.map(
+          (r) => `loosens ${env}: allowed image registry: none → ${r} (${where("security.yaml", r === "nexus.local" ? "registry: nexus.local" : r)})`,
+        );
+    // Allowed in dev only: dev loosens; prod, which still does not allow it, sees only quay.io.
+    expectLines("dev", allowed("dev", "nexus.local", "quay.io/example"), edit("dev"));
+    expectLines("prod", allowed("prod", "quay.io/example"), edit("dev"));
+    expectLines("prod", allowed("prod", "nexus.local", "quay.io/example"), edit("dev, prod"));
+  });
+
   it("pod security: restricted → baseline in dev loosens, located in the override", () => {
     expectLines("dev", (where) => [`loosens dev: Pod Security level: restricted → baseline (${where("security.yaml", "dev: { level: baseline }")})`], [
       "security.yaml",

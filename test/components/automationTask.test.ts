@@ -2,11 +2,12 @@ import { spawnSync } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { AutomationTask, JOB_TTL_SECONDS, shellJoin, shellQuote, taskFingerprint, type AutomationTaskArgs } from "../../components/automationTask";
+import { networkEdges, type Edge } from "../../components/builders/network";
 import { K8S } from "../../contract/types";
 import type { ResolvedTask } from "../../domain/model";
 import { SECRET_SIG, runMocked, type MockRun } from "../../internal/pulumi/mocks";
 import { RESTRICTED_CONTAINER, taskCronJobSpec } from "../support/expectations";
-import { context, task } from "../support/fixtures";
+import { context, database, service, task } from "../support/fixtures";
 import { kubeInputs } from "../support/inputs";
 import { expectNoPlaintextSecret } from "../support/secrets";
 
@@ -31,9 +32,9 @@ const LOCAL = task({
   source: "registries/automation.yaml:40",
 });
 
-/** The args the platform gives: a namespace for the k8s runners only. */
-function args(t: ResolvedTask): AutomationTaskArgs {
-  return { context: context("dev"), task: t, ...(t.runner === "local-command" ? {} : { namespace: "ops" }), localSecrets: SECRETS };
+/** The args the platform gives: a namespace for the k8s runners only; no edge unless a test gives them. */
+function args(t: ResolvedTask, edges: readonly Edge[] = []): AutomationTaskArgs {
+  return { context: context("dev"), task: t, ...(t.runner === "local-command" ? {} : { namespace: "ops" }), edges, localSecrets: SECRETS };
 }
 
 interface Captured {
@@ -144,6 +145,69 @@ describe("AutomationTask k8s-job", () => {
   });
 });
 
+describe("AutomationTask network", () => {
+  // The registry's graph around a task in "ops": it targets api and depends on db; web's own edge to db is not the task's.
+  const API = service();
+  const DB = database();
+  const CALLER: ResolvedTask = { ...AUDIT, target: "api", dependsOn: ["db"] };
+  const graph = (t: ResolvedTask): Edge[] =>
+    networkEdges({
+      services: [API, DB, service({ name: "web", namespace: "web", dependsOn: ["db"] })],
+      tasks: [{ name: t.name, namespace: "ops", target: t.target, dependsOn: t.dependsOn }],
+    });
+  const peer = (namespace: string, name: string) => ({
+    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
+    podSelector: { matchLabels: { "app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "nexus-platform" } },
+  });
+
+  it.each([
+    { t: CALLER, type: K8S.CronJob, object: "audit-cronjob" },
+    { t: { ...CALLER, name: "migrate", runner: "k8s-job" as const, schedule: undefined }, type: K8S.Job, object: "migrate-job" },
+  ])("$t.runner: lets the task's pods reach exactly what it targets and depends on", async ({ t, type, object }) => {
+    const run = await deploy(t, args(t, graph(t)));
+    expect(children(run)).toEqual([
+      [PARENT, t.name, ""],
+      [K8S.ServiceAccount, `${t.name}-sa`, PARENT],
+      [K8S.Secret, `${t.name}-secrets`, PARENT],
+      [K8S.NetworkPolicy, `${t.name}-netpol`, PARENT],
+      [type, object, PARENT],
+    ]);
+    const np = kubeInputs(run, K8S.NetworkPolicy, `${t.name}-netpol`);
+    expect(np.metadata).toMatchObject({ name: `${t.name}-allow`, namespace: "ops", labels: { "app.kubernetes.io/component": "automation" } });
+    expect(np.spec).toEqual({
+      podSelector: { matchLabels: { "app.kubernetes.io/name": t.name, "app.kubernetes.io/part-of": "nexus-platform" } },
+      policyTypes: ["Egress"],
+      egress: [
+        { to: [peer("core", "api")], ports: [{ protocol: "TCP", port: 8000 }] },
+        { to: [peer("data", "db")], ports: [{ protocol: "TCP", port: 5432 }] },
+      ],
+    });
+    // The policy selects the pods the task runs.
+    const template = type === K8S.Job ? kubeInputs(run, K8S.Job, object).spec.template : kubeInputs(run, K8S.CronJob, object).spec.jobTemplate.spec.template;
+    expect(template.metadata.labels).toMatchObject(np.spec.podSelector.matchLabels!);
+    // ...and its container is told where those are, without a PORT: a task listens on nothing.
+    expect(template.spec.containers[0]!.env).toEqual([
+      { name: "LEVEL", value: "strict" },
+      { name: "AUDIT_TOKEN", valueFrom: { secretKeyRef: { name: `${t.name}-secrets`, key: "AUDIT_TOKEN" } } },
+      { name: "NEXUS_DEPENDENCIES", value: "api.core.svc.cluster.local:8000,db.data.svc.cluster.local:5432" },
+    ]);
+  });
+
+  it("gives a task no edge leaves no policy and no NEXUS_DEPENDENCIES", async () => {
+    // Other workloads' edges in the graph open nothing for it.
+    const run = await deploy(AUDIT, args(AUDIT, graph(task({ name: "other", target: "api" }))));
+    expect(run.byType(K8S.NetworkPolicy)).toEqual([]);
+    const env = kubeInputs(run, K8S.CronJob, "audit-cronjob").spec.jobTemplate.spec.template.spec.containers[0]!.env;
+    expect(env.map((e) => e.name)).toEqual(["LEVEL", "AUDIT_TOKEN"]);
+  });
+
+  it("refuses a k8s task that sets NEXUS_DEPENDENCIES itself", () => {
+    const refusal = /sets NEXUS_DEPENDENCIES, which the platform sets to the addresses of its targets/;
+    expect(() => new AutomationTask("x", args({ ...AUDIT, env: { NEXUS_DEPENDENCIES: "db:5432" } }))).toThrow(refusal);
+    expect(() => new AutomationTask("x", args({ ...AUDIT, secrets: [{ env: "NEXUS_DEPENDENCIES", configKey: "auditToken" }] }))).toThrow(refusal);
+  });
+});
+
 describe("AutomationTask local-command", () => {
   it("runs the quoted command with secret environment and no logs", async () => {
     const run = await deploy(LOCAL);
@@ -189,7 +253,9 @@ describe("AutomationTask local-command", () => {
 describe("AutomationTask namespace", () => {
   it("is given exactly to the k8s runners", () => {
     expect(() => new AutomationTask("x", { ...args(LOCAL), namespace: "ops" })).toThrow(/runs beside Pulumi: it takes no namespace/);
-    expect(() => new AutomationTask("x", { context: context("dev"), task: AUDIT, localSecrets: SECRETS })).toThrow(/runs in the cluster: it needs a namespace/);
+    expect(() => new AutomationTask("x", { context: context("dev"), task: AUDIT, edges: [], localSecrets: SECRETS })).toThrow(
+      /runs in the cluster: it needs a namespace/,
+    );
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BackupJob, ROLE_ARN_ANNOTATION, type BackupJobArgs, type BackupStorageRef } from "../../components/backupJob";
+import { networkEdges } from "../../components/builders/network";
 import { restrictedContainerSecurityContext } from "../../components/builders/pod";
 import { AWS, K8S } from "../../contract/types";
 import { runMocked, type MockRun } from "../../internal/pulumi/mocks";
@@ -11,6 +12,8 @@ const PARENT = "nexus:backup:BackupJob";
 const RESOURCES = { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } };
 const TASK = backupTask({ timeZone: "Europe/Berlin", env: { EXTRA: "1" }, resources: RESOURCES });
 const DB = database({ env: { POSTGRES_DB: "orders" } });
+/** The platform's graph of these two: the backup task's `target` is its one edge, to db:5432. */
+const EDGES = networkEdges({ services: [DB], tasks: [{ name: TASK.name, namespace: DB.namespace, target: TASK.target, dependsOn: [] }] });
 
 const STORAGE: BackupStorageRef = {
   bucketName: "nexus-prod-backups",
@@ -26,6 +29,7 @@ function args(overrides: Partial<BackupJobArgs> = {}): BackupJobArgs {
     context: context(),
     task: TASK,
     target: DB,
+    edges: EDGES,
     secretEnv: [{ env: "PGPASSWORD", secretName: "db-secrets", key: "POSTGRES_PASSWORD" }],
     ...overrides,
   };
@@ -52,6 +56,7 @@ describe("BackupJob with AWS", () => {
       [AWS.iamPolicies[0]]: ["db-backup-role-policy"],
       [K8S.ServiceAccount]: ["db-backup-sa"],
       [K8S.ConfigMap]: ["db-backup-script"],
+      [K8S.NetworkPolicy]: ["db-backup-netpol"],
       [K8S.CronJob]: ["db-backup-cronjob"],
     });
     expect(run.outputs).toEqual({
@@ -155,6 +160,7 @@ describe("BackupJob without AWS", () => {
       [K8S.ServiceAccount]: ["db-backup-sa"],
       [K8S.ConfigMap]: ["db-backup-script"],
       [K8S.PersistentVolumeClaim]: ["db-backup-pvc"],
+      [K8S.NetworkPolicy]: ["db-backup-netpol"],
       [K8S.CronJob]: ["db-backup-cronjob"],
     });
     const pvc = kubeInputs(run, K8S.PersistentVolumeClaim, "db-backup-pvc");
@@ -202,5 +208,42 @@ describe("BackupJob without AWS", () => {
     expect(() => new BackupJob("x", args({ task: { ...TASK, kind: "report", backup: undefined } }))).toThrow(/not a backup task/);
     expect(() => new BackupJob("x", args({ target: database({ name: "other-db" }) }))).toThrow(/targets "db", not "other-db"/);
     expect(() => new BackupJob("b".repeat(53), args())).toThrow(/longer than 52/);
+  });
+});
+
+describe("BackupJob network", () => {
+  it("lets its pods reach the target it dumps, on the target's port", async () => {
+    const run = await deploy(args());
+    const np = kubeInputs(run, K8S.NetworkPolicy, "db-backup-netpol");
+    expect(np.metadata).toMatchObject({ name: "db-backup-allow", namespace: "data", labels: { "nexus.platform/backup-of": "db" } });
+    expect(np.spec).toEqual({
+      podSelector: { matchLabels: { "app.kubernetes.io/name": "db-backup", "app.kubernetes.io/part-of": "nexus-platform" } },
+      policyTypes: ["Egress"],
+      egress: [
+        {
+          to: [
+            {
+              namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "data" } },
+              podSelector: { matchLabels: { "app.kubernetes.io/name": "db", "app.kubernetes.io/part-of": "nexus-platform" } },
+            },
+          ],
+          ports: [{ protocol: "TCP", port: 5432 }],
+        },
+      ],
+    });
+    expect(pod(run).metadata.labels).toMatchObject(np.spec.podSelector.matchLabels!);
+  });
+
+  it("refuses a dump without a path to its target in the graph, and gives an archive without edges no policy", async () => {
+    expect(() => new BackupJob("db-backup", args({ edges: [] }))).toThrow(/has no network path to its target db\.data\.svc\.cluster\.local:5432/);
+    const other = networkEdges({ services: [DB], tasks: [{ name: "other-backup", namespace: "data", target: "db", dependsOn: [] }] });
+    expect(() => new BackupJob("db-backup", args({ edges: other }))).toThrow(/has no network path/);
+    const archive = backupTask({ backup: { ...TASK.backup!, method: "volume-archive" } });
+    const run = await deploy(args({ task: archive, sourceClaimName: "data-db-0", edges: [] }));
+    expect(run.byType(K8S.NetworkPolicy)).toEqual([]);
+  });
+
+  it("refuses a task that names a namespace other than its target's", () => {
+    expect(() => new BackupJob("db-backup", args({ task: { ...TASK, namespace: "ops" } }))).toThrow(/runs in its target's namespace "data", not "ops"/);
   });
 });

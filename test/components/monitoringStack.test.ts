@@ -328,3 +328,34 @@ describe("MonitoringStack (operator)", () => {
     expect(svc.selector["operator.prometheus.io/name"]).toBe("mon-prometheus");
   });
 });
+
+describe("MonitoringStack without Grafana", () => {
+  const withoutGrafana = (mode: "standalone" | "operator" = "standalone") => {
+    const a = args();
+    return deploy({ ...a, stack: { ...a.stack, mode, grafana: { ...a.stack.grafana, enabled: false } } });
+  };
+
+  it("leaves out Grafana's ServiceAccount, provisioning, Deployment and Service, and nothing else", async () => {
+    expect(model.monitoring.stack.grafana.enabled).toBe(true);
+    const run = await withoutGrafana();
+    expectComponentTree(run, COMPONENT, "mon", {
+      [K8S.ServiceAccount]: ["mon-prometheus", "mon-alertmanager"],
+      [K8S.ConfigMap]: ["mon-prometheus"],
+      [K8S.Secret]: ["mon-alertmanager"],
+      [K8S.Deployment]: ["mon-prometheus", "mon-alertmanager"],
+      [K8S.Service]: ["mon-prometheus", "mon-alertmanager"],
+    });
+    const operator = await withoutGrafana("operator");
+    expect(operator.resources.filter((r) => r.name.includes("grafana"))).toEqual([]);
+  });
+
+  it("keeps the rules and the URLs of the rest, and exports no Grafana URL", async () => {
+    // One mocked run at a time: the mocks are global to the process.
+    const without = await withoutGrafana();
+    const withGrafana = await deploy();
+    const { grafanaUrl, ...others } = withGrafana.outputs;
+    expect(grafanaUrl).toBe("http://mon-grafana.observability.svc:3000");
+    expect(without.outputs).toEqual(others);
+    expect(kubeInputs(without, K8S.ConfigMap, "mon-prometheus").data).toEqual(kubeInputs(withGrafana, K8S.ConfigMap, "mon-prometheus").data);
+  });
+});

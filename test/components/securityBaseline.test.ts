@@ -8,12 +8,15 @@ import { expectComponentTree, kubeInputs } from "../support/inputs";
 const PARENT = "nexus:security:SecurityBaseline";
 const { Namespace: NAMESPACE, NetworkPolicy: NETPOL, ResourceQuota: QUOTA, LimitRange: LIMITS, Role: ROLE, RoleBinding: BINDING } = K8S;
 
+const PROMETHEUS = { namespace: "mon", name: "prometheus" };
 const EDGES: Edge[] = [
-  // Prometheus in "mon" scrapes api: a whole namespace as the source.
-  { from: { namespace: "mon" }, to: { namespace: "apps", name: "api" }, port: 9100, reason: "prometheus scrapes api" },
-  // A workload-to-workload edge: opened by the workload itself, not here.
+  // Prometheus in "mon" scrapes api: a platform source, whose egress the baseline opens.
+  { from: PROMETHEUS, to: { namespace: "apps", name: "api" }, port: 9100, reason: "prometheus scrapes api" },
+  // Workload-to-workload edges, one of them from another workload of "mon": opened by the workloads themselves, not here.
   { from: { namespace: "apps", name: "web" }, to: { namespace: "apps", name: "api" }, port: 8000, reason: "web dependsOn api" },
+  { from: { namespace: "mon", name: "monitor" }, to: { namespace: "apps", name: "api" }, port: 8000, reason: "monitor dependsOn api" },
 ];
+const SELECTOR = (name: string) => ({ "app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "nexus-platform" });
 
 const ARGS: SecurityBaselineArgs = {
   context: { environment: "prod", skipAwait: false },
@@ -28,6 +31,7 @@ const ARGS: SecurityBaselineArgs = {
     source: "registries/security.yaml:14",
     egress: [{ name: "smtp", cidrs: ["203.0.113.25/32"], ports: [587], namespaces: ["mon"] }],
     edges: EDGES,
+    platformSources: [PROMETHEUS],
     openNamespaces: ["mon"],
   },
   rbac: [
@@ -80,7 +84,7 @@ describe("SecurityBaseline", () => {
     run = await deploy(ARGS);
   });
 
-  it("creates exactly the namespace floor, the graph egress, the open namespace and the RBAC", () => {
+  it("creates exactly the namespace floor, the platform source's egress, the open namespace and the RBAC", () => {
     expectComponentTree(run, PARENT, "baseline", {
       [NAMESPACE]: ["baseline-apps", "baseline-mon"],
       [NETPOL]: [
@@ -89,7 +93,7 @@ describe("SecurityBaseline", () => {
         "baseline-mon-default-deny",
         "baseline-mon-allow-dns",
         "baseline-mon-egress-smtp",
-        "baseline-mon-egress-graph",
+        "baseline-mon-prometheus-egress",
         "baseline-mon-allow-same-namespace",
       ],
       [QUOTA]: ["baseline-apps-quota", "baseline-mon-quota"],
@@ -136,23 +140,24 @@ describe("SecurityBaseline", () => {
     ]);
   });
 
-  it("opens the CIDR egress, the graph egress and the same-namespace traffic where declared", () => {
+  it("opens the CIDR egress, the platform source's egress and the same-namespace traffic where declared", () => {
     expect(inputs(run, NETPOL, "baseline-mon-egress-smtp").spec).toEqual({
       podSelector: {},
       policyTypes: ["Egress"],
       egress: [{ to: [{ ipBlock: { cidr: "203.0.113.25/32" } }], ports: [{ protocol: "TCP", port: 587 }] }],
     });
-    expect(inputs(run, NETPOL, "baseline-mon-egress-graph")).toEqual({
-      ...written("networking.k8s.io/v1", "NetworkPolicy", "mon-egress-graph", "mon", labelsFor("mon", "sre"), "registries/security.yaml:14"),
+    // Prometheus's pods only, out to what it scrapes: not monitor's dependsOn, not every pod of "mon".
+    expect(inputs(run, NETPOL, "baseline-mon-prometheus-egress")).toEqual({
+      ...written("networking.k8s.io/v1", "NetworkPolicy", "mon-prometheus-egress", "mon", labelsFor("mon", "sre"), "registries/security.yaml:14"),
       spec: {
-        podSelector: {},
+        podSelector: { matchLabels: SELECTOR("prometheus") },
         policyTypes: ["Egress"],
         egress: [
           {
             to: [
               {
                 namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "apps" } },
-                podSelector: { matchLabels: { "app.kubernetes.io/name": "api", "app.kubernetes.io/part-of": "nexus-platform" } },
+                podSelector: { matchLabels: SELECTOR("api") },
               },
             ],
             ports: [{ protocol: "TCP", port: 9100 }],
@@ -166,6 +171,15 @@ describe("SecurityBaseline", () => {
       ingress: [{ from: [{ podSelector: {} }] }],
       egress: [{ to: [{ podSelector: {} }] }],
     });
+  });
+
+  it("lets no namespace-wide policy out to a workload", () => {
+    for (const r of run.byType(NETPOL)) {
+      const spec = kubeInputs(run, NETPOL, r.name).spec;
+      if (Object.keys(spec.podSelector).length > 0) continue;
+      const peers = (spec.egress ?? []).flatMap((rule) => rule.to ?? []);
+      for (const p of peers) expect(p.podSelector?.matchLabels?.["app.kubernetes.io/name"], r.name).toBeUndefined();
+    }
   });
 
   it("sets the namespace's quota and default container limits", () => {
@@ -208,11 +222,11 @@ describe("SecurityBaseline", () => {
 });
 
 describe("SecurityBaseline switches", () => {
-  it("creates no network policy when default-deny, DNS, egress, graph and open namespaces are all off", async () => {
+  it("creates no network policy when default-deny, DNS, egress, platform sources and open namespaces are all off", async () => {
     const run = await deploy({
       ...ARGS,
       context: { environment: "dev", skipAwait: true },
-      network: { ...ARGS.network, defaultDeny: false, allowDns: false, egress: [], edges: [], openNamespaces: [] },
+      network: { ...ARGS.network, defaultDeny: false, allowDns: false, egress: [], edges: [], platformSources: [], openNamespaces: [] },
       rbac: [],
     });
     expect(run.byType(NETPOL)).toEqual([]);
@@ -223,6 +237,12 @@ describe("SecurityBaseline switches", () => {
       "pulumi.com/skipAwait": "true",
       "pulumi.com/deletionPropagationPolicy": "background",
     });
+  });
+
+  it("gives a platform source no policy when no edge leaves it", async () => {
+    const run = await deploy({ ...ARGS, network: { ...ARGS.network, edges: EDGES.filter((e) => e.from !== PROMETHEUS) } });
+    expect(run.byType(NETPOL).filter((r) => r.name.endsWith("-prometheus-egress"))).toEqual([]);
+    expect(run.outputs).toEqual({ count: 6, namespaces: ["apps", "mon"] });
   });
 
   it("applies an egress rule without namespaces to every namespace", async () => {

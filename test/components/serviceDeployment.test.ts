@@ -56,7 +56,7 @@ const DB = database({
 const EDGES: Edge[] = [
   { from: { namespace: "core", name: "api" }, to: { namespace: "data", name: "db" }, port: 5432, reason: "api dependsOn db" },
   { from: { namespace: "web", name: "web" }, to: { namespace: "core", name: "api" }, port: 8000, reason: "web dependsOn api" },
-  { from: { namespace: "observability" }, to: { namespace: "core", name: "api" }, port: 9090, reason: "prometheus scrapes api" },
+  { from: { namespace: "observability", name: "prometheus" }, to: { namespace: "core", name: "api" }, port: 9090, reason: "prometheus scrapes api" },
   // Not touching api: must not appear in its policy.
   { from: { namespace: "web", name: "web" }, to: { namespace: "data", name: "db" }, port: 5432, reason: "web dependsOn db" },
 ];
@@ -166,6 +166,11 @@ describe("ServiceDeployment (stateless, autoscaled, public)", () => {
             { name: "http", containerPort: 8000, protocol: "TCP" },
             { name: "metrics", containerPort: 9090, protocol: "TCP" },
           ],
+          // Its dependsOn, as the egress paths its NetworkPolicy opens: db only, not web's db.
+          env: [
+            { name: "PORT", value: "8000" },
+            { name: "NEXUS_DEPENDENCIES", value: "db.data.svc.cluster.local:5432" },
+          ],
           envFrom: [{ configMapRef: { name: "api-env" } }, { secretRef: { name: "api-secrets" } }],
           resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
           livenessProbe: {
@@ -232,7 +237,12 @@ describe("ServiceDeployment (stateless, autoscaled, public)", () => {
           ports: [{ protocol: "TCP", port: 8000 }],
         },
         {
-          from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "observability" } } }],
+          from: [
+            {
+              namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "observability" } },
+              podSelector: { matchLabels: SELECTOR("prometheus") },
+            },
+          ],
           ports: [{ protocol: "TCP", port: 9090 }],
         },
         { ports: [{ protocol: "TCP", port: 8000 }] },
@@ -289,6 +299,8 @@ describe("ServiceDeployment (single replica, internal, no extras)", () => {
     const c = d.spec.template.spec.containers[0]!;
     expect(c.ports).toEqual([{ name: "http", containerPort: 8000, protocol: "TCP" }]);
     expect(c.envFrom).toEqual([]);
+    // No path out, no NEXUS_DEPENDENCIES: only its port.
+    expect(c.env).toEqual([{ name: "PORT", value: "8000" }]);
     expect("topologySpreadConstraints" in d.spec.template.spec).toBe(false);
     // Await hints on the objects, never on the pods.
     expect(d.metadata.annotations).toEqual({
@@ -356,6 +368,9 @@ describe("ServiceDeployment (stateful)", () => {
       { name: "tmp", mountPath: "/tmp" },
       { name: "data", mountPath: "/var/lib/postgresql/data" },
     ]);
+    expect(sts.spec.template.spec.volumes).toEqual([{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }]);
+    // db calls nothing: no NEXUS_DEPENDENCIES, only its port.
+    expect(c.env).toEqual([{ name: "PORT", value: "5432" }]);
     expect(c.ports).toEqual([{ name: "tcp", containerPort: 5432, protocol: "TCP" }]);
     expect(c.livenessProbe).toEqual({ tcpSocket: { port: 5432 }, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 });
     expect(inputs(run, T.svc, "db-headless")).toEqual({
@@ -375,12 +390,45 @@ describe("ServiceDeployment (stateful)", () => {
     expect(np.egress).toEqual([]);
   });
 
+  it("mounts an emptyDir at each writable path, beside /tmp and the storage, under a read-only root", async () => {
+    const writable = await deploy(args({ ...DB, writablePaths: ["/var/run/postgresql", "/var/log/postgresql"] }, { secrets: {} }));
+    const spec = inputs(writable, T.statefulSet, "db-statefulset").spec.template.spec;
+    expect(spec.volumes).toEqual([
+      { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
+      { name: "writable-0", emptyDir: { sizeLimit: "64Mi" } },
+      { name: "writable-1", emptyDir: { sizeLimit: "64Mi" } },
+    ]);
+    const c = spec.containers[0]!;
+    expect(c.volumeMounts).toEqual([
+      { name: "tmp", mountPath: "/tmp" },
+      { name: "writable-0", mountPath: "/var/run/postgresql" },
+      { name: "writable-1", mountPath: "/var/log/postgresql" },
+      { name: "data", mountPath: "/var/lib/postgresql/data" },
+    ]);
+    expect(c.securityContext).toEqual(RESTRICTED_CONTAINER);
+  });
+
   it("omits the storage class when the registry has none", async () => {
     const noClass = await deploy(args({ ...DB, storage: { size: "5Gi", mountPath: "/data" } }, { secrets: {} }));
     expect(inputs(noClass, T.statefulSet, "db-statefulset").spec.volumeClaimTemplates[0]!.spec).toEqual({
       accessModes: ["ReadWriteOnce"],
       resources: { requests: { storage: "5Gi" } },
     });
+  });
+});
+
+describe("ServiceDeployment dependencies", () => {
+  it("tells the process every dependency's address, in dependsOn order", async () => {
+    const edges: Edge[] = [
+      { from: { namespace: "core", name: "api" }, to: { namespace: "data", name: "cache" }, port: 6379, reason: "api dependsOn cache" },
+      ...EDGES,
+    ];
+    const run = await deploy(args(API, { edges }));
+    const c = inputs(run, T.deployment, "api-deployment").spec.template.spec.containers[0]!;
+    expect(c.env).toEqual([
+      { name: "PORT", value: "8000" },
+      { name: "NEXUS_DEPENDENCIES", value: "cache.data.svc.cluster.local:6379,db.data.svc.cluster.local:5432" },
+    ]);
   });
 });
 

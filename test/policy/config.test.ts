@@ -70,6 +70,35 @@ describe("policyPackConfig", () => {
     }
   });
 
+  it("allows a registry scoped to environments only there: the pack takes a dev-only image in dev and refuses it in prod", async () => {
+    const dir = copyRegistries();
+    try {
+      replaceIn(
+        dir,
+        "security.yaml",
+        "imageRegistries: [ghcr.io/nexus-platform, docker.io/library, docker.io/prom, docker.io/grafana]\n",
+        "imageRegistries: [ghcr.io/nexus-platform, docker.io/library, docker.io/prom, docker.io/grafana, { registry: nexus.local, environments: [dev], reason: Images built locally and never pushed anywhere. }]\n",
+      );
+      const allowed = (env: string) => policyPackConfig(model(env, dir), TODAY)["allowed-image-registries"];
+      const everywhere = ["ghcr.io/nexus-platform", "docker.io/library", "docker.io/prom", "docker.io/grafana"];
+      expect(allowed("dev")).toMatchObject({ allowedRegistries: [...everywhere, "nexus.local"] });
+      expect(allowed("prod")).toMatchObject({ allowedRegistries: everywhere });
+      const local = variant(statefulSet("db"), (p) => {
+        p.spec.template.spec.containers[0].image = "nexus.local/postgresql:15.14-deb12";
+      });
+      const verdicts = async (env: string) =>
+        (await evaluatePack(local, policyPackConfig(model(env, dir), TODAY))).diagnostics
+          .filter((d) => d.policyName === "allowed-image-registries")
+          .map((d) => violationText(d));
+      expect(await verdicts("dev")).toEqual([]);
+      expect(await verdicts("prod")).toEqual([
+        'StatefulSet "db": container "db" image "nexus.local/postgresql:15.14-deb12" is not from an allowed registry: use an image from one of ghcr.io/nexus-platform, docker.io/library, docker.io/prom and docker.io/grafana, or add its registry to imageRegistries in registries/security.yaml',
+      ]);
+    } finally {
+      removeRegistries(dir);
+    }
+  });
+
   it("is valid config for the pack: every property is in the policy's schema and of its type", () => {
     for (const env of ["dev", "prod"]) {
       const config = policyPackConfig(model(env), TODAY);

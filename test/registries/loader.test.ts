@@ -256,6 +256,82 @@ describe("loadRegistries on the minimal registries", () => {
   });
 });
 
+describe("what a running cluster needs of the registries", () => {
+  let dir: string;
+  let devModel: Model;
+  let prodModel: Model;
+  beforeAll(() => {
+    dir = copyRegistries();
+    replaceIn(
+      dir,
+      "security.yaml",
+      "imageRegistries: [ghcr.io/nexus-platform, docker.io/library, docker.io/prom, docker.io/grafana]\n",
+      [
+        "imageRegistries:",
+        "  - ghcr.io/nexus-platform",
+        "  - registry: nexus.local",
+        "    environments: [dev]",
+        "    reason: Images built on the developer's machine and never pushed anywhere.",
+        "  - docker.io/library",
+        "  - docker.io/prom",
+        "  - docker.io/grafana",
+        "",
+      ].join("\n"),
+    );
+    replaceIn(
+      dir,
+      "orchestration.yaml",
+      "    image: ghcr.io/nexus-platform/api:1.4.2\n",
+      "    image: ghcr.io/nexus-platform/api:1.4.2\n    writablePaths: [/var/run/api]\n",
+    );
+    replaceIn(
+      dir,
+      "orchestration.yaml",
+      "      prod:\n        replicas: 3\n",
+      "      prod:\n        replicas: 3\n      dev:\n        image: nexus.local/api:1.4.2\n",
+    );
+    replaceIn(dir, "monitoring.yaml", "routing:\n", "  environments:\n    dev:\n      grafana: { enabled: false }\nrouting:\n");
+    devModel = loadModel({ registriesDir: dir, env: "dev", today: TODAY });
+    prodModel = loadModel({ registriesDir: dir, env: "prod", today: TODAY });
+  });
+  afterAll(() => removeRegistries(dir));
+
+  it("allows a registry scoped to environments only there, and a plain one everywhere, in their order", () => {
+    expect(devModel.security.imageRegistries).toEqual(["ghcr.io/nexus-platform", "nexus.local", "docker.io/library", "docker.io/prom", "docker.io/grafana"]);
+    expect(prodModel.security.imageRegistries).toEqual(["ghcr.io/nexus-platform", "docker.io/library", "docker.io/prom", "docker.io/grafana"]);
+    // The dev override's local image passes in dev; prod keeps the entry's own image.
+    expect(service(devModel, "api").image).toBe("nexus.local/api:1.4.2");
+    expect(service(prodModel, "api").image).toBe("ghcr.io/nexus-platform/api:1.4.2");
+  });
+
+  it("gives every service its writable paths, none by default", () => {
+    expect(service(prodModel, "api").writablePaths).toEqual(["/var/run/api"]);
+    expect(service(prodModel, "db").writablePaths).toEqual([]);
+    expect(service(dev, "api").writablePaths).toEqual([]);
+  });
+
+  it("runs Grafana unless an environment turns it off", () => {
+    expect(devModel.monitoring.stack.grafana.enabled).toBe(false);
+    expect(prodModel.monitoring.stack.grafana.enabled).toBe(true);
+    expect(dev.monitoring.stack.grafana.enabled).toBe(true);
+    // Without Grafana, dashboards are still validated: a dashboard naming an unknown service is a problem in dev too.
+    const copy = copyRegistries(dir);
+    try {
+      replaceIn(
+        copy,
+        "monitoring.yaml",
+        "routing:\n",
+        "dashboards:\n  - { name: overview, title: Overview, services: [ghost], panels: [{ title: Up, expr: up }] }\nrouting:\n",
+      );
+      expect(loadRegistries({ registriesDir: copy, env: "dev", today: TODAY }).problems.map(formatProblem)).toEqual([
+        'registries/monitoring.yaml:25:51 dashboards[0].services[0]: service "ghost" does not exist: use one declared in orchestration.yaml services (api, db)',
+      ]);
+    } finally {
+      removeRegistries(copy);
+    }
+  });
+});
+
 describe.concurrent("nexus validate", () => {
   const BIN = path.join(ROOT, "bin", "nexus.js");
   const run = (args: string[]) =>

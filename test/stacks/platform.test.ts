@@ -8,10 +8,12 @@ import type { Model, ResolvedService } from "../../domain/model";
 import { runMocked, type MockRun, type Recorded } from "../../internal/pulumi/mocks";
 import {
   BACKUP_STORAGE,
+  AWAITED_TYPES,
   BASELINE,
   LOCAL_COMMANDS_OFF,
   MONITORING,
   backupSecretRefs,
+  boundedAwait,
   buildPlatform,
   startOrder,
   taskNamespace,
@@ -19,7 +21,7 @@ import {
 } from "../../stacks/platform";
 import type { StackSettings } from "../../stacks/settings";
 import { backupTask, database, service } from "../support/fixtures";
-import { kubeAs, kubeInputs, kubeObject } from "../support/inputs";
+import { kubeAs, kubeInputs, kubeObject, type KubernetesInputs } from "../support/inputs";
 import { ROOT } from "../support/registries";
 import { plainStrings, secretValues } from "../support/secrets";
 import { DEV_SETTINGS, PROD_SETTINGS, fakeSecrets, realModel } from "./support";
@@ -42,6 +44,7 @@ interface PlatformOutputs {
   environment: string;
   networkPaths: string[];
   backups: Record<string, string>;
+  monitoring: Record<string, unknown>;
 }
 const outputs = (run: MockRun) => run.outputs as unknown as PlatformOutputs;
 
@@ -121,9 +124,69 @@ function expectedPaths(m: Model): string[] {
   }
   const mon = m.monitoring.stack.namespace;
   for (const s of m.services) {
-    if (s.metrics) paths.push(`${mon}/* -> ${to(s, s.metrics.port ?? s.port)} (prometheus scrapes ${s.name})`);
+    if (s.metrics) paths.push(`${mon}/prometheus -> ${to(s, s.metrics.port ?? s.port)} (prometheus scrapes ${s.name})`);
   }
   return paths;
+}
+
+/** A pod of a Deployment or StatefulSet: its namespace and its template's labels. */
+interface Pod {
+  namespace: string;
+  labels: Record<string, string>;
+}
+type NetworkPolicy = KubernetesInputs[typeof K8S.NetworkPolicy];
+type Peer = NonNullable<NonNullable<NetworkPolicy["spec"]["egress"]>[number]["to"]>[number];
+
+function podOf(run: MockRun, workload: string): Pod {
+  const r = [...run.byType(K8S.Deployment), ...run.byType(K8S.StatefulSet)].find((x) => x.name === workload);
+  if (!r) throw new Error(`no Deployment or StatefulSet ${workload}`);
+  return { namespace: kubeObject(r).metadata.namespace!, labels: podTemplate(r)!.metadata.labels };
+}
+
+/** A pod of a task's CronJob or Job (named `<task>-cronjob` or `<task>-job`). */
+function taskPodOf(run: MockRun, task: string): Pod {
+  const r = [...run.byType(K8S.CronJob), ...run.byType(K8S.Job)].find((x) => x.name === `${task}-cronjob` || x.name === `${task}-job`);
+  if (!r) throw new Error(`no CronJob or Job of task ${task}`);
+  return { namespace: kubeObject(r).metadata.namespace!, labels: podTemplate(r)!.metadata.labels };
+}
+
+/** A pod of a service's Deployment or StatefulSet. */
+const servicePodOf = (run: MockRun, s: ResolvedService) => podOf(run, `${s.name}-${s.stateful && s.storage ? "statefulset" : "deployment"}`);
+
+/** Whether a label selector (matchLabels only: the platform writes no expressions) selects these labels. */
+function selects(selector: { matchLabels?: Record<string, string>; matchExpressions?: unknown[] }, labels: Record<string, string>): boolean {
+  if ((selector.matchExpressions ?? []).length > 0) throw new Error("matchExpressions are not evaluated here");
+  return Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+}
+
+/** Whether a rule's peers admit a pod; `policyNamespace` is the namespace a peer without namespaceSelector means. */
+function admits(peers: Peer[] | undefined, policyNamespace: string, pod: Pod): boolean {
+  if (!peers || peers.length === 0) return true;
+  return peers.some(
+    (p) =>
+      p.ipBlock === undefined &&
+      (p.namespaceSelector ? selects(p.namespaceSelector, { "kubernetes.io/metadata.name": pod.namespace }) : pod.namespace === policyNamespace) &&
+      (p.podSelector ? selects(p.podSelector, pod.labels) : true),
+  );
+}
+
+/**
+ * Whether the cluster's NetworkPolicies let `from` open a TCP connection to `to` on `port`, as
+ * Kubernetes evaluates them: a direction no policy selects the pod for is open; otherwise some
+ * rule of a selecting policy must admit the peer and the port.
+ */
+function reachable(run: MockRun, from: Pod, to: Pod, port: number): boolean {
+  const policies = run.byType(K8S.NetworkPolicy).map((r) => kubeAs(r, K8S.NetworkPolicy));
+  const applying = (pod: Pod, type: string) =>
+    policies.filter((np) => np.metadata.namespace === pod.namespace && np.spec.policyTypes.includes(type) && selects(np.spec.podSelector, pod.labels));
+  const onPort = (ports: { port?: number | string; protocol?: string }[] | undefined) =>
+    !ports || ports.length === 0 || ports.some((p) => (p.port === undefined || p.port === port) && (p.protocol ?? "TCP") === "TCP");
+  const egress = applying(from, "Egress");
+  const ingress = applying(to, "Ingress");
+  const out = egress.length === 0 || egress.some((np) => (np.spec.egress ?? []).some((r) => onPort(r.ports) && admits(r.to, np.metadata.namespace!, to)));
+  const into =
+    ingress.length === 0 || ingress.some((np) => (np.spec.ingress ?? []).some((r) => onPort(r.ports) && admits(r.from, np.metadata.namespace!, from)));
+  return out && into;
 }
 
 let dev: Platform;
@@ -189,17 +252,14 @@ describe.each([
     expect(wrapped.filter((v) => v.includes("s3cr3t-postgresPassword")).length).toBeGreaterThan(0);
   });
 
-  it("asks Pulumi not to await exactly in dev", () => {
+  it("asks Pulumi to await every object: no committed environment sets skipAwait", () => {
     const { run } = get();
     for (const r of run.resources.filter((x) => x.type.startsWith("kubernetes:"))) {
       const a = kubeObject(r).metadata.annotations;
-      if (env === "dev") {
-        expect(a["pulumi.com/skipAwait"], r.name).toBe("true");
-        expect(a["pulumi.com/deletionPropagationPolicy"], r.name).toBe("background");
-      } else {
-        expect(a["pulumi.com/skipAwait"], r.name).toBeUndefined();
-        expect(a["pulumi.com/deletionPropagationPolicy"], r.name).toBeUndefined();
-      }
+      // A backup volume's claim binds only when its first Job runs (WaitForFirstConsumer): never awaited.
+      if (r.type === K8S.PersistentVolumeClaim) expect(a["pulumi.com/skipAwait"], r.name).toBe("true");
+      else expect(a["pulumi.com/skipAwait"], r.name).toBeUndefined();
+      expect(a["pulumi.com/deletionPropagationPolicy"], r.name).toBeUndefined();
     }
   });
 
@@ -273,6 +333,85 @@ describe.each([
     expect(paths.filter((p) => p.includes("(prometheus scrapes "))).toHaveLength(model.services.filter((s) => s.metrics).length);
   });
 
+  it("lets Prometheus, and not the other pods of its namespace, reach the metrics ports", () => {
+    const { run, model } = get();
+    const mon = model.monitoring.stack.namespace;
+    const workload = (s: ResolvedService) => podOf(run, `${s.name}-${s.stateful && s.storage ? "statefulset" : "deployment"}`);
+    const prometheus = podOf(run, `${MONITORING}-prometheus`);
+    const systemMonitor = model.services.find((s) => s.name === "system-monitor")!;
+    const monitor = workload(systemMonitor);
+    const dashboard = workload(model.services.find((s) => s.name === "system-dashboard")!);
+    expect([prometheus.namespace, monitor.namespace]).toEqual([mon, mon]);
+    // system-monitor lives beside Prometheus; the dashboard depends on it, not the other way round.
+    expect(reachable(run, prometheus, dashboard, 8050)).toBe(true);
+    expect(reachable(run, monitor, dashboard, 8050)).toBe(false);
+    expect(reachable(run, dashboard, monitor, 9108)).toBe(true);
+    expect(outputs(run).networkPaths.filter((p) => p.startsWith(`${mon}/system-monitor -> web/system-dashboard:`))).toEqual([]);
+    expect(outputs(run).networkPaths).toContain(`${mon}/prometheus -> web/system-dashboard:8050 (prometheus scrapes system-dashboard)`);
+    for (const s of model.services.filter((x) => x.metrics)) {
+      const port = s.metrics!.port ?? s.port;
+      expect(reachable(run, prometheus, workload(s), port), s.name).toBe(true);
+      if (s.namespace !== mon && !systemMonitor.dependsOn.includes(s.name)) expect(reachable(run, monitor, workload(s), port), s.name).toBe(false);
+    }
+  });
+
+  it("lets each backup reach the store it dumps through the namespace's default-deny, and no other", () => {
+    const { run, model } = get();
+    const byName = new Map(model.services.map((s) => [s.name, s]));
+    expect(model.security.network.defaultDeny).toBe(true);
+    for (const [task, store, other] of [
+      ["postgres-backup", "postgres", "redis"],
+      ["redis-backup", "redis", "postgres"],
+    ] as const) {
+      const target = byName.get(store)!;
+      const np = kubeInputs(run, K8S.NetworkPolicy, `${task}-netpol`);
+      expect(np.metadata).toMatchObject({ name: `${task}-allow`, namespace: target.namespace });
+      expect(np.spec.policyTypes, task).toEqual(["Egress"]);
+      expect(np.spec.egress, task).toEqual([
+        {
+          to: [
+            {
+              namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": target.namespace } },
+              podSelector: { matchLabels: { "app.kubernetes.io/name": store, "app.kubernetes.io/part-of": "nexus-platform" } },
+            },
+          ],
+          ports: [{ protocol: "TCP", port: target.port }],
+        },
+      ]);
+      const backup = taskPodOf(run, task);
+      expect(selects(np.spec.podSelector, backup.labels), task).toBe(true);
+      expect(reachable(run, backup, servicePodOf(run, target), target.port), `${task} -> ${store}`).toBe(true);
+      const elsewhere = byName.get(other)!;
+      expect(reachable(run, backup, servicePodOf(run, elsewhere), elsewhere.port), `${task} -> ${other}`).toBe(false);
+    }
+    expect([byName.get("postgres")!.port, byName.get("redis")!.port]).toEqual([5432, 6379]);
+  });
+
+  it("lets each task in the cluster reach what it targets and depends on, and tells an automation task where", () => {
+    const { run, model } = get();
+    const byName = new Map(model.services.map((s) => [s.name, s]));
+    const running = model.tasks.filter((t) => t.runner !== "local-command" && (t.enabled || t.runner === "k8s-cronjob"));
+    expect(running.filter((t) => t.kind !== "backup" && t.target !== undefined).length).toBeGreaterThan(0);
+    for (const t of running) {
+      const called = [...new Set([...(t.target ? [t.target] : []), ...t.dependsOn])].flatMap((n) => byName.get(n) ?? []);
+      expect(
+        run.byType(K8S.NetworkPolicy).some((r) => r.name === `${t.name}-netpol`),
+        t.name,
+      ).toBe(called.length > 0);
+      const pod = taskPodOf(run, t.name);
+      for (const s of called) expect(reachable(run, pod, servicePodOf(run, s), s.port), `${t.name} -> ${s.name}`).toBe(true);
+      if (t.kind === "backup") continue;
+      const kind = t.runner === "k8s-job" ? K8S.Job : K8S.CronJob;
+      const r = run.one(kind, `${t.name}-${t.runner === "k8s-job" ? "job" : "cronjob"}`);
+      const env = podTemplate(r)!.spec.containers[0]!.env ?? [];
+      const addresses = called.map((s) => `${s.name}.${s.namespace}.svc.cluster.local:${s.port}`).join(",");
+      expect(
+        env.filter((e) => e.name === "NEXUS_DEPENDENCIES" || e.name === "PORT"),
+        t.name,
+      ).toEqual(called.length > 0 ? [{ name: "NEXUS_DEPENDENCIES", value: addresses }] : []);
+    }
+  });
+
   it("gives disruption budgets exactly to services with more than one replica at minimum", () => {
     const { run, model } = get();
     expect(names(run, K8S.PodDisruptionBudget)).toEqual(
@@ -287,6 +426,24 @@ describe.each([
         .map((s) => `${s.name}-hpa`)
         .sort(),
     );
+  });
+
+  it("tells each service container where its dependencies are, and mounts postgres's socket directory writable", () => {
+    const { run, model } = get();
+    const byName = new Map(model.services.map((s) => [s.name, s]));
+    for (const s of model.services) {
+      const kind = s.stateful && s.storage ? K8S.StatefulSet : K8S.Deployment;
+      const c = kubeInputs(run, kind, `${s.name}-${kind === K8S.StatefulSet ? "statefulset" : "deployment"}`).spec.template.spec.containers[0]!;
+      const addresses = s.dependsOn.map((d) => `${d}.${byName.get(d)!.namespace}.svc.cluster.local:${byName.get(d)!.port}`);
+      expect(c.env, s.name).toEqual([
+        { name: "PORT", value: String(s.port) },
+        ...(addresses.length > 0 ? [{ name: "NEXUS_DEPENDENCIES", value: addresses.join(",") }] : []),
+      ]);
+    }
+    const postgres = kubeInputs(run, K8S.StatefulSet, "postgres-statefulset").spec.template.spec;
+    expect(postgres.containers[0]!.volumeMounts).toContainEqual({ name: "writable-0", mountPath: "/var/run/postgresql" });
+    expect(postgres.volumes).toContainEqual({ name: "writable-0", emptyDir: { sizeLimit: "64Mi" } });
+    expect(postgres.containers[0]!.securityContext.readOnlyRootFilesystem).toBe(true);
   });
 
   it("sets each workload's replicas and topology spread from the model", () => {
@@ -341,6 +498,35 @@ describe("dev and prod differ as the registries say", () => {
     expect(outputs(prod.run).backups).toEqual(
       Object.fromEntries(backupTasks(prod.model).map((t) => [t.name, `s3://${aws.backupBucket}/${t.backup!.destination.prefix}`])),
     );
+  });
+
+  it("runs dev on local images only, which prod never runs", () => {
+    const images = (run: MockRun) => run.resources.flatMap((r) => podTemplate(r)?.spec.containers.map((c) => `${r.name}: ${c.image}`) ?? []);
+    expect(images(dev.run).length).toBeGreaterThan(10);
+    for (const image of images(dev.run)) expect(image).toMatch(/: nexus\.local\//);
+    expect(images(prod.run).length).toBeGreaterThan(10);
+    for (const image of images(prod.run)) expect(image).not.toMatch(/nexus\.local/);
+    expect(dev.model.security.imageRegistries).toContain("nexus.local");
+    expect(prod.model.security.imageRegistries).not.toContain("nexus.local");
+  });
+
+  it("runs Grafana in prod and not in dev, with Prometheus and Alertmanager in both", () => {
+    const grafana = (run: MockRun) => run.resources.filter((r) => r.type.startsWith("kubernetes:") && r.name.startsWith(`${MONITORING}-grafana`));
+    expect(dev.model.monitoring.stack.grafana.enabled).toBe(false);
+    expect(grafana(dev.run)).toEqual([]);
+    expect(Object.keys(outputs(dev.run).monitoring).sort()).toEqual(["alertmanager", "prometheus", "rules"]);
+    expect(prod.model.monitoring.stack.grafana.enabled).toBe(true);
+    expect(grafana(prod.run).map((r) => `${r.type} ${r.name}`)).toEqual(
+      expect.arrayContaining([
+        `${K8S.Deployment} ${MONITORING}-grafana`,
+        `${K8S.Service} ${MONITORING}-grafana`,
+        `${K8S.ConfigMap} ${MONITORING}-grafana-dashboards`,
+      ]),
+    );
+    expect(Object.keys(outputs(prod.run).monitoring).sort()).toEqual(["alertmanager", "grafana", "prometheus", "rules"]);
+    for (const { run } of [dev, prod]) {
+      expect(names(run, K8S.Deployment)).toEqual(expect.arrayContaining([`${MONITORING}-prometheus`, `${MONITORING}-alertmanager`]));
+    }
   });
 
   it("runs more replicas with spread and disruption budgets for user-facing services in prod", () => {
@@ -470,5 +656,59 @@ describe("a stack without the Command provider", () => {
     for (const name of local) {
       expect(outputs(run).tasks[name]).toEqual({ runner: "local-command", kind: "Command", status: "skipped", reason: LOCAL_COMMANDS_OFF });
     }
+  });
+});
+
+describe("a stack with a readyTimeout", () => {
+  /** The custom timeouts of every resource as the SDK registers it, by "type name". */
+  async function timeouts(settings: StackSettings, env: "dev" | "prod" = "dev"): Promise<Map<string, pulumi.CustomTimeouts | undefined>> {
+    const model = realModel(env);
+    const seen = new Map<string, pulumi.CustomTimeouts | undefined>();
+    await runMocked(
+      () => {
+        // Registered first, so it runs last: it sees the options the resource is registered with.
+        pulumi.runtime.registerStackTransformation((a) => {
+          seen.set(`${a.type} ${a.name}`, (a.opts as pulumi.CustomResourceOptions).customTimeouts);
+          return undefined;
+        });
+        return buildPlatform(model, settings, fakeSecrets(model)) as never;
+      },
+      { stack: env },
+    );
+    return seen;
+  }
+  const ofType = (seen: Map<string, pulumi.CustomTimeouts | undefined>, type: string) => [...seen].filter(([key]) => key.startsWith(`${type} `));
+
+  it("bounds the wait of every awaited object but Jobs, which keep their own deadline, and of nothing else", async () => {
+    const settings: StackSettings = { ...PROD_SETTINGS, readyTimeoutSeconds: 180 };
+    const seen = await timeouts(settings, "prod");
+    for (const type of [K8S.Deployment, K8S.StatefulSet, K8S.Service]) {
+      const objects = ofType(seen, type);
+      expect(objects.length, type).toBeGreaterThan(0);
+      for (const [key, t] of objects) expect(t, key).toEqual({ create: "180s", update: "180s" });
+    }
+    const jobs = ofType(seen, K8S.Job);
+    expect(jobs.length).toBeGreaterThan(0);
+    for (const [key, t] of jobs) expect(t?.create, key).not.toBe("180s");
+    const others = [...seen].filter(([key]) => !AWAITED_TYPES.some((type) => key.startsWith(`${type} `)));
+    expect(others.length).toBeGreaterThan(0);
+    for (const [key, t] of others) expect(t, key).toBeUndefined();
+  });
+
+  it("leaves the provider's defaults without one", async () => {
+    const seen = await timeouts(PROD_SETTINGS, "prod");
+    for (const type of [K8S.Deployment, K8S.StatefulSet, K8S.Service]) for (const [key, t] of ofType(seen, type)) expect(t, key).toBeUndefined();
+  });
+
+  it("is a transformation only when the stack sets one", () => {
+    expect(boundedAwait(undefined)).toBeUndefined();
+    const bound = boundedAwait(90)!;
+    const args = (type: string, opts: pulumi.CustomResourceOptions = {}) => ({ resource: undefined as never, type, name: "x", props: { a: 1 }, opts });
+    expect(bound(args(K8S.Deployment, { protect: true }))).toEqual({
+      props: { a: 1 },
+      opts: { protect: true, customTimeouts: { create: "90s", update: "90s" } },
+    });
+    expect(bound(args(K8S.ConfigMap))).toBeUndefined();
+    expect(bound(args(K8S.Job, { customTimeouts: { create: "1200s" } }))).toBeUndefined();
   });
 });

@@ -13,7 +13,7 @@ export function defaultSettings(environment: string): StackSettings {
  * The dev and prod stacks as Pulumi.<stack>.yaml sets them (test/audit/settings.test.ts holds them
  * to it), but for prod's Kubernetes context: the mocked programs reach no cluster.
  */
-export const DEV_SETTINGS: StackSettings = { ...defaultSettings("dev"), skipAwait: true };
+export const DEV_SETTINGS: StackSettings = { ...defaultSettings("dev"), readyTimeoutSeconds: 180 };
 
 export const PROD_SETTINGS: StackSettings = {
   ...defaultSettings("prod"),

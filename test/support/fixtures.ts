@@ -30,6 +30,7 @@ export function service(overrides: Partial<ResolvedService> = {}): ResolvedServi
     env: {},
     secrets: [],
     stateful: false,
+    writablePaths: [],
     personalData: false,
     exposure: "internal",
     userFacing: false,

@@ -2,9 +2,11 @@ import { describe, expect, it } from "vitest";
 import {
   cidrEgressSpec,
   defaultDenySpec,
+  dependencyAddresses,
   dnsEgressSpec,
-  namespaceEgressRules,
   networkEdges,
+  serviceAddress,
+  workloadEgressSpec,
   workloadRules,
   type Edge,
   type GraphInput,
@@ -21,9 +23,6 @@ function pods(namespace: string, name: string) {
     podSelector: { matchLabels: { [NAME]: name, [PART]: "nexus-platform" } },
   };
 }
-function wholeNamespace(namespace: string) {
-  return { namespaceSelector: { matchLabels: { [NS]: namespace } } };
-}
 
 const GRAPH: GraphInput = {
   services: [
@@ -38,8 +37,9 @@ const GRAPH: GraphInput = {
     { name: "report", namespace: "ops", dependsOn: ["api"] },
     { name: "lonely", namespace: "ops", target: "missing", dependsOn: [] },
   ],
-  monitoringNamespace: "observability",
+  scraper: { namespace: "observability", name: "prometheus" },
 };
+const PROMETHEUS = { namespace: "observability", name: "prometheus" };
 
 describe("networkEdges", () => {
   it("derives exactly the declared paths, with their reasons", () => {
@@ -50,13 +50,13 @@ describe("networkEdges", () => {
       { from: { namespace: "data", name: "backup" }, to: { namespace: "data", name: "db" }, port: 5432, reason: "task backup targets db" },
       { from: { namespace: "data", name: "backup" }, to: { namespace: "data", name: "cache" }, port: 6379, reason: "task backup dependsOn cache" },
       { from: { namespace: "ops", name: "report" }, to: { namespace: "core", name: "api" }, port: 8000, reason: "task report dependsOn api" },
-      { from: { namespace: "observability" }, to: { namespace: "data", name: "cache" }, port: 9121, reason: "prometheus scrapes cache" },
-      { from: { namespace: "observability" }, to: { namespace: "core", name: "api" }, port: 8000, reason: "prometheus scrapes api" },
+      { from: PROMETHEUS, to: { namespace: "data", name: "cache" }, port: 9121, reason: "prometheus scrapes cache" },
+      { from: PROMETHEUS, to: { namespace: "core", name: "api" }, port: 8000, reason: "prometheus scrapes api" },
     ]);
   });
 
-  it("opens no metrics path without a monitoring namespace, and nothing for an empty graph", () => {
-    const { monitoringNamespace: _, ...noMonitoring } = GRAPH;
+  it("opens no metrics path without a scraper, and nothing for an empty graph", () => {
+    const { scraper: _, ...noMonitoring } = GRAPH;
     const edges = networkEdges(noMonitoring);
     expect(edges.map((e) => e.reason)).toEqual([
       "api dependsOn db",
@@ -66,7 +66,7 @@ describe("networkEdges", () => {
       "task backup dependsOn cache",
       "task report dependsOn api",
     ]);
-    expect(networkEdges({ services: [], tasks: [], monitoringNamespace: "observability" })).toEqual([]);
+    expect(networkEdges({ services: [], tasks: [], scraper: PROMETHEUS })).toEqual([]);
   });
 });
 
@@ -78,7 +78,7 @@ describe("workloadRules", () => {
       ingress: [
         { from: [pods("web", "web")], ports: [{ protocol: "TCP", port: 8000 }] },
         { from: [pods("ops", "report")], ports: [{ protocol: "TCP", port: 8000 }] },
-        { from: [wholeNamespace("observability")], ports: [{ protocol: "TCP", port: 8000 }] },
+        { from: [pods("observability", "prometheus")], ports: [{ protocol: "TCP", port: 8000 }] },
       ],
       egress: [
         { to: [pods("data", "db")], ports: [{ protocol: "TCP", port: 5432 }] },
@@ -122,17 +122,65 @@ describe("workloadRules", () => {
   });
 });
 
-describe("namespaceEgressRules", () => {
-  it("opens only the paths whose source is the whole namespace, once each", () => {
-    const edges = networkEdges(GRAPH);
-    const doubled = [...edges, ...edges];
-    expect(namespaceEgressRules("observability", doubled)).toEqual([
-      { to: [pods("data", "cache")], ports: [{ protocol: "TCP", port: 9121 }] },
-      { to: [pods("core", "api")], ports: [{ protocol: "TCP", port: 8000 }] },
-    ]);
-    // A namespace whose edges all start at named workloads gets none.
-    expect(namespaceEgressRules("core", edges)).toEqual([]);
-    expect(namespaceEgressRules("data", edges)).toEqual([]);
+describe("dependencyAddresses", () => {
+  const edges = networkEdges(GRAPH);
+
+  it("gives a service the address of each service it depends on, in dependsOn order, at the service port", () => {
+    expect(dependencyAddresses({ namespace: "core", name: "api" }, edges)).toEqual(["db.data.svc.cluster.local:5432", "cache.data.svc.cluster.local:6379"]);
+    expect(dependencyAddresses({ namespace: "web", name: "web" }, edges)).toEqual(["api.core.svc.cluster.local:8000"]);
+  });
+
+  it("gives nothing to a workload that calls nothing, and only the workload's own paths", () => {
+    expect(dependencyAddresses({ namespace: "data", name: "db" }, edges)).toEqual([]);
+    expect(dependencyAddresses({ namespace: "other", name: "api" }, edges)).toEqual([]);
+    // Another workload of the scraper's namespace reaches nothing through the scraper's edges.
+    expect(dependencyAddresses({ namespace: "observability", name: "monitor" }, edges)).toEqual([]);
+  });
+
+  it("names each address once, whatever opened its path", () => {
+    const twice: Edge[] = [
+      { from: { namespace: "core", name: "a" }, to: { namespace: "data", name: "b" }, port: 1, reason: "a dependsOn b" },
+      { from: { namespace: "core", name: "a" }, to: { namespace: "data", name: "b" }, port: 1, reason: "a dependsOn b" },
+      { from: { namespace: "core", name: "a" }, to: { namespace: "data", name: "b" }, port: 2, reason: "other port" },
+    ];
+    expect(dependencyAddresses({ namespace: "core", name: "a" }, twice)).toEqual(["b.data.svc.cluster.local:1", "b.data.svc.cluster.local:2"]);
+  });
+
+  it("writes an address as the Service's cluster DNS name and port", () => {
+    expect(serviceAddress("postgres", "data", 5432)).toBe("postgres.data.svc.cluster.local:5432");
+  });
+});
+
+describe("the scraper's rules", () => {
+  const edges = networkEdges(GRAPH);
+
+  it("let the scraper out to exactly the metrics ports it scrapes, once each", () => {
+    expect(workloadRules(PROMETHEUS, [...edges, ...edges])).toEqual({
+      ingress: [],
+      egress: [
+        { to: [pods("data", "cache")], ports: [{ protocol: "TCP", port: 9121 }] },
+        { to: [pods("core", "api")], ports: [{ protocol: "TCP", port: 8000 }] },
+      ],
+    });
+  });
+
+  it("make an egress policy for the scraper's pods only, and none for a workload no edge leaves", () => {
+    expect(workloadEgressSpec(PROMETHEUS, edges)).toEqual({
+      podSelector: { matchLabels: { [NAME]: "prometheus", [PART]: "nexus-platform" } },
+      policyTypes: ["Egress"],
+      egress: workloadRules(PROMETHEUS, edges).egress,
+    });
+    expect(workloadEgressSpec({ namespace: "data", name: "db" }, edges)).toBeUndefined();
+  });
+
+  it("open nothing to another workload of the scraper's namespace", () => {
+    expect(workloadRules({ namespace: "observability", name: "monitor" }, edges)).toEqual({ ingress: [], egress: [] });
+    // Every peer of every rule names one workload's pods: no rule admits a whole namespace.
+    for (const s of GRAPH.services) {
+      const { ingress, egress } = workloadRules(s, edges);
+      const peers = [...ingress.flatMap((r) => (r.from ?? []) as object[]), ...egress.flatMap((r) => (r.to ?? []) as object[])];
+      for (const p of peers) expect(p, s.name).toHaveProperty("podSelector");
+    }
   });
 });
 

@@ -56,10 +56,17 @@ const LITERAL_SECRET: Edit = {
 /** Granted 80 days before it expires: within the production floor's 90 days. */
 const grantedFor = (expires: string) => new Date(Date.parse(expires) - 80 * 86_400_000).toISOString().slice(0, 10);
 
-const exceptionFor = (policy: string, resource: string, owner: string, expires: string): Edit => ({
+/** The real registries grant no exception: `exceptions: []` becomes a list of this one. */
+const exceptionFor = (
+  policy: string,
+  resource: string,
+  owner: string,
+  expires: string,
+  reason = "The monitor token moves to a Secret with the next release of system-monitor.",
+): Edit => ({
   file: "security.yaml",
-  from: "exceptions:\n",
-  to: `exceptions:\n  - policy: ${policy}\n    resource: ${resource}\n    owner: ${owner}\n    reason: The monitor token moves to a Secret with the next release of system-monitor.\n    appliesTo: [dev, prod]\n    granted: "${grantedFor(expires)}"\n    expires: "${expires}"\n`,
+  from: "exceptions: []\n",
+  to: `exceptions:\n  - policy: ${policy}\n    resource: ${resource}\n    owner: ${owner}\n    reason: ${reason}\n    appliesTo: [dev, prod]\n    granted: "${grantedFor(expires)}"\n    expires: "${expires}"\n`,
 });
 
 const LITERAL_SECRET_MESSAGE =
@@ -74,20 +81,29 @@ const literalSecret = (enforcement: ExpectedViolation["enforcement"], message = 
 
 export const CASES = {
   "latest-image": {
-    description: "frontend's image uses the moving tag latest: the loader rejects it before any policy runs",
-    stack: "dev",
+    description: "frontend's image uses the moving tag latest: the loader rejects it before any policy runs (prod: dev overrides the image)",
+    stack: "prod",
     edits: [{ file: "orchestration.yaml", from: "image: ghcr.io/nexus-platform/frontend:1.8.2", to: "image: ghcr.io/nexus-platform/frontend:latest" }],
     problems: [
-      'registries/orchestration.yaml:261:12 services[5].image: image "ghcr.io/nexus-platform/frontend:latest" uses the moving tag "latest": pin it with a version tag or an @sha256 digest',
+      'registries/orchestration.yaml:274:12 services[5].image: image "ghcr.io/nexus-platform/frontend:latest" uses the moving tag "latest": pin it with a version tag or an @sha256 digest',
     ],
     exitCode: 1,
   },
   "disallowed-registry": {
-    description: "frontend's image comes from a registry security.yaml does not allow: the loader rejects it",
-    stack: "dev",
+    description: "frontend's image comes from a registry security.yaml does not allow: the loader rejects it (prod: dev overrides the image)",
+    stack: "prod",
     edits: [{ file: "orchestration.yaml", from: "image: ghcr.io/nexus-platform/frontend:1.8.2", to: "image: quay.io/someone/frontend:1.8.2" }],
     problems: [
-      'registries/orchestration.yaml:261:12 services[5].image: image "quay.io/someone/frontend:1.8.2" is not from an allowed registry: use one of ghcr.io/nexus-platform, docker.io/library, docker.io/prom, docker.io/grafana or add its registry to security.yaml imageRegistries',
+      'registries/orchestration.yaml:274:12 services[5].image: image "quay.io/someone/frontend:1.8.2" is not from an allowed registry: use one of ghcr.io/nexus-platform, docker.io/library, docker.io/prom, docker.io/grafana or add its registry to security.yaml imageRegistries',
+    ],
+    exitCode: 1,
+  },
+  "local-image-in-prod": {
+    description: "frontend's own image is the local build that security.yaml allows in dev only: the loader rejects it for prod",
+    stack: "prod",
+    edits: [{ file: "orchestration.yaml", from: "image: ghcr.io/nexus-platform/frontend:1.8.2", to: "image: nexus.local/demo:1.0.0" }],
+    problems: [
+      'registries/orchestration.yaml:274:12 services[5].image: image "nexus.local/demo:1.0.0" is from nexus.local, which security.yaml imageRegistries allows only in dev, not in prod: use one of ghcr.io/nexus-platform, docker.io/library, docker.io/prom, docker.io/grafana here, and this image only in an environments override for dev',
     ],
     exitCode: 1,
   },
@@ -96,7 +112,7 @@ export const CASES = {
     stack: "dev",
     edits: [{ file: "automation.yaml", from: "    target: redis\n", to: "    target: redis\n    enabled: false\n" }],
     problems: [
-      'registries/orchestration.yaml:126:15 services[1].stateful: stateful service "redis" has no enabled backup task: add a task of kind backup with target: redis to automation.yaml',
+      'registries/orchestration.yaml:135:15 services[1].stateful: stateful service "redis" has no enabled backup task: add a task of kind backup with target: redis to automation.yaml',
     ],
     exitCode: 1,
   },
@@ -148,9 +164,17 @@ export const CASES = {
   },
   "stale-exception-expired": {
     description:
-      "the real postgres exception (read-only-root-filesystem) expired: flagged as expired; it silences nothing, since the program already gives postgres a read-only root",
+      "an exception for postgres (read-only-root-filesystem) that expired: flagged as expired; it silences nothing, since postgres has a read-only root (its socket directory is a writable path)",
     stack: "prod",
-    edits: [{ file: "security.yaml", from: 'granted: "2026-11-27"\n    expires: "2027-02-25"', to: 'granted: "2026-04-01"\n    expires: "2026-06-30"' }],
+    edits: [
+      exceptionFor(
+        "read-only-root-filesystem",
+        "postgres",
+        "data",
+        "2026-06-30",
+        "PostgreSQL writes its socket and lock file to /var/run/postgresql, which was not writable.",
+      ),
+    ],
     violations: [],
     exitCode: 0,
   },
