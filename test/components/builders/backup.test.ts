@@ -20,6 +20,7 @@ import {
   objectLockRequested,
   s3LifecycleRules,
   stableHash,
+  STORE_WAIT_SECONDS,
   taskPodTemplate,
   tlsOnlyBucketPolicy,
   type BackupScriptTarget,
@@ -281,7 +282,8 @@ describe("backupScript", () => {
     expect(script).toContain("pg_dump --host=db.data.svc --port=5432 --no-password");
     expect(script).toContain(': "${PGPASSWORD:?PGPASSWORD must come from a Secret}"');
     expect(script).toContain('aws s3 cp --only-show-errors "$partial" "$target"');
-    expect(script).toContain("for tool in date gzip pg_dump aws; do");
+    expect(script).toContain("for tool in date gzip pg_dump pg_isready aws; do");
+    expect(script).toContain("until pg_isready --host=db.data.svc --port=5432 --timeout=2 >/dev/null 2>&1; do");
     expect(script).not.toMatch(/set -x/);
   });
 
@@ -306,7 +308,7 @@ describe("backupScript under sh", () => {
     dirs = [];
   });
 
-  function sandbox(pgDump: string) {
+  function sandbox(pgDump: string, pgIsReady = "exit 0") {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "nexus-backup-"));
     dirs.push(root);
     const bin = path.join(root, "bin");
@@ -314,6 +316,9 @@ describe("backupScript under sh", () => {
     fs.mkdirSync(path.join(root, "backup"));
     const stub = (name: string, body: string) => fs.writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
     stub("pg_dump", pgDump);
+    stub("pg_isready", pgIsReady);
+    // The wait between tries, without waiting.
+    stub("sleep", "exit 0");
     // The aws stub records its arguments and keeps a copy of what would be uploaded.
     stub("aws", `echo "$@" >"${root}/aws.args"; cp "$4" "${root}/uploaded"`);
     const run = (script: string, env: Record<string, string>) => {
@@ -362,6 +367,21 @@ describe("backupScript under sh", () => {
     });
     expect(r2.status).not.toBe(0);
     expect(r2.stderr).toContain("PGPASSWORD must come from a Secret");
+  });
+
+  it("waits for the store to answer, and fails naming it when it never does", () => {
+    // Answers on the third try: the first connections of a new pod may be refused.
+    const late = sandbox(GOOD_DUMP, 'n=$(cat "$0.n" 2>/dev/null || echo 0); n=$((n + 1)); echo $n >"$0.n"; [ "$n" -ge 3 ]');
+    const r = late.run(backupScript("postgres-dump", S3), { BACKUP_BUCKET: "b", BACKUP_PREFIX: "db/", PGPASSWORD: "x" });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(fs.readFileSync(path.join(late.root, "bin", "pg_isready.n"), "utf8").trim()).toBe("3");
+
+    const never = sandbox(GOOD_DUMP, "exit 2");
+    const r2 = never.run(backupScript("postgres-dump", S3), { BACKUP_BUCKET: "b", BACKUP_PREFIX: "db/", PGPASSWORD: "x" });
+    expect(r2.status).toBe(1);
+    expect(r2.stderr).toContain(`backup: db.data.svc:5432 did not answer within ${STORE_WAIT_SECONDS}s`);
+    expect(fs.existsSync(path.join(never.root, "aws.args"))).toBe(false);
   });
 
   it("names a tool the image lacks", () => {
