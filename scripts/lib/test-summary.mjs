@@ -1,5 +1,5 @@
 // The last line of scripts/test: "N passed, N failed" over the lint gate (one test) and every test
-// of the unit and integration tiers, read from vitest's JSON reports.
+// of the unit, integration and node tiers, read from vitest's JSON reports.
 //
 //   node scripts/lib/test-summary.mjs REPORTS_DIR LINT_EXIT_STATUS
 //
@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import path from "node:path";
 
-const TIERS = ["unit", "integration"];
+const TIERS = ["unit", "integration", "node"];
 
 /** Passed and failed counts of one vitest JSON report, with why anything extra was counted. */
 function countReport(report, tier) {
