@@ -351,8 +351,14 @@ func resolve(args []string) int {
 	return 0
 }
 
-// taskRetryWindow is how long a task keeps trying dependencies that do not answer yet.
-const taskRetryWindow = 30 * time.Second
+// taskRetryWindow is how long a task keeps trying dependencies that do not answer yet:
+// NEXUS_DEPENDENCIES_WAIT (a Go duration), 30s when unset or invalid.
+func taskRetryWindow() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv("NEXUS_DEPENDENCIES_WAIT")); err == nil && d >= 0 {
+		return d
+	}
+	return 30 * time.Second
+}
 
 func task(name string, args []string) int {
 	logger.Info("nexus-demo: demo stand-in for a scheduled task; it does no real work", "command", name, "args", strings.Join(args, " "), "version", version)
@@ -360,7 +366,7 @@ func task(name string, args []string) int {
 	// A new pod's NetworkPolicy rules are in place a moment after it starts (the enforcer
 	// reacts to the pod's creation), so a dependency that refuses at first is tried again for a
 	// while before the task fails, as a real task's client would retry.
-	deadline := time.Now().Add(taskRetryWindow)
+	deadline := time.Now().Add(taskRetryWindow())
 	down := len(targets)
 	for {
 		results := checkAll(targets)

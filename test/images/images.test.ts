@@ -223,8 +223,12 @@ describe("the demo binary of the image", () => {
     const ok = await run(k6, ["run", "/scripts/smoke.js"], { NEXUS_DEPENDENCIES: "" });
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stderr).toMatch(/stand-in for a scheduled task.*command=k6 args="run \/scripts\/smoke.js"/);
-    const failed = await run(k6, ["run"], { NEXUS_DEPENDENCIES: `127.0.0.1:${closed}` });
+    // A dependency that refuses is tried again for NEXUS_DEPENDENCIES_WAIT before the task fails.
+    const started = Date.now();
+    const failed = await run(k6, ["run"], { NEXUS_DEPENDENCIES: `127.0.0.1:${closed}`, NEXUS_DEPENDENCIES_WAIT: "2s" });
     expect(failed.code).toBe(1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+    expect(failed.stderr).toMatch(/task failed: dependencies down/);
   });
 });
 
