@@ -47,7 +47,7 @@ export const LOCAL_COMMANDS_OFF = "localCommands is off for this stack";
 export const AWAITED_TYPES: readonly string[] = [K8S.Deployment, K8S.StatefulSet, K8S.DaemonSet, K8S.Job, K8S.Pod, K8S.Service, K8S.PersistentVolumeClaim];
 
 /** The wait a stack's `readyTimeout` gives each awaited object, as Pulumi's resource option. */
-export function readyTimeouts(seconds: number): pulumi.CustomTimeouts {
+function readyTimeouts(seconds: number): pulumi.CustomTimeouts {
   return { create: `${seconds}s`, update: `${seconds}s` };
 }
 
@@ -85,8 +85,6 @@ export function startOrder(services: readonly ResolvedService[]): ResolvedServic
   services.forEach(place);
   return ordered;
 }
-
-export { taskNamespace };
 
 /**
  * A backup job reads the target's credentials from the target's own Secret, so a password is
@@ -153,6 +151,9 @@ export function buildPlatform(
   // Pulumi's dependsOn: the resources a component waits for (the registry's dependsOn are names).
   const after = (...dependencies: pulumi.Resource[]): pulumi.ComponentResourceOptions => ({ ...opts, dependsOn: dependencies });
 
+  // Each in-cluster task's namespace, worked out once.
+  const taskNs = new Map(k8sTasks.map((t) => [t.name, taskNamespace(t, model.services)]));
+  const nsOf = (t: ResolvedTask): string => taskNs.get(t.name)!;
   // Prometheus's pods carry selectorLabels("prometheus") in both monitoring modes: only they scrape.
   const scraper = { namespace: monitoringNs, name: "prometheus" };
   const edges: Edge[] = networkEdges({
@@ -163,7 +164,7 @@ export function buildPlatform(
       dependsOn: s.dependsOn,
       ...(s.metrics ? { metricsPort: s.metrics.port ?? s.port } : {}),
     })),
-    tasks: k8sTasks.map((t) => ({ name: t.name, namespace: taskNamespace(t, model.services), target: t.target, dependsOn: t.dependsOn })),
+    tasks: k8sTasks.map((t) => ({ name: t.name, namespace: nsOf(t), target: t.target, dependsOn: t.dependsOn })),
     scraper,
   });
 
@@ -221,7 +222,7 @@ export function buildPlatform(
           ...(t.backup?.method === "volume-archive" ? { sourceClaimName: `data-${target.name}-0` } : {}),
           ...(storage ? { storage } : {}),
         },
-        after(...admittedIn(taskNamespace(t, model.services)), deployed.get(target.name)!.workload),
+        after(...admittedIn(nsOf(t)), deployed.get(target.name)!.workload),
       );
       backups[t.name] = job.destination;
       tasks[t.name] = { runner: t.runner, kind: "CronJob", status: "scheduled" };
@@ -236,8 +237,8 @@ export function buildPlatform(
       const inCluster = t.runner !== "local-command";
       const task = new AutomationTask(
         t.name,
-        { context, task: t, ...(inCluster ? { namespace: taskNamespace(t, model.services) } : {}), edges, localSecrets: taskSecrets(t, secrets) },
-        inCluster ? after(...admittedIn(taskNamespace(t, model.services))) : opts,
+        { context, task: t, ...(inCluster ? { namespace: nsOf(t) } : {}), edges, localSecrets: taskSecrets(t, secrets) },
+        inCluster ? after(...admittedIn(nsOf(t))) : opts,
       );
       tasks[t.name] = { runner: t.runner, kind: task.kind, status: "scheduled" };
     }
@@ -260,7 +261,7 @@ export function buildPlatform(
         .map((s) => ({ name: s.name, namespace: s.namespace, port: s.metrics!.port ?? s.port, metricsPath: s.metrics!.path, owner: s.owner })),
       backupTasks: backupTasks
         .filter((t) => t.schedule)
-        .map((t) => ({ name: t.name, namespace: taskNamespace(t, model.services), owner: t.owner, schedule: t.schedule!, source: t.source })),
+        .map((t) => ({ name: t.name, namespace: nsOf(t), owner: t.owner, schedule: t.schedule!, source: t.source })),
       teams: model.teams,
       secrets,
       serviceOwners: Object.fromEntries(model.services.map((s) => [s.name, s.owner])),

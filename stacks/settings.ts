@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Model } from "../domain/model";
+import { parseDuration } from "../domain/schema";
 
 /** Everything a stack may set; the registries say what runs, the stack says where. */
 export interface StackSettings {
@@ -50,9 +51,8 @@ export type ConfigValues = Readonly<Record<string, string | undefined>>;
  */
 export function durationSeconds(text: string): number | null {
   const m = /^\s*(\d+)\s*(s|m|h)?\s*$/.exec(text);
-  if (!m) return null;
-  const n = Number(m[1]) * { s: 1, m: 60, h: 3600 }[(m[2] ?? "s") as "s" | "m" | "h"];
-  return n > 0 && Number.isSafeInteger(n) ? n : null;
+  const n = m ? parseDuration(`${m[1]}${m[2] ?? "s"}`) : undefined;
+  return n !== undefined && n > 0 && Number.isSafeInteger(n) ? n : null;
 }
 
 /**
@@ -117,13 +117,13 @@ export function readSettings(stack: string): StackSettings {
   return settingsFromConfig(stack, values, config.name);
 }
 
-/** Every Pulumi config key the registries reference as a secret, with who references it. */
 /** Who references a secret, and whether its value is a URL (a webhook) or an opaque token. */
 export interface SecretUse {
   by: string;
   kind: "url" | "token";
 }
 
+/** Every Pulumi config key the registries reference as a secret, with who references it. */
 export function referencedSecrets(model: Model): Map<string, SecretUse> {
   const refs = new Map<string, SecretUse>();
   const add = (key: string | undefined, by: string, kind: SecretUse["kind"] = "token") => {

@@ -8,11 +8,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { LABEL, PART_OF } from "../../contract/labels";
+import { DNS_LABEL } from "../../domain/schema/common";
 import { parseCommand, stringOptions, usageError } from "../args";
 import { PROJECT_DIR, StackConfigError, stackSettings } from "../audit/stack";
 import { diagnose, formatDiagnosis, logRequests, type ClusterState, type KubeEvent, type LogText, type Pod, type Workload } from "./findings";
 
-export const DIAGNOSE_USAGE = `Usage: nexus diagnose [--stack NAME] [--namespace NS] [--tail N]
+const DIAGNOSE_USAGE = `Usage: nexus diagnose [--stack NAME] [--namespace NS] [--tail N]
 
 Lists every workload of the stack (its Deployments, StatefulSets and Jobs in the cluster) that is
 not Ready, one line each, opening with the registry entry it comes from (FILE:LINE), then for each
@@ -50,7 +51,7 @@ const CALL_TIMEOUT_MS = 60_000;
 const PARALLEL_LOGS = 8;
 
 /** kubectl from PATH, with the given environment. */
-export function kubectlFromPath(env: NodeJS.ProcessEnv = process.env): Kubectl {
+function kubectlFromPath(env: NodeJS.ProcessEnv = process.env): Kubectl {
   return (args) =>
     new Promise((resolve) => {
       const child = spawn("kubectl", args, { env, stdio: ["ignore", "pipe", "pipe"], timeout: CALL_TIMEOUT_MS });
@@ -135,7 +136,7 @@ export async function diagnoseCommand(args: string[], kubectl: Kubectl = kubectl
   const tail = v.tail === undefined ? 10 : Number(v.tail);
   if (!Number.isInteger(tail) || tail < 1 || tail > 1000)
     return usageError(`--tail must be a whole number from 1 to 1000, got "${String(v.tail)}"`, DIAGNOSE_USAGE);
-  if (namespace !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace)) {
+  if (namespace !== undefined && !DNS_LABEL.test(namespace)) {
     return usageError(`--namespace "${namespace}" is not a namespace name`, DIAGNOSE_USAGE);
   }
 

@@ -17,8 +17,6 @@ type EnvVar = k8s.types.input.core.v1.EnvVar;
 type Volume = k8s.types.input.core.v1.Volume;
 type VolumeMount = k8s.types.input.core.v1.VolumeMount;
 
-export { DEFAULT_TASK_RESOURCES };
-
 /**
  * A run that could not start within five minutes of its slot waits for the next one rather than
  * starting late into another task's window; it also keeps the controller from counting up to its

@@ -16,9 +16,9 @@ import {
   boundedAwait,
   buildPlatform,
   startOrder,
-  taskNamespace,
   type TaskStatus,
 } from "../../stacks/platform";
+import { taskNamespace } from "../../domain/model/workloads";
 import type { StackSettings } from "../../stacks/settings";
 import { backupTask, database, service } from "../support/fixtures";
 import { kubeAs, kubeInputs, kubeObject, type KubernetesInputs } from "../support/inputs";

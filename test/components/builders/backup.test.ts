@@ -5,7 +5,6 @@ import * as path from "node:path";
 import type * as k8s from "@pulumi/kubernetes";
 import { afterEach, describe, expect, it } from "vitest";
 import {
-  DEFAULT_TASK_RESOURCES,
   STARTING_DEADLINE_SECONDS,
   backupRolePolicy,
   backupScript,
@@ -25,6 +24,7 @@ import {
   tlsOnlyBucketPolicy,
   type BackupScriptTarget,
 } from "../../../components/builders/backup";
+import { DEFAULT_TASK_RESOURCES } from "../../../domain/model/workloads";
 import { restrictedContainerSecurityContext } from "../../../components/builders/pod";
 import type { ResolvedService } from "../../../domain/model";
 import { backupTask, retainedBackup, task } from "../../support/fixtures";
