@@ -9,11 +9,18 @@
 //	nexus-demo resolve NAME                 print the addresses NAME resolves to; exit 1 if none
 //	nexus-demo task ARGS...                 a scheduled task's stand-in (also when invoked through
 //	                                        a symlink with another name, e.g. nexus-report)
+//	nexus-demo fault PATH...                make the running server answer 503 on each PATH (for
+//	                                        example its readiness path), to rehearse an outage
+//	nexus-demo fault --clear                answer 200 again
 //	nexus-demo version
 //
 // The server listens on HOST:PORT (HOST empty by default: every address). Dependencies are read
 // from NEXUS_DEPENDENCIES, a comma-separated list of HOST:PORT. The server checks them every 10
 // seconds; a task checks them once and fails when one does not answer.
+//
+// A fault is a file in the container's /tmp (every pod of the stack has one, shared by
+// `kubectl exec` and the server), so an operator or a test can make a probe fail without
+// changing the pod's spec, which would roll out a new pod instead of failing the running one.
 package main
 
 import (
@@ -72,11 +79,13 @@ func run(name string, args []string) int {
 		return resolve(args[1:])
 	case "task":
 		return task("task", args[1:])
+	case "fault":
+		return fault(args[1:])
 	case "version", "--version", "-v":
 		fmt.Println("nexus-demo", version)
 		return 0
 	default:
-		fmt.Fprintf(os.Stderr, "nexus-demo: unknown command %q (serve, connect, resolve, task, version)\n", args[0])
+		fmt.Fprintf(os.Stderr, "nexus-demo: unknown command %q (serve, connect, resolve, task, fault, version)\n", args[0])
 		return 2
 	}
 }
@@ -232,8 +241,13 @@ func serve() int {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		m.write(w)
 	})
-	// Every other path answers 200, so whatever probe path a registry declares passes.
+	// Every other path answers 200, so whatever probe path a registry declares passes, unless a
+	// fault names it.
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if faulted(r.URL.Path) {
+			http.Error(w, "nexus-demo: fault injected on "+r.URL.Path, http.StatusServiceUnavailable)
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, "{\"status\":\"ok\",\"service\":\"nexus-demo\",\"version\":%q,\"path\":%q}\n", version, r.URL.Path)
 	})
@@ -283,6 +297,60 @@ func serve() int {
 		logger.Error("shutdown", "error", err.Error())
 		return 1
 	}
+	return 0
+}
+
+// ---------------------------------------------------------------------------------------------
+// Faults
+// ---------------------------------------------------------------------------------------------
+
+// faultFile lists the paths that answer 503, one per line; NEXUS_DEMO_FAULT_FILE overrides it.
+func faultFile() string {
+	if f := os.Getenv("NEXUS_DEMO_FAULT_FILE"); f != "" {
+		return f
+	}
+	return "/tmp/nexus-demo-fault"
+}
+
+// faulted reports whether PATH is listed in the fault file; read on every request, so a fault
+// takes effect at the next probe.
+func faulted(path string) bool {
+	data, err := os.ReadFile(faultFile())
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.TrimSpace(line) == path {
+			return true
+		}
+	}
+	return false
+}
+
+func fault(args []string) int {
+	if len(args) == 1 && args[0] == "--clear" {
+		if err := os.Remove(faultFile()); err != nil && !errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintln(os.Stderr, "nexus-demo fault:", err)
+			return 1
+		}
+		fmt.Println("nexus-demo: fault cleared")
+		return 0
+	}
+	if len(args) == 0 {
+		fmt.Fprintln(os.Stderr, "usage: nexus-demo fault PATH... | --clear")
+		return 2
+	}
+	for _, a := range args {
+		if !strings.HasPrefix(a, "/") {
+			fmt.Fprintf(os.Stderr, "nexus-demo fault: %q is not a path (it starts with /)\n", a)
+			return 2
+		}
+	}
+	if err := os.WriteFile(faultFile(), []byte(strings.Join(args, "\n")+"\n"), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "nexus-demo fault:", err)
+		return 1
+	}
+	fmt.Println("nexus-demo: answering 503 on", strings.Join(args, " "))
 	return 0
 }
 

@@ -17,7 +17,7 @@ import { ROOT } from "../support/registries";
 const exec = promisify(execFile);
 const SCRIPT = path.join(ROOT, "scripts", "images");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "nexus-images-"));
-const GO_IMAGES = ["coredns", "demo", "pause"];
+const GO_IMAGES = ["coredns", "demo", "kube-state-metrics", "pause"];
 const DEBIAN_IMAGES = ["alertmanager", "backup-runner", "postgresql", "prometheus", "redis"];
 
 interface Run {
@@ -203,6 +203,29 @@ describe("the demo binary of the image", () => {
     server.kill("SIGTERM");
     expect(await exited).toBe(0);
     expect(Date.now() - start).toBeLessThan(3000);
+  });
+
+  it("fault makes the running server answer 503 on the named paths until cleared; metrics stay up", async () => {
+    const faultFile = path.join(os.tmpdir(), `nexus-demo-fault-${process.pid}`);
+    const env = { NEXUS_DEMO_FAULT_FILE: faultFile };
+    const faultPort = await freePort();
+    const faulty = spawn(bin(), [], { env: { HOST: "127.0.0.1", PORT: String(faultPort), ...env }, stdio: "ignore" });
+    const base = `http://127.0.0.1:${faultPort}`;
+    try {
+      await until("/healthz", async () => ((await fetch(`${base}/healthz`)).status === 200 ? true : undefined));
+      const on = await run(bin(), ["fault", "/readyz"], env);
+      expect(on.code, on.stderr).toBe(0);
+      expect((await fetch(`${base}/readyz`)).status).toBe(503);
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      expect((await fetch(`${base}/metrics`)).status).toBe(200);
+      expect((await run(bin(), ["fault", "readyz"], env)).code).toBe(2);
+      expect((await run(bin(), ["fault"], env)).code).toBe(2);
+      expect((await run(bin(), ["fault", "--clear"], env)).code).toBe(0);
+      expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    } finally {
+      faulty.kill("SIGKILL");
+      fs.rmSync(faultFile, { force: true });
+    }
   });
 
   it("connect exits 0 when a TCP connection succeeds, 1 when it does not, 2 on a usage error", async () => {
