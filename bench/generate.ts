@@ -311,7 +311,6 @@ export function generateRegistries(dir: string, options: GenerateOptions): Gener
         schedule: `${i % 60} ${i % 5} * * *`,
         timeZone: "Etc/UTC",
         image: "ghcr.io/nexus-platform/backup-runner:1.4.0",
-        command: ["nexus-backup", p.store.method, "--target", p.name],
         target: p.name,
         resources: resources(rand),
         timeoutSeconds: 3600,
@@ -450,7 +449,7 @@ export function generateRegistries(dir: string, options: GenerateOptions): Gener
   files["orchestration.yaml"] = toYaml(
     header("orchestration", "orchestration registry"),
     {
-      teams: teams.map((t, i) => ({ name: t, description: `Synthetic team ${i}.`, email: `${t}@nexus.example`, channel: `${t}-slack` })),
+      teams: teams.map((t) => ({ name: t, channel: `${t}-slack` })),
       // A quota holds all that can run in its namespace at once (the loader checks it): it grows
       // with the services a namespace holds, with a floor for the monitoring stack.
       namespaces: namespaces.map((ns, i) => ({
@@ -472,7 +471,7 @@ export function generateRegistries(dir: string, options: GenerateOptions): Gener
   files["automation.yaml"] = toYaml(header("automation", "automation registry"), { tasks });
   files["pipelines.yaml"] = toYaml(header("pipelines", "pipelines registry"), {
     environments: [
-      { name: "dev", description: "Local control plane.", stack: "dev", secrets: { passphrase: "PULUMI_CONFIG_PASSPHRASE" } },
+      { name: "dev", stack: "dev", secrets: { passphrase: "PULUMI_CONFIG_PASSPHRASE" } },
       {
         name: "staging",
         stack: "staging",
@@ -522,6 +521,7 @@ export function generateRegistries(dir: string, options: GenerateOptions): Gener
       prometheus: component("docker.io/library/prometheus:2.54.1"),
       alertmanager: component("docker.io/library/alertmanager:0.27.0"),
       grafana: component("docker.io/library/grafana:11.2.0"),
+      kubeStateMetrics: { image: "docker.io/library/kube-state-metrics:2.16.0", resources: resources(rand) },
       environments: { dev: { retention: "2d" }, prod: { retention: "30d", prometheus: { replicas: 2 } } },
     },
     routing: { critical: ["oncall-pagerduty", channelNames[3]!], warning: [channelNames[3]!], info: ["ops-email"], groupWait: "30s", repeatInterval: "4h" },
@@ -565,7 +565,7 @@ export function generateRegistries(dir: string, options: GenerateOptions): Gener
         expires: "2099-12-31",
       },
     ],
-    audit: { task: "security-audit", reportRetentionDays: 365 },
+    audit: { task: "security-audit" },
   });
 
   fs.mkdirSync(dir, { recursive: true });

@@ -25,6 +25,7 @@ Commands:
   ci SUBCOMMAND  what the workflow steps run: region, comment, post-comment, drift-issue, ... (nexus ci --help)
   audit      compliance report of a stack: program + policy pack under mocks (--stack dev|prod)
   diagnose   why workloads of a stack are not Ready: registry entry, pod reason, failed probe, last log lines
+  restore    restore a backup task's newest backup (or the newest at or before --at) into its target
 
 Run "nexus <command> --help" for a command's options.
 Example: npx nexus validate --env prod`;
@@ -97,8 +98,9 @@ const audit: Command = (args) => load<typeof import("./audit/cli")>("./audit/cli
 const ci: Command = (args) => load<typeof import("./ci/cli")>("./ci/cli").ci(args);
 const secrets: Command = (args) => load<typeof import("./secrets")>("./secrets").secretsCommand(args);
 const diagnose: Command = (args) => load<typeof import("./diagnose/cli")>("./diagnose/cli").diagnoseCommand(args);
+const restore: Command = (args) => load<typeof import("./restore/cli")>("./restore/cli").restoreCommand(args);
 
-const COMMANDS: Record<string, Command> = { validate, schema, "policy-config": policyConfig, ci, audit, secrets, diagnose };
+const COMMANDS: Record<string, Command> = { validate, schema, "policy-config": policyConfig, ci, audit, secrets, diagnose, restore };
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

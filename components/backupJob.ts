@@ -15,17 +15,23 @@ import {
   destinationEnv,
   effectiveRetentionDays,
   irsaTrustPolicy,
+  maxBackupAgeDays,
   methodEnv,
   serviceHost,
+  storeEgressSpec,
   taskPodTemplate,
+  type S3Destination,
   type SecretEnvRef,
 } from "./builders/backup";
 import { dependencyAddresses, serviceAddress, workloadEgressSpec, type Edge } from "./builders/network";
 import type { PlatformContext } from "./context";
-import { ANNOTATION, LABEL, awsTags, labels, metadata, type Traceable } from "./labels";
+import { ANNOTATION, LABEL, awsTags, gdprLabels, labels, metadata, selectorLabels, traceableEntry } from "./labels";
 
 /** The IRSA annotation the EKS pod identity webhook reads to inject web-identity credentials. */
 export const ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn";
+
+/** The aws CLI's credential variables, also the keys of the store's Secret. */
+const STORE_ENV = { accessKeyId: "AWS_ACCESS_KEY_ID", secretAccessKey: "AWS_SECRET_ACCESS_KEY" } as const;
 
 /** Kubernetes appends 11 characters to a CronJob's name for its Jobs, which must fit 63. */
 const MAX_CRONJOB_NAME = 52;
@@ -43,6 +49,19 @@ export interface BackupStorageRef {
   region: string;
   oidcProviderArn: string;
   oidcIssuer: string;
+}
+
+/**
+ * An S3-compatible store of a stack without AWS (the stack's backupStore settings): the same
+ * upload, retention and restore as AWS S3, with static credentials instead of an IRSA role.
+ */
+export interface BackupStoreRef {
+  endpoint: string;
+  bucket: string;
+  region: string;
+  /** Secret values, put into a Secret of the job's namespace and given to the aws CLI by env. */
+  accessKeyId: pulumi.Input<string>;
+  secretAccessKey: pulumi.Input<string>;
 }
 
 export interface BackupJobArgs {
@@ -63,14 +82,17 @@ export interface BackupJobArgs {
   secretEnv: readonly SecretEnvRef[];
   /** The target's data claim, mounted read-only; required by the volume-archive method only. */
   sourceClaimName?: string;
-  /** The S3 destination; absent when AWS is off and backups go to a claim in the cluster. */
+  /** The AWS S3 destination; absent when AWS is off. */
   storage?: BackupStorageRef;
+  /** The S3-compatible store of a stack without AWS; with neither, backups go to a claim in the cluster. */
+  store?: BackupStoreRef;
 }
 
 /** The backup section of a well-formed job; throws on anything the component cannot build. */
-function checkedBackup(name: string, { task, target, sourceClaimName, edges }: BackupJobArgs): Backup {
+function checkedBackup(name: string, { task, target, sourceClaimName, edges, storage, store }: BackupJobArgs): Backup {
   const backup = backupOf(task);
   const entry = `backup task "${task.name}" (${task.source})`;
+  if (storage && store) throw new Error(`${entry} has both an AWS bucket and a backup store: a stack has one destination`);
   if (!task.image) throw new Error(`${entry} has no image`);
   if (!task.schedule) throw new Error(`${entry} has no schedule`);
   if (task.target !== target.name) throw new Error(`${entry} targets "${task.target}", not "${target.name}"`);
@@ -108,10 +130,11 @@ export class BackupJob extends pulumi.ComponentResource {
     // Checked before registering anything, so a bad entry leaves no half-made component behind.
     const backup = checkedBackup(name, args);
     super("nexus:backup:BackupJob", name, {}, opts);
-    const { context, task, target, storage } = args;
-    const traceable: Traceable = { name: task.name, owner: task.owner, source: task.source, environment: context.environment, component: "backup" };
+    const { context, task, target, storage, store } = args;
+    const traceable = traceableEntry(task, context.environment, "backup");
     // The backup-of label names the service backed up: the policy pack finds each StatefulSet's backup by it.
-    const backupOfLabel = { [LABEL.backupOf]: target.name };
+    // The GDPR labels say whether the copies hold personal data and on which legal basis.
+    const backupOfLabel = { [LABEL.backupOf]: target.name, ...gdprLabels(backup.gdpr) };
     const meta: Metadata = (objectName, extra) => {
       const m = metadata(traceable, context, objectName, target.namespace, extra);
       return { ...m, labels: { ...m.labels, ...backupOfLabel } };
@@ -135,15 +158,20 @@ export class BackupJob extends pulumi.ComponentResource {
       task: task.name,
       host: serviceHost(target.name, target.namespace),
       port: target.port,
-      destination: storage ? "s3" : "pvc",
+      destination: storage || store ? "s3" : "pvc",
       retentionDays: effectiveRetentionDays(backup),
       keepLast: backup.retention.keepLast,
+      maxAgeDays: maxBackupAgeDays(backup),
     });
     const configMap = new k8s.core.v1.ConfigMap(`${name}-script`, { metadata: meta(`${name}-script`), data: { [SCRIPT_FILE]: script } }, { parent: this });
     const { volume, destination } = this.destinationVolume(name, args, backup.destination.prefix, meta);
     const sourceClaim = backup.method === "volume-archive" ? args.sourceClaimName : undefined;
     const { volumes, mounts } = backupVolumes(configMap.metadata.name, volume, sourceClaim);
-    const plainEnv = [{ HOME: "/tmp" }, methodEnv(backup.method, target), task.env, destinationEnv(backup.destination.prefix, storage)];
+    const access = store ? this.storeAccess(name, store, selectorLabels(task.name), meta) : undefined;
+    const s3: S3Destination | undefined = storage
+      ? { bucketName: storage.bucketName, region: storage.region, kmsKeyId: storage.kmsKeyArn }
+      : store && { bucketName: store.bucket, region: store.region, endpoint: store.endpoint };
+    const plainEnv = [{ HOME: "/tmp" }, methodEnv(backup.method, target), task.env, destinationEnv(backup.destination.prefix, s3)];
 
     const template = taskPodTemplate({
       labels: { ...labels(traceable), ...backupOfLabel },
@@ -152,7 +180,7 @@ export class BackupJob extends pulumi.ComponentResource {
       containerName: "backup",
       image: task.image!,
       command: ["/bin/sh", `${SCRIPT_DIR}/${SCRIPT_FILE}`],
-      env: containerEnv(plainEnv, args.secretEnv),
+      env: containerEnv(plainEnv, [...args.secretEnv, ...(access ?? [])]),
       // Unset: DEFAULT_TASK_RESOURCES, one small value for every environment.
       resources: task.resources,
       volumes,
@@ -167,6 +195,30 @@ export class BackupJob extends pulumi.ComponentResource {
     this.destination = destination;
     this.roleArn = roleArn;
     this.registerOutputs({ cronJobName: this.cronJobName, destination: this.destination, roleArn: this.roleArn });
+  }
+
+  /**
+   * What the job's pods need to reach an S3-compatible store: its credentials in a Secret of the
+   * namespace, as the aws CLI's environment, and egress to its address (the restore Job of the
+   * task carries the same labels, so it gets both).
+   */
+  private storeAccess(name: string, store: BackupStoreRef, podLabels: Record<string, string>, meta: Metadata): SecretEnvRef[] {
+    new k8s.core.v1.Secret(
+      `${name}-store`,
+      {
+        metadata: meta(`${name}-store`),
+        type: "Opaque",
+        stringData: { [STORE_ENV.accessKeyId]: store.accessKeyId, [STORE_ENV.secretAccessKey]: store.secretAccessKey },
+      },
+      { parent: this },
+    );
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-store-netpol`,
+      { metadata: meta(`${name}-store`), spec: storeEgressSpec(podLabels, store.endpoint) },
+      { parent: this },
+    );
+    // By name, as the target's own Secret is referenced: a pod started before it exists waits for it.
+    return Object.values(STORE_ENV).map((env) => ({ env, secretName: `${name}-store`, key: env }));
   }
 
   /** The IRSA role of the job's service account (named like the job), allowed its own prefix and the bucket key. */
@@ -191,13 +243,16 @@ export class BackupJob extends pulumi.ComponentResource {
    */
   private destinationVolume(
     name: string,
-    { target, storage }: BackupJobArgs,
+    { target, storage, store }: BackupJobArgs,
     prefix: string,
     meta: Metadata,
   ): { volume: Omit<Volume, "name">; destination: pulumi.Output<string> } {
     const size = target.storage?.size ?? FALLBACK_SIZE;
     if (storage) {
       return { volume: { emptyDir: { sizeLimit: size } }, destination: pulumi.interpolate`s3://${storage.bucketName}/${prefix}` };
+    }
+    if (store) {
+      return { volume: { emptyDir: { sizeLimit: size } }, destination: pulumi.output(`s3://${store.bucket}/${prefix} (${store.endpoint})`) };
     }
     const storageClass = target.storage?.storageClass;
     const claim = new k8s.core.v1.PersistentVolumeClaim(

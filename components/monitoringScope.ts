@@ -3,12 +3,16 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Model } from "../domain/model";
 import type { Probe } from "../domain/schema";
+import { apiServerEgressSpec, type ApiServerEndpoint } from "./builders/network";
 import { probe, resourceRequirements, restrictedContainerSecurityContext, restrictedPodSecurityContext, tmpVolume } from "./builders/pod";
 import type { PlatformContext } from "./context";
-import { LABEL, annotations, labels, metadata, selectorLabels, type Traceable } from "./labels";
+import { ANNOTATION, LABEL, annotations, labels, metadata, selectorLabels, type Traceable } from "./labels";
+
+/** The parts of the monitoring stack whose pods read the Kubernetes API with their token. */
+export const MONITORING_API_READERS = ["prometheus", "kube-state-metrics"] as const;
 
 /** Image, resources and replicas of one of Prometheus, Alertmanager and Grafana. */
-export type StackComponent = Model["monitoring"]["stack"]["prometheus"];
+export type StackComponent = Model["monitoring"]["stack"]["alertmanager"];
 
 /** A part's Service and the addresses the other parts and the stack's outputs reach it by. */
 export interface Endpoint {
@@ -26,11 +30,15 @@ export interface Workload {
   port: number;
   readyPath: string;
   livePath: string;
+  /** The port of the readiness path, when it is not `port`. */
+  readyPort?: number;
+  /** Whether the pods get the ServiceAccount's token: only those that read the Kubernetes API. */
+  readsApi?: boolean;
   args: string[];
   env?: k8s.types.input.core.v1.EnvVar[];
   extraPorts?: k8s.types.input.core.v1.ContainerPort[];
-  /** Hash of the configuration the pods read, so a change rolls them. */
-  checksum: string;
+  /** Hash of the configuration files the pods read, so a change rolls them; none without such files. */
+  checksum?: string;
   volumes: k8s.types.input.core.v1.Volume[];
   mounts: k8s.types.input.core.v1.VolumeMount[];
 }
@@ -81,14 +89,47 @@ export class MonitoringScope {
     return metadata(this.traceable(part), this.args.context, objectName, ns);
   }
 
+  /**
+   * Read access to the Kubernetes API for a part's ServiceAccount: a ClusterRole of `rules`,
+   * granted cluster-wide, or by a RoleBinding in each of `namespaces` only when they are given.
+   * A ClusterRole's name is cluster-wide: it carries the stack's namespace, so the stacks of two
+   * namespaces on one cluster do not share one.
+   */
+  clusterAccess(part: string, account: k8s.core.v1.ServiceAccount, rules: k8s.types.input.rbac.v1.PolicyRule[], namespaces?: readonly string[]): void {
+    const objectName = this.child(part);
+    const clusterName = `${this.namespace}-${objectName}`;
+    const clusterMeta = metadata(this.traceable(part), this.args.context, clusterName);
+    const role = new k8s.rbac.v1.ClusterRole(objectName, { metadata: clusterMeta, rules }, this.opts);
+    const roleRef = { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name };
+    const subjects = [{ kind: "ServiceAccount", name: account.metadata.name, namespace: this.namespace }];
+    if (namespaces === undefined) {
+      new k8s.rbac.v1.ClusterRoleBinding(objectName, { metadata: clusterMeta, roleRef, subjects }, this.opts);
+      return;
+    }
+    for (const ns of [...new Set(namespaces)].sort()) {
+      new k8s.rbac.v1.RoleBinding(`${objectName}-${ns}`, { metadata: this.meta(part, objectName, ns), roleRef, subjects }, this.opts);
+    }
+  }
+
+  /** An egress-only NetworkPolicy letting the part's pods call the Kubernetes API server. */
+  apiServerEgress(part: string, apiServer: pulumi.Input<readonly ApiServerEndpoint[]>): k8s.networking.v1.NetworkPolicy {
+    const objectName = this.child(`${part}-api-egress`);
+    const spec = pulumi.output(apiServer).apply((endpoints) => apiServerEgressSpec(part, endpoints));
+    return new k8s.networking.v1.NetworkPolicy(objectName, { metadata: this.meta(part, objectName), spec }, this.opts);
+  }
+
   /** DNS name of a Service of the stack's namespace. */
   host(serviceName: string): string {
     return `${serviceName}.${this.namespace}.svc`;
   }
 
-  serviceAccount(part: string, objectName: string): k8s.core.v1.ServiceAccount {
-    // No token by default; only operator-mode Prometheus reads the API, and asks for it.
-    return new k8s.core.v1.ServiceAccount(objectName, { metadata: this.meta(part, objectName), automountServiceAccountToken: false }, this.opts);
+  /**
+   * No token by default: a pod that reads the API (Prometheus, kube-state-metrics) asks for it in
+   * its own spec, and its account says so (`readsApi`) with the token-automount annotation.
+   */
+  serviceAccount(part: string, objectName: string, readsApi = false): k8s.core.v1.ServiceAccount {
+    const meta = metadata(this.traceable(part), this.args.context, objectName, this.namespace, readsApi ? { [ANNOTATION.tokenAutomount]: "declared" } : {});
+    return new k8s.core.v1.ServiceAccount(objectName, { metadata: meta, automountServiceAccountToken: false }, this.opts);
   }
 
   /** A ClusterIP Service named like the part's objects, selecting its pods unless told otherwise. */
@@ -109,33 +150,48 @@ export class MonitoringScope {
     };
   }
 
-  deployment(part: string, objectName: string, w: Workload): k8s.apps.v1.Deployment {
-    const traceable = this.traceable(part);
+  /** `recreate`: the old pod stops before the new one starts, for a pod holding a ReadWriteOnce claim. */
+  deployment(part: string, objectName: string, w: Workload, recreate = false): k8s.apps.v1.Deployment {
     return new k8s.apps.v1.Deployment(
       objectName,
       {
         metadata: this.meta(part, objectName),
         spec: {
           replicas: w.component.replicas,
+          ...(recreate ? { strategy: { type: "Recreate" } } : {}),
           selector: { matchLabels: podSelector(part, this.environment) },
-          template: {
-            metadata: {
-              labels: labels(traceable),
-              // Await hints belong on the Deployment, not on its pods.
-              annotations: { ...annotations(traceable, { skipAwait: false }), "checksum/config": w.checksum },
-            },
-            spec: {
-              serviceAccountName: w.serviceAccount.metadata.name,
-              automountServiceAccountToken: false,
-              securityContext: restrictedPodSecurityContext(),
-              containers: [container(part, w)],
-              volumes: [...w.volumes, tmpVolume().volume],
-            },
-          },
+          template: this.podTemplate(part, w),
         },
       },
       this.opts,
     );
+  }
+
+  /**
+   * A claim of the part's own for a one-replica Deployment. Never awaited: a claim of a
+   * WaitForFirstConsumer class binds only once the pod that mounts it is scheduled.
+   */
+  claim(part: string, objectName: string, spec: k8s.types.input.core.v1.PersistentVolumeClaimSpec): k8s.core.v1.PersistentVolumeClaim {
+    const meta = metadata(this.traceable(part), this.args.context, objectName, this.namespace, { [ANNOTATION.skipAwait]: "true" });
+    return new k8s.core.v1.PersistentVolumeClaim(objectName, { metadata: meta, spec }, this.opts);
+  }
+
+  private podTemplate(part: string, w: Workload): k8s.types.input.core.v1.PodTemplateSpec {
+    const traceable = this.traceable(part);
+    return {
+      metadata: {
+        labels: labels(traceable),
+        // Await hints belong on the Deployment, not on its pods.
+        annotations: { ...annotations(traceable, { skipAwait: false }), ...(w.checksum !== undefined ? { "checksum/config": w.checksum } : {}) },
+      },
+      spec: {
+        serviceAccountName: w.serviceAccount.metadata.name,
+        automountServiceAccountToken: w.readsApi === true,
+        securityContext: restrictedPodSecurityContext(),
+        containers: [container(part, w)],
+        volumes: [...w.volumes, tmpVolume().volume],
+      },
+    };
   }
 }
 
@@ -146,7 +202,7 @@ function container(part: string, w: Workload): k8s.types.input.core.v1.Container
     args: w.args,
     env: w.env,
     ports: [{ name: "http", containerPort: w.port, protocol: "TCP" }, ...(w.extraPorts ?? [])],
-    readinessProbe: probe(httpProbe(w.readyPath), w.port),
+    readinessProbe: probe(httpProbe(w.readyPath), w.readyPort ?? w.port),
     livenessProbe: probe({ ...httpProbe(w.livePath), initialDelaySeconds: 30 }, w.port),
     resources: resourceRequirements(w.component.resources),
     securityContext: restrictedContainerSecurityContext(),

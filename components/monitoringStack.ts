@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Model } from "../domain/model";
+import type { ChannelProxies } from "../domain/model/alerting";
 import {
   alertmanagerConfig,
   alertRuleGroups,
@@ -8,13 +9,18 @@ import {
   channelSecretKeys,
   ruleCount,
   sloRuleGroups,
+  taskAlertRules,
+  taskRunRecords,
   type BackupTask,
+  type MonitoredTask,
   type ScrapeTarget,
   toYaml,
 } from "./builders/monitoring";
 import type { PlatformContext } from "./context";
 import { alertmanager } from "./monitoringAlertmanager";
+import type { ApiServerEndpoint } from "./builders/network";
 import { grafana } from "./monitoringGrafana";
+import { kubeStateMetrics } from "./monitoringKubeStateMetrics";
 import { operatorPrometheus, standalonePrometheus, type RuleFiles } from "./monitoringPrometheus";
 import { MonitoringScope, sha256 } from "./monitoringScope";
 
@@ -43,8 +49,14 @@ export interface MonitoringStackArgs {
   secrets: Readonly<Record<string, pulumi.Input<string>>>;
   /** Owning team per service, for alert labels; services of `scrapeTargets` are known already. */
   serviceOwners?: Readonly<Record<string, string>>;
-  /** "host:port" of kube-state-metrics for standalone mode; the backup alerts read its series. */
-  kubeStateMetrics?: string;
+  /** In-cluster tasks other than backups (enabled ones): their failure and missed-schedule alerts and run records. */
+  tasks: readonly MonitoredTask[];
+  /** Namespaces whose CronJobs, Jobs and Pods kube-state-metrics reports: the platform's. */
+  watchedNamespaces: readonly string[];
+  /** Where the Kubernetes API server answers (`readApiServerEndpoints`), for the egress of the parts reading it. */
+  apiServer: pulumi.Input<readonly ApiServerEndpoint[]>;
+  /** The egress proxy of each channel type that must use one (security.yaml `proxyFor`); absent, every channel goes direct. */
+  proxies?: ChannelProxies;
 }
 
 /**
@@ -88,7 +100,8 @@ export class MonitoringStack extends pulumi.ComponentResource {
       rules,
       scrapeTargets: args.scrapeTargets,
       alertmanager: am,
-      kubeStateMetrics: args.kubeStateMetrics,
+      kubeStateMetrics: kubeStateMetrics(scope, { component: stack.kubeStateMetrics, namespaces: args.watchedNamespaces, apiServer: args.apiServer }),
+      apiServer: args.apiServer,
     };
     const prom = stack.mode === "standalone" ? standalonePrometheus(scope, prometheusPart) : operatorPrometheus(scope, prometheusPart);
     // Without Grafana the dashboards are only validated (by the loader), not provisioned.
@@ -126,6 +139,8 @@ function ruleFilesFor(args: MonitoringStackArgs): RuleFiles {
     alerts: alertRuleGroups({ alerts: args.alerts, ownership }),
     slos: sloRuleGroups(args.slos, ownership),
     backups: backupAlertRules(args.backupTasks),
+    tasks: taskAlertRules(args.tasks),
+    runs: taskRunRecords([...args.backupTasks.map((t): MonitoredTask => ({ ...t, kind: "backup", runner: "k8s-cronjob" })), ...args.tasks]),
   };
   assertUniqueAlertNames(Object.values(rules));
   return rules;
@@ -160,6 +175,7 @@ function renderAlertmanager(args: MonitoringStackArgs, secrets: Record<string, s
       teams: args.teams,
       backupTasks: args.backupTasks,
       secrets,
+      ...(args.proxies !== undefined ? { proxies: args.proxies } : {}),
     }),
   );
 }

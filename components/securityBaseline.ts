@@ -8,6 +8,8 @@ import { metadata, type Traceable } from "./labels";
 export interface BaselineNamespace {
   /** Kubernetes namespace name. */
   name: string;
+  /** The registry entry's description, annotated on the Namespace. */
+  description?: string;
   owner: string;
   source: string;
   quota: { cpu: string; memory: string; pods: number };
@@ -90,7 +92,7 @@ export class SecurityBaseline extends pulumi.ComponentResource {
         environment: context.environment,
         component: "security",
       });
-      const meta = metadata(trace(ns.source), context, ns.name);
+      const meta = metadata({ ...trace(ns.source), description: ns.description }, context, ns.name);
       const namespace = new k8s.core.v1.Namespace(
         `${name}-${ns.name}`,
         { metadata: { ...meta, labels: { ...meta.labels, ...podSecurityLabels(args.podSecurity.level) } } },
@@ -116,7 +118,10 @@ export class SecurityBaseline extends pulumi.ComponentResource {
         if (rule.namespaces.length > 0 && !rule.namespaces.includes(ns.name)) continue;
         new k8s.networking.v1.NetworkPolicy(
           `${name}-${ns.name}-egress-${rule.name}`,
-          { metadata: netMeta(`egress-${rule.name}`), spec: cidrEgressSpec(rule) },
+          {
+            metadata: metadata({ ...trace(args.network.source), description: rule.description }, context, `${ns.name}-egress-${rule.name}`, ns.name),
+            spec: cidrEgressSpec(rule),
+          },
           inNs,
         );
         policies++;
@@ -163,6 +168,7 @@ export class SecurityBaseline extends pulumi.ComponentResource {
     for (const binding of args.rbac) {
       const trace: Traceable = {
         name: binding.name,
+        description: binding.description,
         owner: binding.owner,
         source: binding.source,
         environment: context.environment,

@@ -70,6 +70,7 @@ export class ServiceDeployment extends pulumi.ComponentResource {
     const child = { parent: this };
     const trace: Traceable = {
       name: s.name,
+      description: s.description,
       owner: s.owner,
       source: s.source,
       environment: context.environment,

@@ -16,12 +16,20 @@ export const LABEL = {
   owner: "nexus.platform/owner",
   environment: "nexus.platform/environment",
   backupOf: "nexus.platform/backup-of",
+  /** On a backup's objects with a gdpr section: whether the copies hold personal data. */
+  personalData: "nexus.platform/personal-data",
+  /** On a backup's objects whose gdpr section names one: the GDPR Art. 6 basis of keeping the copies. */
+  legalBasis: "nexus.platform/legal-basis",
 } as const;
 
 export const ANNOTATION = {
   source: "nexus.platform/source",
+  /** The registry entry's description, where `kubectl describe` shows it. */
+  description: "kubernetes.io/description",
   exposure: "nexus.platform/exposure",
   tokenAutomount: "nexus.platform/token-automount",
+  /** On a deployment check's pods: a hash of the workloads it checks, so a change to any of them runs it again. */
+  checkRevision: "nexus.platform/check-revision",
   stateful: "nexus.platform/stateful",
   skipAwait: "pulumi.com/skipAwait",
   patchForce: "pulumi.com/patchForce",

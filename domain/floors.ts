@@ -14,6 +14,8 @@ export const FLOOR = {
   forbiddenSubjects: ["system:anonymous", "system:unauthenticated", "system:authenticated"],
   /** Resources a Group may never be granted, in any verb: credentials and a shell in pods. */
   groupForbiddenResources: ["secrets", "pods/exec", "pods/attach", "serviceaccounts/token", "*"],
+  /** Resources no task may read through the API (clusterAccess): its token would carry every credential of the namespaces it reads. */
+  taskForbiddenReads: ["secrets"],
   /** An egress CIDR with this prefix length means "anywhere" (0.0.0.0/0, ::/0). */
   openPrefixLength: 0,
   /** An exception expires at most this many days after the day it was granted. */
@@ -65,4 +67,5 @@ export type FloorName =
   | "deploy-gate"
   | "deploy-approval"
   | "task-runners"
+  | "task-api-reads"
   | "exception-lifetime";

@@ -2,13 +2,14 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { loadModel } from "../domain/loader";
 import { buildProgram } from "./program";
-import { readSecrets, readSettings } from "./settings";
+import { readBackupStoreCredentials, readSecrets, readSettings } from "./settings";
 
 // The program entry: the only place that reads stack configuration and the registries.
 const settings = readSettings(pulumi.getStack());
 // Relative to the project (Pulumi.yaml's folder), wherever the program's compiled code runs from.
 const model = loadModel({ registriesDir: path.resolve(pulumi.runtime.getRootDirectory(), settings.registriesDir), env: settings.environment });
-const program = buildProgram(settings, model, readSecrets(model));
+// The backup store's credentials are stack secrets like the registries' ones, by config key.
+const program = buildProgram(settings, model, { ...readSecrets(model), ...readBackupStoreCredentials(settings) });
 
 export const environment = program.environment;
 export const services = program.services;

@@ -1,8 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
+import { KubernetesApiServer } from "../components/apiServer";
 import { AutomationTask, OBJECT_KIND, type ObjectKind } from "../components/automationTask";
-import { BackupJob, type BackupStorageRef } from "../components/backupJob";
+import { BackupJob, type BackupStorageRef, type BackupStoreRef } from "../components/backupJob";
 import { BackupStorage } from "../components/backupStorage";
-import type { SecretEnvRef } from "../components/builders/backup";
+import type { CheckedWorkload } from "../components/builders/access";
+import { awsEgressRules } from "../components/builders/awsEgress";
+import { stableHash, type SecretEnvRef } from "../components/builders/backup";
+import { monitoredTask } from "../components/builders/monitoring";
 import { networkEdges, type Edge } from "../components/builders/network";
 import type { PlatformContext } from "../components/context";
 import { MonitoringStack } from "../components/monitoringStack";
@@ -10,13 +14,15 @@ import { SecurityBaseline } from "../components/securityBaseline";
 import { ServiceDeployment } from "../components/serviceDeployment";
 import { K8S } from "../contract/types";
 import type { Model, ResolvedService, ResolvedTask } from "../domain/model";
-import type { StackSettings } from "./settings";
+import { channelProxies } from "../domain/model/alerting";
+import { BACKUP_STORE_SECRET_KEYS, type StackSettings } from "./settings";
 import { taskNamespace } from "../domain/model/workloads";
 
 /** Names of the platform-wide components; their children's names derive from these. */
 export const BASELINE = "baseline";
 export const MONITORING = "nexus";
 export const BACKUP_STORAGE = "backups";
+export const API_SERVER = "kubernetes-api-server";
 
 export interface PlatformOutputs {
   environment: string;
@@ -103,6 +109,31 @@ export function backupSecretRefs(task: ResolvedTask, target: ResolvedService): S
   });
 }
 
+/**
+ * The namespaces a task reads through the API, a read-only Role in each: those its clusterAccess
+ * lists, else every namespace of the platform; none without clusterAccess.
+ */
+export function readNamespaces(task: ResolvedTask, namespaces: readonly { name: string }[]): string[] | undefined {
+  if (!task.clusterAccess) return undefined;
+  return [...(task.clusterAccess.namespaces ?? namespaces.map((n) => n.name))];
+}
+
+/**
+ * What a deployment check checks: the workload of every service, in start order, as the platform
+ * deploys it (a StatefulSet for a stateful service with storage, else a Deployment), and a hash of
+ * the services' entries, which runs the check again whenever one of them changes.
+ */
+export function deploymentChecks(services: readonly ResolvedService[]): { workloads: CheckedWorkload[]; revision: string } {
+  const ordered = startOrder(services);
+  const workloads = ordered.map((s): CheckedWorkload => ({
+    namespace: s.namespace,
+    kind: s.stateful && s.storage ? "StatefulSet" : "Deployment",
+    name: s.name,
+  }));
+  // Source lines are left out: editing another entry above a service does not re-run the check.
+  return { workloads, revision: stableHash(ordered.map(({ source: _source, ...entry }) => entry)) };
+}
+
 /** The values of a task's own secrets by environment name, from the stack's secrets by config key. */
 function taskSecrets(task: ResolvedTask, secrets: Readonly<Record<string, pulumi.Input<string>>>): Record<string, pulumi.Input<string>> {
   return Object.fromEntries(task.secrets.map((r) => [r.env, secrets[r.configKey]!]));
@@ -129,6 +160,20 @@ function backupStorage(
     oidcProviderArn: aws.oidcProviderArn,
     oidcIssuer: aws.oidcIssuer,
   };
+}
+
+/**
+ * The S3-compatible store of a stack without AWS, with its credentials from the stack's secrets
+ * (by config key, like the registries' secrets); none when the stack names no store.
+ */
+export function backupStore(settings: StackSettings, secrets: Readonly<Record<string, pulumi.Input<string>>>): BackupStoreRef | undefined {
+  if (!settings.backupStore) return undefined;
+  const { AWS_ACCESS_KEY_ID: idKey, AWS_SECRET_ACCESS_KEY: secretKey } = BACKUP_STORE_SECRET_KEYS;
+  const [accessKeyId, secretAccessKey] = [secrets[idKey], secrets[secretKey]];
+  if (accessKeyId === undefined || secretAccessKey === undefined) {
+    throw new Error(`the stack names a backup store but not its credentials: set ${idKey} and ${secretKey} with pulumi config set --secret`);
+  }
+  return { ...settings.backupStore, accessKeyId, secretAccessKey };
 }
 
 /**
@@ -168,17 +213,21 @@ export function buildPlatform(
     scraper,
   });
 
+  // Read once: every workload that calls the Kubernetes API gets egress to exactly these addresses.
+  const apiServer = new KubernetesApiServer(API_SERVER, opts).endpoints;
+
   const baseline = new SecurityBaseline(
     BASELINE,
     {
       context,
-      namespaces: model.namespaces.map((n) => ({ name: n.name, owner: n.owner, source: n.source, quota: n.quota })),
+      namespaces: model.namespaces.map((n) => ({ name: n.name, description: n.description, owner: n.owner, source: n.source, quota: n.quota })),
       podSecurity: { level: model.security.podSecurity.level, source: model.security.podSecurity.source },
       network: {
         defaultDeny: model.security.network.defaultDeny,
         allowDns: model.security.network.allowDns,
         source: model.security.network.source,
-        egress: model.security.network.egress,
+        // Rules by AWS service become the ranges of the stack's region.
+        egress: [...model.security.network.egress, ...awsEgressRules(model.security.network.awsEgress, settings.aws.enabled ? settings.aws.region : undefined)],
         edges,
         platformSources: [scraper],
         openNamespaces: [monitoringNs],
@@ -205,6 +254,7 @@ export function buildPlatform(
   }
 
   const storage = backupStorage(context, settings.aws, model.monitoring.stack.owner, backupTasks, opts);
+  const store = backupStore(settings, secrets);
   const backups: PlatformOutputs["backups"] = {};
   const tasks: PlatformOutputs["tasks"] = {};
   for (const t of model.tasks) {
@@ -221,6 +271,7 @@ export function buildPlatform(
           // The first claim of the target's StatefulSet (its volume claim template "data").
           ...(t.backup?.method === "volume-archive" ? { sourceClaimName: `data-${target.name}-0` } : {}),
           ...(storage ? { storage } : {}),
+          ...(store ? { store } : {}),
         },
         after(...admittedIn(nsOf(t)), deployed.get(target.name)!.workload),
       );
@@ -235,10 +286,23 @@ export function buildPlatform(
     } else {
       // A local command runs beside Pulumi: no namespace, and nothing in the cluster to wait for.
       const inCluster = t.runner !== "local-command";
+      // A task reading the cluster gets a Role in each namespace it reads (its own list, else all),
+      // created once those exist; a deployment check runs once every service's workload is ready.
+      const reads = inCluster ? readNamespaces(t, model.namespaces) : undefined;
+      const checks = inCluster && t.kind === "deployment-check" ? deploymentChecks(model.services) : undefined;
+      const waitFor = [...admittedIn(nsOf(t)), ...(reads ?? []).flatMap(admittedIn), ...(checks ? [...deployed.values()].map((d) => d.workload) : [])];
       const task = new AutomationTask(
         t.name,
-        { context, task: t, ...(inCluster ? { namespace: nsOf(t) } : {}), edges, localSecrets: taskSecrets(t, secrets) },
-        inCluster ? after(...admittedIn(nsOf(t))) : opts,
+        {
+          context,
+          task: t,
+          ...(inCluster ? { namespace: nsOf(t) } : {}),
+          edges,
+          localSecrets: taskSecrets(t, secrets),
+          ...(reads ? { clusterAccess: { namespaces: reads, apiServer } } : {}),
+          ...(checks ? { checks } : {}),
+        },
+        inCluster ? after(...new Set(waitFor)) : opts,
       );
       tasks[t.name] = { runner: t.runner, kind: task.kind, status: "scheduled" };
     }
@@ -259,12 +323,17 @@ export function buildPlatform(
       scrapeTargets: model.services
         .filter((s) => s.metrics)
         .map((s) => ({ name: s.name, namespace: s.namespace, port: s.metrics!.port ?? s.port, metricsPath: s.metrics!.path, owner: s.owner })),
+      // A disabled task is off on purpose (a disabled CronJob stays, suspended): no alert expects its runs.
       backupTasks: backupTasks
-        .filter((t) => t.schedule)
+        .filter((t) => t.enabled && t.schedule)
         .map((t) => ({ name: t.name, namespace: nsOf(t), owner: t.owner, schedule: t.schedule!, source: t.source })),
+      tasks: k8sTasks.filter((t) => t.enabled && t.kind !== "backup").map((t) => monitoredTask(t, nsOf(t))),
+      watchedNamespaces: model.namespaces.map((n) => n.name),
+      apiServer,
       teams: model.teams,
       secrets,
       serviceOwners: Object.fromEntries(model.services.map((s) => [s.name, s.owner])),
+      proxies: channelProxies(model.security.network.egress),
     },
     after(...admittedIn(monitoringNs)),
   );

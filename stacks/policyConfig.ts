@@ -8,6 +8,7 @@
 import type { Model } from "../domain/model";
 import type { ExceptionConfig, PolicyConfigEntry } from "../contract/policyConfig";
 import { POLICY_IDS, type PolicyId } from "../domain/schema";
+import { MONITORING_API_READERS } from "../components/monitoringScope";
 
 export type { ExceptionConfig, PolicyConfigEntry };
 
@@ -26,7 +27,15 @@ export function policyProperties(model: Model): Partial<Record<PolicyId, Record<
   }
   return {
     "allowed-image-registries": { allowedRegistries: [...model.security.imageRegistries] },
-    "token-automount-declared": { tokenAutomountServices: services.filter((s) => s.automountServiceAccountToken).map((s) => s.name) },
+    // Services that declare automountServiceAccountToken, and tasks that declare clusterAccess.
+    "token-automount-declared": {
+      tokenAutomountServices: [
+        ...services.filter((s) => s.automountServiceAccountToken).map((s) => s.name),
+        ...model.tasks.filter((t) => t.clusterAccess && t.runner !== "local-command").map((t) => t.name),
+        // The monitoring stack's parts that read the API: node discovery and scrapes, object metrics.
+        ...MONITORING_API_READERS,
+      ],
+    },
     "namespace-pod-security-labels": { level: model.security.podSecurity.level },
     "no-public-service-types": { publicServices: services.filter((s) => s.exposure === "public").map((s) => s.name) },
     "s3-lifecycle-within-gdpr": { gdprMaxDays },

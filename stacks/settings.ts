@@ -21,7 +21,23 @@ export interface StackSettings {
    */
   localCommands: boolean;
   aws: { enabled: false } | { enabled: true; region: string; backupBucket: string; oidcProviderArn: string; oidcIssuer: string };
+  /**
+   * An S3-compatible store the backups of a stack without AWS go to (absent: they stay in a claim
+   * of the cluster). Its credentials are the secrets BACKUP_STORE_SECRET_KEYS, read apart.
+   */
+  backupStore?: BackupStoreSettings;
 }
+
+/** Where a stack without AWS keeps its backups: any S3-compatible endpoint, with static credentials. */
+export interface BackupStoreSettings {
+  /** http(s) URL of the S3 API, given to the aws CLI as --endpoint-url. */
+  endpoint: string;
+  bucket: string;
+  region: string;
+}
+
+/** The secret config keys of the backup store's credentials, by the environment variable the aws CLI reads. */
+export const BACKUP_STORE_SECRET_KEYS = { AWS_ACCESS_KEY_ID: "backupStoreAccessKeyId", AWS_SECRET_ACCESS_KEY: "backupStoreSecretAccessKey" } as const;
 
 /** Keys of the project namespace the settings read (set as `nexus-platform:KEY` in Pulumi.<stack>.yaml). */
 export const SETTINGS_KEYS = [
@@ -36,6 +52,9 @@ export const SETTINGS_KEYS = [
   "backupBucket",
   "oidcProviderArn",
   "oidcIssuer",
+  "backupStoreEndpoint",
+  "backupStoreBucket",
+  "backupStoreRegion",
 ] as const;
 
 /**
@@ -89,6 +108,7 @@ export function settingsFromConfig(stack: string, values: ConfigValues, project 
       `Configuration '${full("readyTimeout")}' value '${readyTimeout}' is not a valid duration: give whole seconds (180) or a number with s, m or h (180s, 3m, 1h)`,
     );
   }
+  const backupStore = backupStoreSettings(get, require, full, awsEnabled);
   return {
     environment: get("environment") ?? stack,
     registriesDir: get("registries") ?? "registries",
@@ -105,7 +125,46 @@ export function settingsFromConfig(stack: string, values: ConfigValues, project 
           oidcIssuer: require("oidcIssuer"),
         }
       : { enabled: false },
+    ...(backupStore ? { backupStore } : {}),
   };
+}
+
+/**
+ * The S3-compatible backup store, when backupStoreEndpoint is set: then bucket and region are
+ * required. Not with AWS on, where the program creates the bucket and the jobs use IRSA: two
+ * destinations for one stack would leave one of them without backups.
+ */
+function backupStoreSettings(
+  get: (key: string) => string | undefined,
+  require: (key: string) => string,
+  full: (key: string) => string,
+  awsEnabled: boolean,
+): BackupStoreSettings | undefined {
+  const endpoint = get("backupStoreEndpoint");
+  if (endpoint === undefined) return undefined;
+  if (awsEnabled) {
+    throw new pulumi.RunError(
+      `Configuration '${full("backupStoreEndpoint")}' is set but awsEnabled is true: with AWS the backups go to the stack's own bucket; remove one of them`,
+    );
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || url.pathname !== "/" || url.search || url.username) {
+    throw new pulumi.RunError(
+      `Configuration '${full("backupStoreEndpoint")}' value '${endpoint}' is not an S3 endpoint: give http(s)://HOST:PORT, e.g. http://10.244.0.1:9000`,
+    );
+  }
+  // The backup jobs' network policy admits the store by address (storeEgressSpec).
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(url.hostname)) {
+    throw new pulumi.RunError(
+      `Configuration '${full("backupStoreEndpoint")}' value '${endpoint}' names its host; give its IPv4 address (the backup jobs' network policy admits addresses, not names)`,
+    );
+  }
+  return { endpoint: url.origin, bucket: require("backupStoreBucket"), region: require("backupStoreRegion") };
 }
 
 /** Reads the stack configuration. Only the program entry calls this; components never read config. */
@@ -115,6 +174,27 @@ export function readSettings(stack: string): StackSettings {
   for (const key of SETTINGS_KEYS) values[key] = config.get(key);
   values["aws:region"] = new pulumi.Config("aws").get("region");
   return settingsFromConfig(stack, values, config.name);
+}
+
+/**
+ * The backup store's credentials as secret outputs by config key, beside the registries' secrets
+ * (none when the stack names no store). Both keys must be set with `pulumi config set --secret`;
+ * the missing ones are reported together.
+ */
+export function readBackupStoreCredentials(settings: StackSettings): Record<string, pulumi.Output<string>> {
+  if (!settings.backupStore) return {};
+  const config = new pulumi.Config();
+  const credentials: Record<string, pulumi.Output<string>> = {};
+  const missing: string[] = [];
+  for (const key of Object.values(BACKUP_STORE_SECRET_KEYS)) {
+    const value = config.getSecret(key);
+    if (value === undefined) missing.push(`  ${key}: pulumi config set --secret ${key} VALUE`);
+    else credentials[key] = value;
+  }
+  if (missing.length > 0) {
+    throw new Error(`backupStoreEndpoint is set but the store's credentials are not; nothing was deployed. Set them:\n${missing.join("\n")}`);
+  }
+  return credentials;
 }
 
 /** Who references a secret, and whether its value is a URL (a webhook) or an opaque token. */

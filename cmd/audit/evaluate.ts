@@ -14,7 +14,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { RecordingMonitor, toResources, type ProgramResource } from "../../internal/pulumi/recording";
 import { runInPulumiStack, setMockOptions, waitForRPCs } from "../../internal/pulumi/sdk";
 import { buildProgram } from "../../stacks/program";
-import { referencedSecrets, type StackSettings } from "../../stacks/settings";
+import { BACKUP_STORE_SECRET_KEYS, referencedSecrets, type StackSettings } from "../../stacks/settings";
 import type { Problem } from "../../domain/loader";
 import type { Model } from "../../domain/model";
 import { prepareStack, type EvaluateOptions, type PreparedStack } from "./stack";
@@ -65,7 +65,8 @@ export async function runProgram(prepared: PreparedStack): Promise<EvaluatedProg
     pulumi.runtime.setAllConfig(config);
     await runInPulumiStack(async () => {
       // As stacks/index.ts: placeholders stand in for readSecrets, the rest is the same program.
-      const secrets = Object.fromEntries([...referencedSecrets(model).keys()].map((k) => [k, pulumi.secret(SECRET_PLACEHOLDER)]));
+      const keys = [...referencedSecrets(model).keys(), ...(settings.backupStore ? Object.values(BACKUP_STORE_SECRET_KEYS) : [])];
+      const secrets = Object.fromEntries(keys.map((k) => [k, pulumi.secret(SECRET_PLACEHOLDER)]));
       return { ...buildProgram(settings, model, secrets) };
     });
     await waitForRPCs();

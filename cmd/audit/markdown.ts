@@ -4,7 +4,7 @@
  * collapsible details.
  */
 import { htmlText, mdCell, mdCode, mdCommentText, mdText } from "../../contract/escape/markdown";
-import type { ComplianceReport, ReportException, ReportResource, Verdict, VerdictKind } from "./schema";
+import type { ComplianceReport, ReportBackup, ReportException, ReportResource, Verdict, VerdictKind } from "./schema";
 import { securityChangesSection } from "./securityMarkdown";
 
 /**
@@ -76,6 +76,21 @@ function exceptionsSection(report: ComplianceReport): string[] {
   return table("### Exceptions", ["Policy", "Resource", "Owner", "Expires", "Status", "Silences", "Source", "Reason"], rows);
 }
 
+/** A backup's personal data in one cell: "no", or "yes" with its legal basis (or that none is declared). */
+export function personalDataCell(b: ReportBackup): string {
+  if (!b.personalData) return "no";
+  return b.legalBasis ? `yes, ${cell(b.legalBasis)}` : "yes, ⚠️ no legal basis declared";
+}
+
+/** The backups as a record of processing: what is copied, personal data and its legal basis, and for how long. */
+export function backupsSection(report: ComplianceReport): string[] {
+  const rows = report.backups.map(
+    (b) =>
+      `| ${code(b.task)} | ${code(b.target)} | ${cell(b.method)} | ${code(b.prefix)} | ${personalDataCell(b)} | ${b.retentionDays} | ${b.maxRetentionDays ?? "—"} | ${code(b.source)} |`,
+  );
+  return table("### Backups", ["Task", "Target", "Method", "Prefix", "Personal data, legal basis", "Kept (days)", "GDPR maximum (days)", "Source"], rows);
+}
+
 /**
  * Policies that do not block in this environment, in the open: a disabled policy judges nothing
  * and an advisory one never fails the gate, which a reader of "0 mandatory violations" must see.
@@ -118,6 +133,8 @@ function resourcesSection(report: ComplianceReport): string[] {
 
 /** The Markdown report, for a pull-request comment: its sections, a blank line apart. */
 export function renderMarkdown(report: ComplianceReport): string {
-  const sections = [header, violationsSection, notEnforcedSection, exceptionsSection, policiesSection, resourcesSection].map((section) => section(report));
+  const sections = [header, violationsSection, notEnforcedSection, exceptionsSection, backupsSection, policiesSection, resourcesSection].map((section) =>
+    section(report),
+  );
   return `${sections.map((lines) => lines.join("\n")).join("\n\n")}\n`;
 }

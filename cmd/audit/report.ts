@@ -10,7 +10,7 @@ import { policyPackConfig, type PolicyPackConfigFile } from "../../stacks/policy
 import { evaluateProgram, runProgram, type EvaluatedProgram, type EvaluateOptions, type PreparedStack, type ProgramResource } from "./evaluate";
 import { auditPack, packAnalyzer } from "./pack";
 import { REPORT_SCHEMA, type AuditResult, type ComplianceReport } from "./schema";
-import { reportExceptions, reportPolicies, reportResources, reportSummary, reportViolations } from "./sections";
+import { reportBackups, reportExceptions, reportPolicies, reportResources, reportSummary, reportViolations } from "./sections";
 import { resourceSources } from "./sources";
 import { exceptionFinder, levelsOf, resourceVerdicts, silencedViolations, withoutActiveExceptions, type Judgement } from "./verdicts";
 
@@ -68,6 +68,7 @@ export async function buildReport(
     summary,
     policies,
     exceptions,
+    backups: reportBackups(model.tasks),
     violations,
     resources: reported,
   };

@@ -88,6 +88,27 @@ export interface ReportException {
   expiredFor: string[];
 }
 
+/**
+ * One backup task as a GDPR record of processing needs it: what is copied, whether it holds
+ * personal data, on which legal basis and for how long.
+ */
+export interface ReportBackup {
+  task: string;
+  /** The service backed up. */
+  target: string;
+  method: string;
+  /** Object-key prefix of its destination. */
+  prefix: string;
+  personalData: boolean;
+  /** GDPR Art. 6 basis the registry declares; null when it declares none. */
+  legalBasis: string | null;
+  /** Days a backup is kept: the retention, never beyond the GDPR maximum. */
+  retentionDays: number;
+  /** The GDPR maximum; null without a gdpr section. */
+  maxRetentionDays: number | null;
+  source: string;
+}
+
 export interface ReportSummary {
   mandatory: number;
   advisory: number;
@@ -117,6 +138,8 @@ export interface ComplianceReport {
   securityChanges?: SecurityChange[];
   policies: ReportPolicy[];
   exceptions: ReportException[];
+  /** Every backup task of the environment, by task name. */
+  backups: ReportBackup[];
   violations: ReportViolation[];
   resources: ReportResource[];
 }

@@ -3,12 +3,35 @@
  * the resources with their verdicts, the violations, each policy's results, the exceptions and
  * the summary. Every list is sorted, so the same program and day give the same report.
  */
+import { effectiveRetentionDays } from "../../components/builders/backup";
+import type { ResolvedTask } from "../../domain/model";
 import { policies } from "../../policy/policies";
 import { violationText, type Diagnostic, type EnforcementLevel } from "../../internal/pulumi/analyzer";
 import type { ProgramResource } from "./evaluate";
 import type { Source } from "./sources";
-import type { ReportException, ReportPolicy, ReportResource, ReportSummary, ReportViolation, Verdict, VerdictKind } from "./schema";
+import type { ReportBackup, ReportException, ReportPolicy, ReportResource, ReportSummary, ReportViolation, Verdict, VerdictKind } from "./schema";
 import { policyRank, type Judgement, type ReportedException } from "./verdicts";
+
+/** Every backup task with its GDPR facts, by task name: what an auditor's record of processing asks. */
+export function reportBackups(tasks: readonly ResolvedTask[]): ReportBackup[] {
+  return tasks
+    .filter((t) => t.kind === "backup" && t.backup)
+    .map((t) => {
+      const backup = t.backup!;
+      return {
+        task: t.name,
+        target: t.target ?? "",
+        method: backup.method,
+        prefix: backup.destination.prefix,
+        personalData: backup.gdpr?.personalData ?? false,
+        legalBasis: backup.gdpr?.legalBasis ?? null,
+        retentionDays: effectiveRetentionDays(backup),
+        maxRetentionDays: backup.gdpr?.maxRetentionDays ?? null,
+        source: t.source,
+      };
+    })
+    .sort((a, b) => a.task.localeCompare(b.task));
+}
 
 /** Every resource, by URN, with its registry source and verdicts. */
 export function reportResources(

@@ -291,7 +291,24 @@ type EgressRule = Model["security"]["network"]["egress"][number];
 const describeEgress = (r: EgressRule) =>
   `${r.cidrs.join(", ")} port ${r.ports.join(", ")} from ${r.namespaces.length === 0 ? "all namespaces" : r.namespaces.join(", ")}`;
 
+/** Egress to AWS services by name: the services, ports and namespaces of each rule; more of any loosens. */
+function awsEgress(base: Model, head: Model, emit: Emit): void {
+  const b = byKey(base.security.network.awsEgress, (r) => r.name);
+  const h = byKey(head.security.network.awsEgress, (r) => r.name);
+  for (const name of unionKeys(b, h)) {
+    const [was, is] = [b.get(name), h.get(name)];
+    const at = is ? ["network", "awsEgress", { name }] : ["network", "awsEgress"];
+    const what = `AWS egress rule ${name}`;
+    elements(emit, "egress", `${what} service`, was?.services ?? [], is?.services ?? [], "security", is ? [...at, "services"] : at);
+    const ports = (r: typeof was) => (r?.ports ?? []).map((p) => String(p));
+    elements(emit, "egress", `${what} port`, ports(was), ports(is), "security", is ? [...at, "ports"] : at);
+    const all = (r: typeof was) => (r ? (r.namespaces.length === 0 ? ["all namespaces"] : r.namespaces) : []);
+    elements(emit, "egress", `${what} namespace`, all(was), all(is), "security", is ? [...at, "namespaces"] : at);
+  }
+}
+
 function egress(base: Model, head: Model, emit: Emit): void {
+  awsEgress(base, head, emit);
   const b = byKey(base.security.network.egress, (r) => r.name);
   const h = byKey(head.security.network.egress, (r) => r.name);
   for (const name of unionKeys(b, h)) {
@@ -418,6 +435,7 @@ function tasks(base: Model, head: Model, emit: Emit): void {
   for (const name of unionKeys(b, h)) {
     const was = b.get(name);
     const is = h.get(name);
+    apiReads(emit, name, was && base, was, is && head, is);
     if (runsLocally(was) === runsLocally(is)) continue;
     emit(
       runsLocally(is) ? "loosens" : "tightens",
@@ -429,6 +447,27 @@ function tasks(base: Model, head: Model, emit: Emit): void {
       is ? ["tasks", { name }, "runner"] : ["tasks"],
     );
   }
+}
+
+/**
+ * What a task reads through the Kubernetes API (clusterAccess): each resource it may read and each
+ * namespace it reads in, an absent clusterAccess being nothing; gaining either loosens.
+ */
+function apiReads(
+  emit: Emit,
+  name: string,
+  base: Model | undefined,
+  was: ResolvedTask | undefined,
+  head: Model | undefined,
+  is: ResolvedTask | undefined,
+): void {
+  const reads = (t: ResolvedTask | undefined) => t?.clusterAccess?.read ?? [];
+  const where = (m: Model | undefined, t: ResolvedTask | undefined) =>
+    t?.clusterAccess ? (t.clusterAccess.namespaces ?? m!.namespaces.map((n) => n.name)) : [];
+  const at = is?.clusterAccess ? ["tasks", { name }, "clusterAccess"] : is ? ["tasks", { name }] : ["tasks"];
+  elements(emit, "task", `task ${name} reads through the API`, reads(was), reads(is), "automation", is?.clusterAccess ? [...at, "read"] : at);
+  const nsAt = is?.clusterAccess?.namespaces ? [...at, "namespaces"] : at;
+  elements(emit, "task", `task ${name} reads the API in namespace`, where(base, was), where(head, is), "automation", nsAt);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,14 +3,12 @@
  * containers' logs with `kubectl ... -o json`, and prints findings.ts's diagnosis. Everything
  * that can go wrong on the way (no kubeconfig, no cluster, no kubectl) is one line, never a trace.
  */
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { LABEL, PART_OF } from "../../contract/labels";
 import { DNS_LABEL } from "../../domain/schema/common";
 import { parseCommand, stringOptions, usageError } from "../args";
 import { PROJECT_DIR, StackConfigError, stackSettings } from "../audit/stack";
+import { kubectlConnection, kubectlError, kubectlFromPath, type Kubectl } from "../kubectl";
 import { diagnose, formatDiagnosis, logRequests, type ClusterState, type KubeEvent, type LogText, type Pod, type Workload } from "./findings";
 
 const DIAGNOSE_USAGE = `Usage: nexus diagnose [--stack NAME] [--namespace NS] [--tail N]
@@ -34,70 +32,8 @@ Options:
 
 Example: npx nexus diagnose --stack dev`;
 
-export interface KubectlResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  /** kubectl could not be started at all (not on PATH). */
-  notFound?: boolean;
-}
-
-/** Runs `kubectl ARGS`; never rejects. */
-export type Kubectl = (args: readonly string[]) => Promise<KubectlResult>;
-
-/** How long one kubectl call may take before it is stopped. */
-const CALL_TIMEOUT_MS = 60_000;
 /** Log reads at a time. */
 const PARALLEL_LOGS = 8;
-
-/** kubectl from PATH, with the given environment. */
-function kubectlFromPath(env: NodeJS.ProcessEnv = process.env): Kubectl {
-  return (args) =>
-    new Promise((resolve) => {
-      const child = spawn("kubectl", args, { env, stdio: ["ignore", "pipe", "pipe"], timeout: CALL_TIMEOUT_MS });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      child.stdout.on("data", (b: Buffer) => out.push(b));
-      child.stderr.on("data", (b: Buffer) => err.push(b));
-      child.on("error", (error: NodeJS.ErrnoException) => {
-        resolve({ code: 127, stdout: "", stderr: error.message, notFound: error.code === "ENOENT" });
-      });
-      child.on("close", (code, signal) => {
-        const stderr = Buffer.concat(err).toString("utf8");
-        resolve({
-          code: code ?? 1,
-          stdout: Buffer.concat(out).toString("utf8"),
-          stderr: signal ? `${stderr}\nkubectl stopped after ${CALL_TIMEOUT_MS / 1000} s (${signal})` : stderr,
-        });
-      });
-    });
-}
-
-/** The line of kubectl's error output that says what went wrong (not its klog lines). */
-export function kubectlError(stderr: string): string {
-  const lines = stderr
-    .split("\n")
-    .map((l) => l.trim())
-    .filter(Boolean);
-  const plain = lines.filter((l) => !/^[IWEF]\d{4} /.test(l));
-  const line = plain[plain.length - 1] ?? lines[lines.length - 1]?.replace(/^[IWEF]\d{4} [^\]]*\]\s*/, "") ?? "kubectl failed without a message";
-  return line.replace(/^error: /, "");
-}
-
-/**
- * Why kubectl would have no kubeconfig, when it would not (no kubeconfig setting, no in-cluster
- * service account): KUBECONFIG names no existing file, or there is no ~/.kube/config.
- */
-export function missingKubeconfig(env: NodeJS.ProcessEnv, home: string = os.homedir()): string | undefined {
-  if (env.KUBERNETES_SERVICE_HOST) return undefined;
-  const listed = (env.KUBECONFIG ?? "").split(path.delimiter).filter(Boolean);
-  if (listed.length > 0) {
-    return listed.some((f) => fs.existsSync(f)) ? undefined : `no kubeconfig: KUBECONFIG names ${listed.join(", ")}, which does not exist`;
-  }
-  return fs.existsSync(path.join(home, ".kube", "config"))
-    ? undefined
-    : "no kubeconfig: KUBECONFIG is not set and ~/.kube/config does not exist (the project's local cluster: KUBECONFIG=.tools/cluster/kubeconfig)";
-}
 
 interface KubeList {
   items?: unknown[];
@@ -106,19 +42,6 @@ interface KubeList {
 function parseList(text: string): unknown[] {
   const parsed = JSON.parse(text) as KubeList;
   return Array.isArray(parsed.items) ? parsed.items : [];
-}
-
-/** The stack's kubeconfig setting as a file kubectl reads: a path (relative to the project) or the kubeconfig itself. */
-function kubeconfigFile(setting: string, temp: string[]): { file: string } | { error: string } {
-  if (setting.includes("\n") || /^\s*[{]/.test(setting) || /^\s*apiVersion:/.test(setting)) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nexus-diagnose-"));
-    temp.push(dir);
-    const file = path.join(dir, "kubeconfig");
-    fs.writeFileSync(file, setting, { mode: 0o600 });
-    return { file };
-  }
-  const file = path.resolve(PROJECT_DIR, setting);
-  return fs.existsSync(file) ? { file } : { error: `the stack's kubeconfig setting names ${file}, which does not exist` };
 }
 
 async function inBatches<T, R>(items: readonly T[], size: number, run: (item: T) => Promise<R>): Promise<R[]> {
@@ -151,24 +74,13 @@ export async function diagnoseCommand(args: string[], kubectl: Kubectl = kubectl
 
   const temp: string[] = [];
   try {
-    const connection: string[] = [];
-    if (settings.kubernetes.kubeconfig) {
-      const kc = kubeconfigFile(settings.kubernetes.kubeconfig, temp);
-      if ("error" in kc) {
-        console.error(`nexus: ${kc.error}`);
-        return 1;
-      }
-      connection.push(`--kubeconfig=${kc.file}`);
-    } else {
-      const missing = missingKubeconfig(env);
-      if (missing) {
-        console.error(`nexus: cannot read the cluster: ${missing}`);
-        return 1;
-      }
+    const connection = kubectlConnection(settings.kubernetes, env, temp);
+    if ("error" in connection) {
+      console.error(`nexus: ${connection.error}`);
+      return 1;
     }
-    if (settings.kubernetes.context) connection.push(`--context=${settings.kubernetes.context}`);
     const scope = namespace ? ["--namespace", namespace] : ["--all-namespaces"];
-    const call = (...a: string[]) => kubectl([...connection, "--request-timeout=20s", ...a]);
+    const call = (...a: string[]) => kubectl([...connection.args, "--request-timeout=20s", ...a]);
 
     const selector = `${LABEL.partOf}=${PART_OF},${LABEL.environment}=${settings.environment}`;
     const objects = await call("get", "deployments.apps,statefulsets.apps,jobs.batch,replicasets.apps,pods", ...scope, "-l", selector, "-o", "json");

@@ -39,11 +39,34 @@ export const ENV = {
   dir: "BACKUP_DIR",
   region: "AWS_REGION",
   defaultRegion: "AWS_DEFAULT_REGION",
+  /** An S3-compatible endpoint (the aws CLI's --endpoint-url); unset: AWS S3 itself. */
+  endpoint: "BACKUP_ENDPOINT",
+  /** The KMS key an upload asks for; unset: the store's default key for aws:kms. */
+  kmsKey: "BACKUP_KMS_KEY_ID",
 } as const;
 
 /** Days a backup is kept: the retention, never longer than the GDPR maximum when one is set. */
 export function effectiveRetentionDays(backup: Backup): number {
   return Math.min(backup.retention.days, backup.gdpr?.maxRetentionDays ?? Number.POSITIVE_INFINITY);
+}
+
+/**
+ * Days the newest `keepLast` backups outlive the retention at most when no newer backup replaces
+ * them (backups failing for weeks): the on-call's window to repair the job before the last copies
+ * expire. The backup alerts fire on the first missed run, long before.
+ */
+export const KEEP_LAST_GRACE_DAYS = 30;
+
+/**
+ * The age past which no backup is kept, not even one of the newest `keepLast`: the retention plus
+ * KEEP_LAST_GRACE_DAYS, and for personal data never beyond the GDPR maximum less the days a
+ * deleted object lingers as a noncurrent version. The backup job prunes by it and the bucket's
+ * lifecycle rule expires by it, so the rule never removes a backup the job keeps: the job does
+ * the retention, the rule is the backstop for a job that no longer runs.
+ */
+export function maxBackupAgeDays(backup: Backup): number {
+  const days = effectiveRetentionDays(backup) + KEEP_LAST_GRACE_DAYS;
+  return backup.gdpr?.personalData ? Math.max(1, Math.min(days, backup.gdpr.maxRetentionDays - NONCURRENT_DAYS)) : days;
 }
 
 /** The in-cluster DNS name of a service, the host a dump connects to. */
@@ -57,11 +80,13 @@ export interface BackupScriptTarget {
   /** `<svc>.<ns>.svc` of the target (unused by volume-archive, which reads a mounted claim). */
   host: string;
   port: number;
-  /** "s3": upload with the aws CLI; "pvc": keep in the destination claim mounted at BACKUP_DIR. */
+  /** "s3": upload with the aws CLI (AWS or an S3-compatible store); "pvc": keep in the claim mounted at BACKUP_DIR. */
   destination: "s3" | "pvc";
-  /** Effective retention; only the "pvc" destination prunes by itself (S3 has lifecycle rules). */
+  /** Backups beyond the newest `keepLast` are deleted once older than this (effectiveRetentionDays). */
   retentionDays: number;
   keepLast: number;
+  /** No backup is kept past this age, whatever keepLast says (maxBackupAgeDays). */
+  maxAgeDays: number;
 }
 
 interface MethodParts {
@@ -86,9 +111,11 @@ function methodParts(method: BackupMethod, t: BackupScriptTarget): MethodParts {
         // PGUSER/PGDATABASE/PGPASSWORD come from the environment so no credential is ever an
         // argument (visible in `ps`) or a line of this ConfigMap; --compress on the plain format
         // writes a gzip file directly, so a failed dump cannot hide behind a pipe's exit status.
+        // --clean --if-exists: the dump drops each object before creating it, so psql replays it
+        // over the live database (restoreScript) instead of failing on the first existing table.
         dump: [
           ': "${PGPASSWORD:?PGPASSWORD must come from a Secret}"',
-          `pg_dump --host=${t.host} --port=${t.port} --no-password --format=plain --compress=6 \\`,
+          `pg_dump --host=${t.host} --port=${t.port} --no-password --format=plain --clean --if-exists --compress=6 \\`,
           '  --file="$partial"',
         ],
       };
@@ -112,39 +139,52 @@ function methodParts(method: BackupMethod, t: BackupScriptTarget): MethodParts {
 /**
  * The shell script a backup CronJob runs. It is POSIX sh, writes the backup to a file first and
  * checks it (`gzip -t`) before it is published, so a failed run fails the Job instead of
- * uploading a truncated backup. It needs only `sh`, `date`, `gzip`, the method's tool and, for
- * the "s3" destination, `aws`: the task's image must provide them, and the script says which one
- * is missing before doing anything.
+ * uploading a truncated backup, then applies the retention (retentionLines). It needs only `sh`,
+ * `date`, `gzip`, the method's tool and, for the "s3" destination, `aws`: the task's image must
+ * provide them, and the script says which one is missing before doing anything.
+ *
+ * The "s3" destination is one path for AWS and for an S3-compatible store: the store differs only
+ * by BACKUP_ENDPOINT (given to the CLI as --endpoint-url; the aws CLI v2.9 of the backup runner
+ * predates AWS_ENDPOINT_URL) and creates its bucket when it is missing, which AWS never needs (the
+ * program creates that bucket, and the job's role may not).
  */
 export function backupScript(method: BackupMethod, t: BackupScriptTarget): string {
   const m = methodParts(method, t);
-  const dump = [...(m.ready ? waitFor(m.ready, `${t.host}:${t.port}`) : []), ...m.dump];
+  const dump = [...(m.ready ? waitFor(m.ready, `${t.host}:${t.port}`, "backup") : []), ...m.dump];
   const base = `${t.task}-\${stamp}${m.extension}`;
-  const tools = ["date", "gzip", ...m.tools];
+  const tools = ["date", "gzip", ...m.tools, ...RETENTION_TOOLS];
   const lines = ["#!/bin/sh", `# ${method} backup for task ${t.task}; generated by the platform, edit automation.yaml.`, "set -eu", ""];
   if (t.destination === "s3") {
     tools.push("aws");
     lines.push(
-      ...toolCheck(tools),
+      ...toolCheck(tools, "backup"),
+      ...s3Function(),
       `: "\${${ENV.bucket}:?}" "\${${ENV.prefix}?}" "\${${ENV.dir}:?}"`,
+      ...ensureBucket(),
       'stamp="$(date -u +%Y%m%dT%H%M%SZ)"',
       `partial="\${${ENV.dir}}/${base}"`,
       `target="s3://\${${ENV.bucket}}/\${${ENV.prefix}}${base}"`,
       "",
       ...dump,
       'gzip -t "$partial"',
-      // The bucket's default encryption (SSE-KMS with the backup key) applies to the upload.
-      'aws s3 cp --only-show-errors "$partial" "$target"',
+      // Encryption is asked for, not left to the bucket's default: the object says aws:kms (and
+      // with AWS, the backup key) whatever the store's default is, and a store that cannot
+      // encrypt refuses the upload instead of keeping the backup in the clear.
+      `set -- --sse aws:kms`,
+      `if [ -n "\${${ENV.kmsKey}:-}" ]; then set -- "$@" --sse-kms-key-id "$${ENV.kmsKey}"; fi`,
+      's3 s3 cp --only-show-errors "$@" "$partial" "$target"',
       'rm -f "$partial"',
       'echo "backup: wrote $target"',
+      "",
+      ...retentionLines(t, m.extension, {
+        list: `s3 s3api list-objects-v2 --bucket "$${ENV.bucket}" --prefix "\${${ENV.prefix}}${t.task}-" --query 'Contents[].[Key]' --output text`,
+        remove: 's3 s3 rm --only-show-errors "s3://${BACKUP_BUCKET}/$old"',
+      }),
     );
   } else {
-    tools.push("mv", "mkdir", "ls", "grep", "sort", "tail", "find", "rm");
-    // find -mtime +N matches files older than N+1 whole days.
-    const olderThan = t.retentionDays - 1;
-    const pattern = `^${escapeRegex(t.task)}-[0-9TZ]*${escapeRegex(m.extension)}$`;
+    tools.push("mv", "mkdir", "ls", "rm");
     lines.push(
-      ...toolCheck(tools),
+      ...toolCheck(tools, "backup"),
       `: "\${${ENV.prefix}?}" "\${${ENV.dir}:?}"`,
       `dir="\${${ENV.dir}}/\${${ENV.prefix}}"`,
       'mkdir -p "$dir"',
@@ -160,14 +200,73 @@ export function backupScript(method: BackupMethod, t: BackupScriptTarget): strin
       'mv "$partial" "$target"',
       'echo "backup: wrote $target"',
       "",
-      `# Keep the newest ${t.keepLast} whatever their age; delete older ones after` + ` ${t.retentionDays} days.`,
-      `ls -1 "$dir" | grep '${pattern}' | sort -r | tail -n +${t.keepLast + 1} |`,
-      "  while read -r old; do",
-      `    if [ -n "$(find "$dir$old" -mtime +${olderThan})" ]; then rm -f "$dir$old"; fi`,
-      "  done",
+      ...retentionLines(t, m.extension, { list: 'ls -1 "$dir"', remove: 'rm -f "$dir$old"' }),
     );
   }
   return lines.join("\n") + "\n";
+}
+
+/** Tools the retention needs beside date: listing, ordering, matching. */
+const RETENTION_TOOLS = ["grep", "sort"];
+
+/**
+ * The pattern of a task's backup names (`<task>-<UTC timestamp><extension>`), alone or as the last
+ * part of an object key, as a basic regex for grep.
+ */
+export function backupNamePattern(task: string, extension: string): string {
+  return `^\\(.*/\\)\\{0,1\\}${escapeRegex(task)}-[0-9]\\{8\\}T[0-9]\\{6\\}Z${escapeRegex(extension)}$`;
+}
+
+/**
+ * `s3 ARGS`: the aws CLI, against BACKUP_ENDPOINT when the store is not AWS S3. A function, so
+ * every call of the script goes to the same store the same way.
+ */
+export function s3Function(): string[] {
+  return [`s3() { if [ -n "\${${ENV.endpoint}:-}" ]; then aws --endpoint-url "$${ENV.endpoint}" "$@"; else aws "$@"; fi; }`];
+}
+
+/**
+ * An S3-compatible store's bucket is created on first use (the store starts empty); AWS's bucket
+ * comes from the program. us-east-1 is the one region S3 refuses a location constraint for.
+ */
+function ensureBucket(): string[] {
+  const bucket = `"$${ENV.bucket}"`;
+  return [
+    `if [ -n "\${${ENV.endpoint}:-}" ] && ! s3 s3api head-bucket --bucket ${bucket} >/dev/null 2>&1; then`,
+    `  if [ "\${${ENV.region}:-us-east-1}" = us-east-1 ]; then s3 s3api create-bucket --bucket ${bucket} >/dev/null;`,
+    `  else s3 s3api create-bucket --bucket ${bucket} --create-bucket-configuration "LocationConstraint=$${ENV.region}" >/dev/null; fi`,
+    "fi",
+  ];
+}
+
+/**
+ * The retention, the same for both destinations: the task's backups newest first (names sort by
+ * their UTC timestamp); the newest `keepLast` are kept whatever their age, older ones are deleted
+ * once older than the retention, and none outlives maxAgeDays. Age comes from the timestamp in the
+ * name, which S3 and a claim both keep, not from a modification time a copy would reset.
+ * `list` prints names or keys one a line (anything else is filtered out), `remove` deletes "$old".
+ */
+function retentionLines(t: BackupScriptTarget, extension: string, io: { list: string; remove: string }): string[] {
+  const cutoff = (days: number) => `$(date -u -d "@$((now - ${days} * 86400))" +%Y%m%d%H%M%S)`;
+  return [
+    `# Keep the newest ${t.keepLast} whatever their age; delete older ones after ${t.retentionDays} days, and any after ${t.maxAgeDays} days.`,
+    'now="$(date -u +%s)"',
+    `expired="${cutoff(t.retentionDays)}"`,
+    `too_old="${cutoff(t.maxAgeDays)}"`,
+    // Listed first, so a failed listing fails the run (set -e) instead of skipping the retention.
+    `listing="$(${io.list})"`,
+    "n=0",
+    `for old in $(printf '%s\\n' "$listing" | grep '${backupNamePattern(t.task, extension)}' | sort -r); do`,
+    "  n=$((n + 1))",
+    `  age="\${old##*${t.task}-}"`,
+    '  age="${age%%Z*}"',
+    '  age="${age%%T*}${age#*T}"',
+    `  if { [ "$n" -gt ${t.keepLast} ] && [ "$age" -lt "$expired" ]; } || [ "$age" -lt "$too_old" ]; then`,
+    `    ${io.remove}`,
+    '    echo "backup: removed $old"',
+    "  fi",
+    "done",
+  ];
 }
 
 /**
@@ -175,23 +274,23 @@ export function backupScript(method: BackupMethod, t: BackupScriptTarget): strin
  * network policy that admits a new pod takes a moment to include it, so the first connection of
  * a Job's pod can be refused.
  */
-function waitFor(ready: string, address: string): string[] {
+export function waitFor(ready: string, address: string, who: string): string[] {
   return [
     "tries=0",
     `until ${ready} >/dev/null 2>&1; do`,
     "  tries=$((tries + 1))",
-    `  if [ "$tries" -ge ${STORE_WAIT_SECONDS} ]; then echo "backup: ${address} did not answer within ${STORE_WAIT_SECONDS}s" >&2; exit 1; fi`,
+    `  if [ "$tries" -ge ${STORE_WAIT_SECONDS} ]; then echo "${who}: ${address} did not answer within ${STORE_WAIT_SECONDS}s" >&2; exit 1; fi`,
     "  sleep 1",
     "done",
   ];
 }
 
 /** Fails fast, naming the tool, when the task's image lacks one the script needs. */
-function toolCheck(tools: readonly string[]): string[] {
+export function toolCheck(tools: readonly string[], who: string): string[] {
   return [
     `for tool in ${tools.join(" ")}; do`,
     '  if ! command -v "$tool" >/dev/null 2>&1; then',
-    '    echo "backup: $tool is missing from the image" >&2',
+    `    echo "${who}: $tool is missing from the image" >&2`,
     "    exit 127",
     "  fi",
     "done",
@@ -213,10 +312,46 @@ export function methodEnv(method: BackupMethod, target: ResolvedService): Record
   return { PGUSER: user, PGDATABASE: target.env["POSTGRES_DB"] ?? user };
 }
 
-/** Where the script writes, as its environment: the directory and prefix, and with S3 the bucket and its region. */
-export function destinationEnv(prefix: string, s3?: { bucketName: Input<string>; region: string }): Record<string, Input<string>> {
-  const upload: Record<string, Input<string>> = s3 ? { [ENV.bucket]: s3.bucketName, [ENV.region]: s3.region, [ENV.defaultRegion]: s3.region } : {};
+/** An S3 destination as the scripts see it: the bucket, its region, and what sets a store apart from AWS. */
+export interface S3Destination {
+  bucketName: Input<string>;
+  region: string;
+  /** An S3-compatible store's endpoint URL; absent: AWS S3. */
+  endpoint?: string;
+  /** The KMS key the upload asks for (AWS: the backup key); absent: the store's default. */
+  kmsKeyId?: Input<string>;
+}
+
+/** Where the script writes, as its environment: the directory and prefix, and with S3 the bucket, its region, endpoint and key. */
+export function destinationEnv(prefix: string, s3?: S3Destination): Record<string, Input<string>> {
+  const upload: Record<string, Input<string>> = s3
+    ? {
+        [ENV.bucket]: s3.bucketName,
+        [ENV.region]: s3.region,
+        [ENV.defaultRegion]: s3.region,
+        ...(s3.endpoint !== undefined ? { [ENV.endpoint]: s3.endpoint } : {}),
+        ...(s3.kmsKeyId !== undefined ? { [ENV.kmsKey]: s3.kmsKeyId } : {}),
+      }
+    : {};
   return { [ENV.dir]: BACKUP_DIR, [ENV.prefix]: prefix, ...upload };
+}
+
+/**
+ * Egress of a backup task's pods (its backup and restore Jobs) to an S3-compatible store: its
+ * address, on its port. The address must be an IPv4 literal, as a NetworkPolicy admits addresses,
+ * not names. AWS S3 is admitted by the security registry's egress rules instead.
+ */
+export function storeEgressSpec(podLabels: Record<string, string>, endpoint: string): k8s.types.input.networking.v1.NetworkPolicySpec {
+  const url = new URL(endpoint);
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(url.hostname)) {
+    throw new Error(`backup store ${endpoint}: give its address as an IPv4 address (a NetworkPolicy admits addresses, not names)`);
+  }
+  const port = url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
+  return {
+    podSelector: { matchLabels: podLabels },
+    policyTypes: ["Egress"],
+    egress: [{ to: [{ ipBlock: { cidr: `${url.hostname}/32` } }], ports: [{ protocol: "TCP", port }] }],
+  };
 }
 
 /**
@@ -281,10 +416,12 @@ export interface TaskPodOptions {
   resources: Resources | undefined;
   volumes?: Volume[];
   mounts?: VolumeMount[];
+  /** Mount the service account's API token: only for a task whose registry entry declares clusterAccess. */
+  apiToken?: boolean;
 }
 
 /**
- * The pod of a scheduled or one-shot task: restricted security context, no API token, a /tmp
+ * The pod of a scheduled or one-shot task: restricted security context, no API token unless asked, a /tmp
  * emptyDir for the read-only root filesystem, and `restartPolicy: Never` so every retry is a new
  * pod whose logs survive for the job history.
  */
@@ -294,7 +431,7 @@ export function taskPodTemplate(o: TaskPodOptions): k8s.types.input.core.v1.PodT
     metadata: { labels: o.labels, ...(o.annotations ? { annotations: o.annotations } : {}) },
     spec: {
       serviceAccountName: o.serviceAccountName,
-      automountServiceAccountToken: false,
+      automountServiceAccountToken: o.apiToken ?? false,
       // Service links would inject every service of the namespace as environment variables.
       enableServiceLinks: false,
       restartPolicy: "Never",
@@ -363,26 +500,24 @@ export interface LifecycleRule {
 export const NONCURRENT_DAYS = 1;
 
 /**
- * One lifecycle rule per backup task. Expiring the current version only adds a delete marker in
- * a versioned bucket, so the old version is expired one day later (S3's shortest), or personal
- * data would outlive its GDPR maximum. Abandoned multipart uploads hold data too: dropped after
- * a day.
+ * One lifecycle rule per backup task, expiring its prefix after maxBackupAgeDays: the backup job
+ * applies the retention itself (the newest keepLast whatever their age, older ones after the
+ * retention), so the rule only removes what the job would have removed too, when the job no longer
+ * runs, and the GDPR maximum holds either way. Expiring the current version only adds a delete
+ * marker in a versioned bucket, so the old version is expired one day later (S3's shortest);
+ * maxBackupAgeDays leaves that day for personal data. Abandoned multipart uploads hold data too:
+ * dropped after a day.
  */
 export function s3LifecycleRules(tasks: readonly ResolvedTask[]): LifecycleRule[] {
   return tasks
     .filter((t) => t.kind === "backup")
     .map((t) => {
       const backup = backupOf(t);
-      // An expired object lingers as a noncurrent version for NONCURRENT_DAYS more: personal
-      // data must be gone by the GDPR maximum, so it expires that much earlier.
-      const days = backup.gdpr?.personalData
-        ? Math.max(1, Math.min(backup.retention.days, backup.gdpr.maxRetentionDays - NONCURRENT_DAYS))
-        : effectiveRetentionDays(backup);
       return {
         id: t.name,
         status: "Enabled",
         filter: { prefix: backup.destination.prefix },
-        expiration: { days },
+        expiration: { days: maxBackupAgeDays(backup) },
         noncurrentVersionExpiration: { noncurrentDays: NONCURRENT_DAYS },
         abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
       };
@@ -404,8 +539,8 @@ export function objectLockDays(tasks: readonly ResolvedTask[]): number | undefin
 }
 
 /**
- * What a backup job's role may do: write and read objects under its own prefix, list only that
- * prefix, and use the bucket key. The only wildcard is the object-key suffix after the prefix
+ * What a backup job's role may do: write, read and delete objects under its own prefix, list only
+ * that prefix, and use the bucket key. The only wildcard is the object-key suffix after the prefix
  * (keys carry a timestamp); no action or resource is a wildcard.
  */
 export function backupRolePolicy(bucketArn: string, prefix: string, kmsKeyArn: string): string {
@@ -415,7 +550,9 @@ export function backupRolePolicy(bucketArn: string, prefix: string, kmsKeyArn: s
       {
         Sid: "ObjectsUnderOwnPrefix",
         Effect: "Allow",
-        Action: ["s3:PutObject", "s3:GetObject"],
+        // Delete: the job applies the retention itself (backupScript); in the versioned bucket a
+        // delete is a marker, and the lifecycle rule expires the old version a day later.
+        Action: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
         Resource: [`${bucketArn}/${prefix}*`],
       },
       {

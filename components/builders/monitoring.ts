@@ -5,7 +5,8 @@
  */
 import YAML from "yaml";
 import { escapeYamlUnsafe, hasYamlUnsafe } from "../../contract/escape/yaml";
-import type { Model, ResolvedAlert, ResolvedChannel, ResolvedDashboard, ResolvedSlo, ResolvedTeam } from "../../domain/model";
+import type { Model, ResolvedAlert, ResolvedChannel, ResolvedDashboard, ResolvedSlo, ResolvedTask, ResolvedTeam } from "../../domain/model";
+import type { ChannelProxies } from "../../domain/model/alerting";
 import { longestCronIntervalSeconds } from "../../domain/schema/cron";
 
 export interface AlertingRule {
@@ -267,48 +268,25 @@ export const BACKUP_CATEGORY = { label: "category", value: "backup" } as const;
 export function backupAlertRules(tasks: readonly BackupTask[]): RuleFile {
   if (tasks.length === 0) return { groups: [] };
   const rules = tasks.flatMap((task): AlertingRule[] => {
-    // Two periods: one late run is tolerated (slow job, node drain), a second is not.
-    const threshold = 2 * longestCronIntervalSeconds(task.schedule);
-    const cron = `{namespace="${task.namespace}",cronjob="${task.name}"}`;
-    // CronJob-created Jobs are named "<cronjob>-<minutes since epoch>"; digits only, so the jobs
-    // of a task "db-backup-verify" are not counted as jobs of "db-backup".
-    const jobs = `{namespace="${task.namespace}",job_name=~"${task.name}-[0-9]+"}`;
-    const labels = {
-      [BACKUP_CATEGORY.label]: BACKUP_CATEGORY.value,
-      task: task.name,
-      namespace: task.namespace,
-      owner: task.owner,
-      team: task.owner,
-    };
+    const threshold = missedThreshold(task.schedule);
+    const labels = { [BACKUP_CATEGORY.label]: BACKUP_CATEGORY.value, ...taskLabels({ ...task, kind: "backup" }) };
     return [
       {
         alert: BACKUP_MISSED,
-        // Last success too old; or never succeeded although the CronJob exists long enough; or
-        // the CronJob is not visible at all (not deployed, or kube-state-metrics not scraped),
-        // in which case the backup is unmonitored, which is as bad as missed.
-        expr:
-          `(time() - max(kube_cronjob_status_last_successful_time${cron}) > ${threshold})` +
-          ` or ((time() - max(kube_cronjob_created${cron}) > ${threshold})` +
-          ` unless on() kube_cronjob_status_last_successful_time${cron})` +
-          ` or absent(kube_cronjob_created${cron})`,
+        expr: cronJobMissedExpr(task),
         for: "15m",
         labels: { severity: "critical", ...labels },
         annotations: {
           summary: `Backup ${task.name} has not succeeded for more than ${humanSeconds(threshold)}` + ` (schedule "${task.schedule}")`,
           description:
-            `No successful run of CronJob ${task.namespace}/${task.name} within two schedule` +
-            " periods, or the CronJob is not visible to kube-state-metrics.",
+            `No successful run of CronJob ${task.namespace}/${task.name} within two schedule periods, or its last` +
+            " slot passed without a run, or the CronJob is not visible to kube-state-metrics.",
           nexus_source: task.source,
         },
       },
       {
         alert: BACKUP_FAILED,
-        // Only while the newest failed Job started after the last success: failed Jobs are kept
-        // for the history, and an older failure already followed by a success is resolved.
-        expr:
-          `max(kube_job_status_start_time${jobs}` +
-          ` and on(namespace, job_name) (kube_job_status_failed${jobs} > 0))` +
-          ` > (max(kube_cronjob_status_last_successful_time${cron}) or vector(0))`,
+        expr: cronJobFailedExpr(task),
         labels: { severity: "warning", ...labels },
         annotations: {
           summary: `The latest run of backup ${task.name} failed`,
@@ -320,6 +298,182 @@ export function backupAlertRules(tasks: readonly BackupTask[]): RuleFile {
     ];
   });
   return { groups: [{ name: BACKUP_GROUP, rules }] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tasks: every in-cluster task that fails or does not run on schedule is an alert
+// ---------------------------------------------------------------------------------------------
+
+/** An in-cluster task of the automation registry, as its alerts and run records see it. */
+export type MonitoredTask = {
+  /** The CronJob's or Job's name in Kubernetes: kube-state-metrics reports it as `cronjob` or `job_name`. */
+  name: string;
+  namespace: string;
+  /** The owning team; its channel receives the task's alerts. */
+  owner: string;
+  /** The registry's task kind ("backup", "report", "health-check", ...). */
+  kind: string;
+  source: string;
+} & ({ runner: "k8s-cronjob"; schedule: string } | { runner: "k8s-job" });
+
+/** An in-cluster task of the model as its alerts and run records see it (its CronJob or Job is named after it). */
+export function monitoredTask(t: ResolvedTask, namespace: string): MonitoredTask {
+  const common = { name: t.name, namespace, owner: t.owner, kind: t.kind, source: t.source };
+  if (t.runner === "k8s-cronjob") {
+    if (t.schedule === undefined) throw new Error(`task ${t.name} is a CronJob without a schedule (${t.source})`);
+    return { ...common, runner: t.runner, schedule: t.schedule };
+  }
+  if (t.runner === "k8s-job") return { ...common, runner: t.runner };
+  throw new Error(`task ${t.name} runs beside Pulumi, not in the cluster: no alert can watch it (${t.source})`);
+}
+
+export const TASK_GROUP = "tasks";
+export const TASK_MISSED = "TaskMissed";
+export const TASK_FAILED = "TaskFailed";
+/** Label that lets Alertmanager tell task alerts (other than backups') from service alerts. */
+export const TASK_CATEGORY = { label: "category", value: "task" } as const;
+
+/**
+ * A slot counts as missed this long after it passed without a run: the CronJob controller may
+ * start a Job up to its startingDeadlineSeconds (300) late, and kube-state-metrics reports the
+ * new schedule time a scrape later.
+ */
+export const SLOT_GRACE_SECONDS = 900;
+
+/** The labels every alert and run record of a task carries; `team` routes it in Alertmanager. */
+function taskLabels(task: { name: string; namespace: string; owner: string; kind: string }): Record<string, string> {
+  return { task: task.name, kind: task.kind, namespace: task.namespace, owner: task.owner, team: task.owner };
+}
+
+/** Two periods: one late run is tolerated (slow job, node drain), a second is not. */
+function missedThreshold(schedule: string): number {
+  return 2 * longestCronIntervalSeconds(schedule);
+}
+
+function cronSelector(task: { name: string; namespace: string }): string {
+  return `{namespace="${task.namespace}",cronjob="${task.name}"}`;
+}
+
+/**
+ * The Jobs a CronJob created, named "<cronjob>-<minutes since epoch>": digits only, so the jobs of
+ * a task "db-backup-verify" are not counted as jobs of "db-backup".
+ */
+function cronJobsSelector(task: { name: string; namespace: string }): string {
+  return `{namespace="${task.namespace}",job_name=~"${task.name}-[0-9]+"}`;
+}
+
+function jobSelector(task: { name: string; namespace: string }): string {
+  return `{namespace="${task.namespace}",job_name="${task.name}"}`;
+}
+
+/**
+ * A CronJob has not run on schedule when: its last success is older than two periods; or it never
+ * succeeded although it exists for two periods; or its next schedule time (which kube-state-metrics
+ * computes from the last schedule, else from the creation) lies more than the grace in the past,
+ * i.e. a slot passed without a Job; or the CronJob is not visible at all (not deployed, or
+ * kube-state-metrics not scraped), in which case the task is unmonitored, as bad as missed.
+ * A CronJob whose first slot has not come yet matches none of these.
+ */
+export function cronJobMissedExpr(task: { name: string; namespace: string; schedule: string }): string {
+  const threshold = missedThreshold(task.schedule);
+  const cron = cronSelector(task);
+  return (
+    `(time() - max(kube_cronjob_status_last_successful_time${cron}) > ${threshold})` +
+    ` or ((time() - max(kube_cronjob_created${cron}) > ${threshold})` +
+    ` unless on() kube_cronjob_status_last_successful_time${cron})` +
+    ` or (time() - max(kube_cronjob_next_schedule_time${cron}) > ${SLOT_GRACE_SECONDS})` +
+    ` or absent(kube_cronjob_created${cron})`
+  );
+}
+
+/**
+ * Only while the newest failed Job started after the last success: failed Jobs are kept for the
+ * history, and an older failure already followed by a success is resolved.
+ */
+export function cronJobFailedExpr(task: { name: string; namespace: string }): string {
+  const jobs = cronJobsSelector(task);
+  return (
+    `max(kube_job_status_start_time${jobs}` +
+    ` and on(namespace, job_name) (kube_job_status_failed${jobs} > 0))` +
+    ` > (max(kube_cronjob_status_last_successful_time${cronSelector(task)}) or vector(0))`
+  );
+}
+
+/** A Job that gave up: its Failed condition is true (retries within backoffLimit do not count). */
+export function jobFailedExpr(task: { name: string; namespace: string }): string {
+  return `max(kube_job_failed{namespace="${task.namespace}",job_name="${task.name}",condition="true"}) == 1`;
+}
+
+/**
+ * TaskMissed (CronJobs) and TaskFailed (CronJobs and Jobs) for every in-cluster task but backups,
+ * which have BackupMissed and BackupFailed; labelled with the task, its kind and owning team.
+ */
+export function taskAlertRules(tasks: readonly MonitoredTask[]): RuleFile {
+  const rules = tasks.flatMap((task): AlertingRule[] => {
+    if (task.kind === "backup") throw new Error(`task ${task.name} is a backup: backupAlertRules makes its alerts (${task.source})`);
+    const labels = { [TASK_CATEGORY.label]: TASK_CATEGORY.value, ...taskLabels(task) };
+    const what = task.runner === "k8s-cronjob" ? `CronJob ${task.namespace}/${task.name}` : `Job ${task.namespace}/${task.name}`;
+    const failed: AlertingRule = {
+      alert: TASK_FAILED,
+      expr: task.runner === "k8s-cronjob" ? cronJobFailedExpr(task) : jobFailedExpr(task),
+      labels: { severity: "warning", ...labels },
+      annotations: {
+        summary: `The latest run of task ${task.name} (${task.kind}) failed`,
+        description:
+          `${what} failed` + (task.runner === "k8s-cronjob" ? " after its last successful run" : "") + `: see kubectl -n ${task.namespace} get jobs.`,
+        runbook_url: TASK_RUNBOOK,
+        nexus_source: task.source,
+      },
+    };
+    if (task.runner === "k8s-job") return [failed];
+    const missed: AlertingRule = {
+      alert: TASK_MISSED,
+      expr: cronJobMissedExpr(task),
+      for: "15m",
+      labels: { severity: "warning", ...labels },
+      annotations: {
+        summary: `Task ${task.name} (${task.kind}) has not succeeded for more than ${humanSeconds(missedThreshold(task.schedule))} (schedule "${task.schedule}")`,
+        description: `No successful run of ${what} within two schedule periods, or its last slot passed without a run, or the CronJob is not visible to kube-state-metrics.`,
+        runbook_url: TASK_RUNBOOK,
+        nexus_source: task.source,
+      },
+    };
+    return [missed, failed];
+  });
+  return rules.length === 0 ? { groups: [] } : { groups: [{ name: TASK_GROUP, rules }] };
+}
+
+/** Where the README explains a task alert and the record of runs; the same for every task. */
+export const TASK_RUNBOOK = "https://runbooks.nexus.example/alerts/task";
+
+// ---------------------------------------------------------------------------------------------
+// A record of runs: last success and last failure of every task, kept for the retention
+// ---------------------------------------------------------------------------------------------
+
+export const TASK_RUNS_GROUP = "task-runs";
+export const TASK_LAST_SUCCESS = "nexus:task_last_success_timestamp_seconds";
+export const TASK_LAST_FAILURE = "nexus:task_last_failure_timestamp_seconds";
+
+/**
+ * Per task, the time of its last success and of the start of its last failed run. Each record
+ * also takes the maximum with its own previous value, so it still holds after the Job it was read
+ * from is deleted (history limit, TTL) or kube-state-metrics restarts; the series then stays for
+ * Prometheus's retention.
+ */
+export function taskRunRecords(tasks: readonly MonitoredTask[]): RuleFile {
+  const rules = tasks.flatMap((task): RecordingRule[] => {
+    const labels = { task: task.name, kind: task.kind, owner: task.owner };
+    const self = (record: string) => `${record}{task="${task.name}"}`;
+    const cron = task.runner === "k8s-cronjob";
+    const jobs = cron ? cronJobsSelector(task) : jobSelector(task);
+    const success = cron ? `max(kube_cronjob_status_last_successful_time${cronSelector(task)})` : `max(kube_job_status_completion_time${jobs})`;
+    const failure = `max(kube_job_status_start_time${jobs} and on(namespace, job_name) (kube_job_failed{${jobs.slice(1, -1)},condition="true"} == 1))`;
+    return [
+      { record: TASK_LAST_SUCCESS, expr: `max(${success} or ${self(TASK_LAST_SUCCESS)})`, labels },
+      { record: TASK_LAST_FAILURE, expr: `max(${failure} or ${self(TASK_LAST_FAILURE)})`, labels },
+    ];
+  });
+  return rules.length === 0 ? { groups: [] } : { groups: [{ name: TASK_RUNS_GROUP, rules }] };
 }
 
 function humanSeconds(seconds: number): string {
@@ -337,6 +491,24 @@ export const UNROUTED_RECEIVER = "_unrouted";
 
 export const SLACK_TEXT =
   "{{ range .Alerts }}*{{ .Annotations.summary }}*" + "{{ if .Annotations.runbook_url }} <{{ .Annotations.runbook_url }}|runbook>{{ end }}\n{{ end }}";
+
+/**
+ * Who must act and how urgently, beside the message: a Slack reader should not have to open the
+ * alert to see its severity and owning team. The titles are the label names they show.
+ */
+export const SLACK_FIELDS = [
+  { title: "severity", value: "{{ .CommonLabels.severity }}", short: true },
+  { title: "owner", value: "{{ .CommonLabels.owner }}", short: true },
+];
+
+/**
+ * The plain-text part of an alert e-mail (Alertmanager sends only HTML by default): every alert
+ * with its labels and annotations, runbook included, in Alertmanager's own text list, under
+ * "Firing:" and "Resolved:".
+ */
+export const EMAIL_TEXT =
+  '{{ if .Alerts.Firing }}Firing:\n{{ template "__text_alert_list" .Alerts.Firing }}{{ end }}' +
+  '{{ if .Alerts.Resolved }}Resolved:\n{{ template "__text_alert_list" .Alerts.Resolved }}{{ end }}';
 
 /** The Pulumi config secrets the channels need, in channel order. */
 export function channelSecretKeys(channels: readonly ResolvedChannel[]): string[] {
@@ -364,6 +536,8 @@ export interface AlertmanagerInput {
   backupTasks: readonly BackupTask[];
   /** Secret values by Pulumi config key, in plain text: the caller keeps the result secret. */
   secrets: Readonly<Record<string, string>>;
+  /** The HTTP proxy of each channel type sent through one (security.yaml `proxyFor`); the others go direct. */
+  proxies?: ChannelProxies;
 }
 
 export interface Route {
@@ -381,12 +555,13 @@ export function alertmanagerConfig(input: AlertmanagerInput) {
     }
     return value;
   };
-  const receivers = input.channels.map((c) => alertmanagerReceiver(c, secret));
+  const receivers = input.channels.map((c) => alertmanagerReceiver(c, secret, input.proxies ?? {}));
   return {
     route: {
       receiver: UNROUTED_RECEIVER,
       group_by: ["alertname", "service"],
       group_wait: input.routing.groupWait,
+      group_interval: input.routing.groupInterval,
       repeat_interval: input.routing.repeatInterval,
       routes: alertmanagerRoutes(input),
     },
@@ -402,8 +577,14 @@ export function alertmanagerConfig(input: AlertmanagerInput) {
   };
 }
 
-/** One channel's receiver; `secret` returns a channel secret's value or throws. */
-function alertmanagerReceiver(c: ResolvedChannel, secret: (key: string, channel: string) => string) {
+/**
+ * One channel's receiver; `secret` returns a channel secret's value or throws. An HTTP channel
+ * whose type has a proxy sends through it: under default-deny egress the proxy is the only way
+ * out to services without stable addresses (Slack, PagerDuty).
+ */
+function alertmanagerReceiver(c: ResolvedChannel, secret: (key: string, channel: string) => string, proxies: ChannelProxies) {
+  const proxy = c.type !== "email" ? proxies[c.type] : undefined;
+  const http = proxy !== undefined ? { http_config: { proxy_url: proxy } } : {};
   switch (c.type) {
     case "slack":
       return {
@@ -414,6 +595,8 @@ function alertmanagerReceiver(c: ResolvedChannel, secret: (key: string, channel:
             channel: c.slackChannel,
             send_resolved: true,
             text: SLACK_TEXT,
+            fields: SLACK_FIELDS,
+            ...http,
           },
         ],
       };
@@ -427,6 +610,9 @@ function alertmanagerReceiver(c: ResolvedChannel, secret: (key: string, channel:
             smarthost: c.smarthost,
             // The registry has no separate login: the sender address is the SMTP user.
             ...(c.passwordSecret !== undefined ? { auth_username: c.from, auth_password: secret(c.passwordSecret, c.name) } : {}),
+            // Written only when off: Alertmanager requires STARTTLS by default.
+            ...(c.requireTls ? {} : { require_tls: false }),
+            text: EMAIL_TEXT,
             send_resolved: true,
           },
         ],
@@ -434,12 +620,19 @@ function alertmanagerReceiver(c: ResolvedChannel, secret: (key: string, channel:
     case "pagerduty":
       return {
         name: c.name,
-        pagerduty_configs: [{ routing_key: secret(c.routingKeySecret, c.name), send_resolved: true }],
+        pagerduty_configs: [
+          {
+            routing_key: secret(c.routingKeySecret, c.name),
+            ...(c.url !== undefined ? { url: c.url } : {}),
+            send_resolved: true,
+            ...http,
+          },
+        ],
       };
     case "webhook":
       return {
         name: c.name,
-        webhook_configs: [{ url: secret(c.urlSecret, c.name), send_resolved: true }],
+        webhook_configs: [{ url: secret(c.urlSecret, c.name), send_resolved: true, ...http }],
       };
   }
 }
@@ -490,8 +683,62 @@ export interface PrometheusInput {
   /** Alertmanager "host:port" addresses. */
   alertmanagers: readonly string[];
   targets: readonly ScrapeTarget[];
-  /** "host:port" of kube-state-metrics, which the backup alerts read; no job when absent. */
+  /** "host:port" of kube-state-metrics, which the task and backup alerts read; no job when absent. */
   kubeStateMetrics?: string;
+  /** The nodes whose kubelets are scraped, for a Prometheus without Kubernetes discovery; absent, discovered. */
+  nodes?: readonly string[];
+}
+
+/** Where a pod finds its ServiceAccount token and the cluster's CA (automountServiceAccountToken). */
+export const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/**
+ * The kubelet's paths scraped on every node: its own metrics (kubelet_*, among them the volume
+ * statistics) and cAdvisor's (container_*), each as a job of its own.
+ */
+export const NODE_JOBS = [
+  { job: "kubelet", path: "metrics" },
+  { job: "cadvisor", path: "metrics/cadvisor" },
+] as const;
+
+/**
+ * A node scrape job: nodes found through the API, each scraped through the API server's node
+ * proxy (/api/v1/nodes/NAME/proxy/...), so Prometheus needs egress to the API server only, never
+ * to the nodes' kubelet port, and verifies the API server's certificate with the cluster's CA;
+ * the kubelets' serving certificates (often self-signed) do not matter. Needs `get` on
+ * nodes/proxy and `list`/`watch` on nodes.
+ */
+export function nodeScrapeConfigs(nodes?: readonly string[]) {
+  return NODE_JOBS.map((n) => nodeScrapeJob(n.job, n.path, nodes));
+}
+
+/** The API server as the pods of the cluster call it (the `kubernetes` Service). */
+const API_SERVER_SERVICE = "kubernetes.default.svc:443";
+
+/**
+ * With `nodes`, one static target per named node, told apart by its `node` label (Debian's
+ * Prometheus is built without Kubernetes discovery); without, every node the API lists.
+ */
+function nodeScrapeJob(job: string, path: string, nodes?: readonly string[]) {
+  const discovered = nodes === undefined;
+  if (nodes !== undefined && nodes.length === 0) throw new Error(`scrape job ${job}: an empty node list would scrape nothing`);
+  const nodeLabel = discovered ? "__meta_kubernetes_node_name" : "node";
+  return {
+    job_name: job,
+    scheme: "https",
+    ...(discovered
+      ? { kubernetes_sd_configs: [{ role: "node" }] }
+      : { static_configs: [...new Set(nodes)].sort().map((node) => ({ targets: [API_SERVER_SERVICE], labels: { node } })) }),
+    authorization: { credentials_file: `${SERVICE_ACCOUNT_DIR}/token` },
+    tls_config: { ca_file: `${SERVICE_ACCOUNT_DIR}/ca.crt` },
+    relabel_configs: [
+      { target_label: "__address__", replacement: API_SERVER_SERVICE },
+      { source_labels: [nodeLabel], regex: "(.+)", target_label: "__metrics_path__", replacement: `/api/v1/nodes/\${1}/proxy/${path}` },
+      // The node, not the API server every target shares, tells the targets apart.
+      { source_labels: [nodeLabel], target_label: "instance" },
+      ...(discovered ? [{ source_labels: [nodeLabel], target_label: "node" }] : []),
+    ],
+  };
 }
 
 export function prometheusConfig(input: PrometheusInput) {
@@ -527,8 +774,68 @@ export function prometheusConfig(input: PrometheusInput) {
             },
           ]
         : []),
+      ...nodeScrapeConfigs(input.nodes),
     ],
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cluster access of kube-state-metrics and Prometheus
+// ---------------------------------------------------------------------------------------------
+
+export interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+/**
+ * The objects kube-state-metrics reports, by API group: exactly those whose kube_* series the
+ * generated rules and the registry's alerts read (CronJobs and Jobs for the task and backup
+ * alerts and the record of runs, Pods for restarts). Its `--resources` and its role both come
+ * from this table, so it can neither watch more than it may nor be allowed more than it watches.
+ */
+export const KUBE_STATE_METRICS_RESOURCES = [
+  { apiGroup: "batch", resource: "cronjobs" },
+  { apiGroup: "batch", resource: "jobs" },
+  { apiGroup: "", resource: "pods" },
+] as const;
+
+export const KUBE_STATE_METRICS_PORT = 8080;
+/** kube-state-metrics's own metrics and its readiness (/readyz). */
+export const KUBE_STATE_METRICS_TELEMETRY_PORT = 8081;
+
+/** Read-only: list and watch of the reported resources, nothing else. */
+export function kubeStateMetricsRules(): PolicyRule[] {
+  const groups = [...new Set(KUBE_STATE_METRICS_RESOURCES.map((r) => r.apiGroup))];
+  return groups.map((group) => ({
+    apiGroups: [group],
+    resources: KUBE_STATE_METRICS_RESOURCES.filter((r) => r.apiGroup === group).map((r) => r.resource),
+    verbs: ["list", "watch"],
+  }));
+}
+
+/** Its arguments: the reported resources, and only in the given namespaces (where it may read). */
+export function kubeStateMetricsArgs(namespaces: readonly string[]): string[] {
+  if (namespaces.length === 0) throw new Error("kube-state-metrics needs at least one namespace to report on");
+  return [
+    `--port=${KUBE_STATE_METRICS_PORT}`,
+    `--telemetry-port=${KUBE_STATE_METRICS_TELEMETRY_PORT}`,
+    `--resources=${KUBE_STATE_METRICS_RESOURCES.map((r) => r.resource).join(",")}`,
+    `--namespaces=${[...new Set(namespaces)].sort().join(",")}`,
+  ];
+}
+
+/**
+ * Prometheus's cluster-wide access for the node jobs: find nodes (list, watch) and read their
+ * kubelet through the API server's node proxy (get nodes/proxy). Not nodes/metrics: that is what
+ * a kubelet asks for a direct scrape, which the node jobs do not do.
+ */
+export function prometheusNodeRules(): PolicyRule[] {
+  return [
+    { apiGroups: [""], resources: ["nodes"], verbs: ["list", "watch"] },
+    { apiGroups: [""], resources: ["nodes/proxy"], verbs: ["get"] },
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------

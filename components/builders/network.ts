@@ -141,3 +141,62 @@ export function cidrEgressSpec(rule: EgressRule): k8s.types.input.networking.v1.
 function namespaceEgressSpec(to: Peer[], ports: k8s.types.input.networking.v1.NetworkPolicyPort[]): k8s.types.input.networking.v1.NetworkPolicySpec {
   return { podSelector: {}, policyTypes: ["Egress"], egress: [{ to, ports }] };
 }
+
+// ---------------------------------------------------------------------------------------------
+// The Kubernetes API server
+// ---------------------------------------------------------------------------------------------
+
+/** Where the API server's `kubernetes` Service and the EndpointSlice mirroring it live. */
+export const API_SERVER_SLICE = { namespace: "default", name: "kubernetes" } as const;
+
+/** One address the API server answers on: what the `kubernetes` Service forwards to. */
+export interface ApiServerEndpoint {
+  ip: string;
+  port: number;
+}
+
+/** The parts of a discovery.k8s.io/v1 EndpointSlice the API server's addresses are read from. */
+export interface EndpointSliceView {
+  endpoints?: readonly { addresses?: readonly string[]; conditions?: { ready?: boolean } }[];
+  ports?: readonly { port?: number; protocol?: string }[];
+}
+
+/**
+ * The API server's addresses from the `kubernetes` EndpointSlice: every address of every endpoint
+ * not reported unready, with every TCP port. The Service's cluster IP would be of no use: policy
+ * engines (kube-router, the VPC CNI agent) evaluate egress after the Service's DNAT, so a rule
+ * must name the endpoints. The addresses differ per cluster and are read from it at deploy time.
+ */
+export function apiServerEndpoints(slice: EndpointSliceView): ApiServerEndpoint[] {
+  const ports = (slice.ports ?? []).filter((p) => (p.protocol ?? "TCP") === "TCP" && p.port !== undefined).map((p) => p.port!);
+  const ips = (slice.endpoints ?? []).filter((e) => e.conditions?.ready !== false).flatMap((e) => e.addresses ?? []);
+  const found = [...new Set(ips)].flatMap((ip) => [...new Set(ports)].map((port) => ({ ip, port })));
+  if (found.length === 0) {
+    throw new Error(
+      `EndpointSlice ${API_SERVER_SLICE.namespace}/${API_SERVER_SLICE.name} lists no ready address and TCP port of the API server:` +
+        " no egress to it can be allowed",
+    );
+  }
+  return found;
+}
+
+/**
+ * The egress rule that lets a workload's pods call the Kubernetes API server (kube-state-metrics,
+ * Prometheus's discovery and kubelet proxy, tasks that read the cluster): to exactly its
+ * endpoints' addresses and ports. Refuses an empty list, since a rule without peers would allow
+ * every destination.
+ */
+export function apiServerEgress(endpoints: readonly ApiServerEndpoint[]): Egress {
+  if (endpoints.length === 0) throw new Error("no API server endpoint: an egress rule without peers would allow every destination");
+  const ips = [...new Set(endpoints.map((e) => e.ip))];
+  const ports = [...new Set(endpoints.map((e) => e.port))];
+  return {
+    to: ips.map((ip) => ({ ipBlock: { cidr: ip.includes(":") ? `${ip}/128` : `${ip}/32` } })),
+    ports: ports.map((port) => ({ protocol: "TCP", port })),
+  };
+}
+
+/** An egress-only policy for one workload's pods (`selectorLabels(name)`): the API server, nothing else. */
+export function apiServerEgressSpec(name: string, endpoints: readonly ApiServerEndpoint[]): k8s.types.input.networking.v1.NetworkPolicySpec {
+  return { podSelector: { matchLabels: selectorLabels(name) }, policyTypes: ["Egress"], egress: [apiServerEgress(endpoints)] };
+}

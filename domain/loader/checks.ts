@@ -13,6 +13,8 @@ import {
   TMP_PATH,
 } from "../schema";
 import { serviceNamespaces, taskNamespaceOf } from "../model/workloads";
+import { checkAlertDelivery } from "./alerting";
+import { checkAccess } from "./access";
 import { suggest } from "./issues";
 import type { Locator } from "./locator";
 import type { PathSegment } from "./problems";
@@ -48,6 +50,8 @@ export function crossCheck(r: Registries, env: string, at: Locator): void {
   backups(r, at);
   pipelines(r.pipelines, at);
   quotaHeadroom(r, at);
+  checkAlertDelivery(r, at);
+  checkAccess(r, at);
 }
 
 function uniqueNames(r: Registries, at: Locator): void {
@@ -64,6 +68,7 @@ function uniqueNames(r: Registries, at: Locator): void {
     ["monitoring", "dashboards", r.monitoring.dashboards],
     ["security", "rbac", r.security.rbac],
     ["security", "network.egress", r.security.network.egress],
+    ["security", "network.awsEgress", r.security.network.awsEgress],
     ["security", "policies", r.security.policies.map((p) => ({ name: p.id }))],
   ];
   for (const [key, section, items] of lists) {
@@ -287,8 +292,21 @@ function checkResources(at: Locator, key: RegistryKey, path: PathSegment[], res:
 function resources(r: Registries, at: Locator): void {
   r.orchestration.services.forEach((s, i) => checkResources(at, "orchestration", ["services", i, "resources"], s.resources));
   r.automation.tasks.forEach((t, i) => checkResources(at, "automation", ["tasks", i, "resources"], t.resources));
-  for (const c of ["prometheus", "alertmanager", "grafana"] as const) {
+  for (const c of ["prometheus", "alertmanager", "grafana", "kubeStateMetrics"] as const) {
     checkResources(at, "monitoring", ["stack", c, "resources"], r.monitoring.stack[c].resources);
+  }
+  const promStorage = r.monitoring.stack.prometheus.storage;
+  if (promStorage && parseQuantity(promStorage.size) === undefined) {
+    at.report("monitoring", ["stack", "prometheus", "storage", "size"], `"${promStorage.size}" is not a Kubernetes quantity: write e.g. "50Gi"`, "quantity");
+  }
+  const prom = r.monitoring.stack.prometheus;
+  if (promStorage && prom.replicas > 1 && r.monitoring.stack.mode === "standalone") {
+    at.report(
+      "monitoring",
+      ["stack", "prometheus", "replicas"],
+      `Prometheus with storage is one pod on one claim (${prom.replicas} replicas would share one database): set replicas: 1, or run it in operator mode`,
+      "replicas",
+    );
   }
   r.orchestration.services.forEach((s, i) => {
     if (s.storage && parseQuantity(s.storage.size) === undefined) {
@@ -396,7 +414,7 @@ function images(r: Registries, env: string, at: Locator): void {
   };
   r.orchestration.services.forEach((s, i) => check("orchestration", ["services", i, "image"], s.image));
   r.automation.tasks.forEach((t, i) => check("automation", ["tasks", i, "image"], t.image));
-  for (const c of ["prometheus", "alertmanager", "grafana"] as const) {
+  for (const c of ["prometheus", "alertmanager", "grafana", "kubeStateMetrics"] as const) {
     check("monitoring", ["stack", c, "image"], r.monitoring.stack[c].image);
   }
 }
@@ -414,7 +432,7 @@ function tasks(r: Registries, at: Locator): void {
       at.report(
         "automation",
         [...path, "schedule"],
-        `a local-command task runs on each deploy, not on a schedule: remove schedule or use runner k8s-cronjob`,
+        `a local-command task runs at a deploy that changes its entry, not on a schedule: remove schedule or use runner k8s-cronjob`,
         "schedule",
       );
     }
@@ -423,6 +441,20 @@ function tasks(r: Registries, at: Locator): void {
     }
     if (t.kind === "backup" && !t.target) {
       at.report("automation", path, `a backup task needs the service it backs up: add target`, "missing-field");
+    }
+    // A backup runs the script the platform generates from its backup section (it checks the
+    // dump before publishing it and prunes by retention): a command of its own would never run.
+    if (t.kind === "backup" && t.command) {
+      at.report(
+        "automation",
+        [...path, "command"],
+        `a backup task runs the script the platform generates from its backup section: remove command`,
+        "unexpected-field",
+        true,
+      );
+    }
+    if (t.kind !== "backup" && !t.command) {
+      at.report("automation", path, `a ${t.kind} task needs the command it runs: add command, e.g. ["my-tool", "--once"]`, "missing-field");
     }
     if (t.kind !== "backup" && t.backup) {
       at.report("automation", [...path, "backup"], `only a task of kind backup has a backup section: remove it or set kind: backup`, "unexpected-field");

@@ -33,6 +33,7 @@ export function checkProductionFloor(r: Registries, env: string, at: Locator): v
   policies(r, at);
   deploys(r, env, at);
   runners(r, at);
+  taskReads(r, at);
   exceptions(r, env, at);
 }
 
@@ -135,6 +136,22 @@ function runners(r: Registries, at: Locator): void {
         "below-floor",
       );
     }
+  });
+}
+
+function taskReads(r: Registries, at: Locator): void {
+  const forbidden: readonly string[] = FLOOR.taskForbiddenReads;
+  r.automation.tasks.forEach((task, t) => {
+    task.clusterAccess?.read.forEach((resource, i) => {
+      if (forbidden.includes(resource)) {
+        at.report(
+          "automation",
+          ["tasks", t, "clusterAccess", "read", i],
+          below("task-api-reads", `a task may not read "${resource}" through the API: pass it the one credential it needs as a secret instead`),
+          "below-floor",
+        );
+      }
+    });
   });
 }
 

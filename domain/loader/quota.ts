@@ -46,10 +46,10 @@ function defaultSurge(replicas: number): number {
  * - a service at its replicas, an autoscaled one at autoscaling.maxReplicas; a stateless service
  *   is a Deployment whose rollout starts one pod more (maxSurge 1, components/serviceDeployment.ts),
  *   a stateful one a StatefulSet, which replaces its pods one by one;
- * - Prometheus, Alertmanager and Grafana (where enabled) in the monitoring namespace, each a
- *   Deployment with the default strategy (maxSurge 25%, rounded up), except Prometheus in operator
- *   mode: the operator's StatefulSet (its config-reloader sidecar's small limits are the operator's
- *   and not counted);
+ * - Prometheus, Alertmanager, Grafana (where enabled) and kube-state-metrics (one replica) in the
+ *   monitoring namespace, each a Deployment with the default strategy (maxSurge 25%, rounded up),
+ *   except Prometheus in operator mode (the operator's StatefulSet; its config-reloader sidecar's
+ *   small limits are the operator's and not counted) or with storage (recreated, no extra pod);
  * - every enabled task that runs in the cluster, once (a CronJob forbids overlapping runs of
  *   itself, but schedules of different tasks may coincide; a disabled CronJob is suspended).
  */
@@ -68,9 +68,11 @@ function claims(r: Registries): Map<string, Claim[]> {
   }
   const stack = r.monitoring.stack;
   const parts = [
-    { name: "prometheus", component: stack.prometheus, deployment: stack.mode === "standalone" },
+    // With storage, standalone Prometheus is one pod on one claim, recreated rather than rolled.
+    { name: "prometheus", component: stack.prometheus, deployment: stack.mode === "standalone" && stack.prometheus.storage === undefined },
     { name: "alertmanager", component: stack.alertmanager, deployment: true },
     ...(stack.grafana.enabled ? [{ name: "grafana", component: stack.grafana, deployment: true }] : []),
+    { name: "kube-state-metrics", component: { ...stack.kubeStateMetrics, replicas: 1 }, deployment: true },
   ];
   for (const { name, component, deployment } of parts) {
     const pods = component.replicas + (deployment ? defaultSurge(component.replicas) : 0);

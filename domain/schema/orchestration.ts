@@ -3,8 +3,6 @@ import { Description, EnvironmentOverrides, Image, Name, Owner, Resources, Secre
 
 export const Team = z.strictObject({
   name: Name,
-  description: Description.optional(),
-  email: z.email({ message: "must be an e-mail address" }).optional(),
   channel: Name.describe("Notification channel (monitoring.yaml) that receives this team's alerts"),
   githubTeam: z
     .string()

@@ -5,7 +5,6 @@ const SecretName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { message: "must be a 
 
 export const Environment = z.strictObject({
   name: Name,
-  description: Description.optional(),
   stack: Name.describe("Pulumi stack deployed for this environment"),
   production: z.boolean().default(false).describe("Production gets the floor of domain/floors.ts; the last environment of the promotion order always does"),
   approval: z

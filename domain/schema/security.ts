@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Description, EnvironmentOverrides, Name, Owner, header } from "./common";
+import { HTTP_CHANNEL_TYPES } from "./monitoring";
 
 export const ENFORCEMENT_LEVELS = ["mandatory", "advisory", "disabled"] as const;
 export const Enforcement = z.enum(ENFORCEMENT_LEVELS);
@@ -27,8 +28,33 @@ export const EgressRule = z.strictObject({
   cidrs: z.array(Cidr).min(1),
   ports: z.array(z.number().int().min(1).max(65535)).min(1),
   namespaces: z.array(Name).default([]).describe("Namespaces this egress applies to; empty means all"),
+  proxyFor: z
+    .array(z.enum(HTTP_CHANNEL_TYPES))
+    .min(1)
+    .optional()
+    .describe(
+      "Channel types (monitoring.yaml) Alertmanager sends through this destination as an HTTP proxy (proxy_url http://ADDRESS:PORT); the rule then names one /32 CIDR and one port",
+    ),
 });
 export type EgressRule = z.infer<typeof EgressRule>;
+
+/** AWS services an egress rule may name; the program derives their addresses in the stack's region. */
+export const AWS_EGRESS_SERVICES = ["s3", "sts"] as const;
+export type AwsEgressService = (typeof AWS_EGRESS_SERVICES)[number];
+
+/**
+ * Egress to AWS services in the stack's region (`aws:region`): the program turns each service into
+ * the ranges AWS publishes for it there (a dated snapshot in the code), so no range is copied by
+ * hand and a region change moves the rule with it.
+ */
+export const AwsEgressRule = z.strictObject({
+  name: Name,
+  description: Description.optional(),
+  services: z.array(z.enum(AWS_EGRESS_SERVICES)).min(1).describe("AWS services reached in the stack's region: s3, sts"),
+  ports: z.array(z.number().int().min(1).max(65535)).min(1),
+  namespaces: z.array(Name).default([]).describe("Namespaces this egress applies to; empty means all"),
+});
+export type AwsEgressRule = z.infer<typeof AwsEgressRule>;
 
 export const RbacRule = z.strictObject({
   apiGroups: z.array(z.string()),
@@ -114,6 +140,10 @@ export const SecurityRegistry = z.strictObject({
     defaultDeny: z.boolean().default(true),
     allowDns: z.boolean().default(true),
     egress: z.array(EgressRule).default([]),
+    awsEgress: z
+      .array(AwsEgressRule)
+      .default([])
+      .describe("Egress to AWS services in the stack's region, by service name; only for stacks with AWS on (awsEnabled)"),
     environments: EnvironmentOverrides,
   }),
   imageRegistries: z
@@ -125,7 +155,6 @@ export const SecurityRegistry = z.strictObject({
   exceptions: z.array(PolicyException).default([]),
   audit: z.strictObject({
     task: Name.describe("Automation task that runs the security audit"),
-    reportRetentionDays: z.number().int().min(1).default(365),
   }),
 });
 export type SecurityRegistry = z.infer<typeof SecurityRegistry>;

@@ -1,7 +1,7 @@
 # shellcheck shell=bash disable=SC2034 # read by scripts/images
 # The demo stand-in for the private NEXUS service and task images (see main.go).
 KIND=go
-TAG=1.0.0
+TAG=1.1.0
 DESCRIPTION="NEXUS demo stand-in: answers HTTP probes, exports Prometheus metrics, checks NEXUS_DEPENDENCIES; not a real NEXUS service"
 GO_BUILD=.
 GO_BINARY=/usr/local/bin/nexus-demo

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { mockRead } from "./reads";
 import { MockMonitor, WIRE, runInPulumiStack, setMockOptions, waitForRPCs } from "./sdk";
 
 /** The key beside `value` by which the mock monitor marks a secret value. */
@@ -35,6 +36,8 @@ export async function runMocked(
   const monitor = new MockMonitor({
     newResource: (args) => {
       inputs.set(`${args.type}::${args.name}`, args.inputs);
+      const read = mockRead(args.type, args.id);
+      if (read !== undefined) return { id: args.id!, state: read };
       return { id: `${args.name}-id`, state: { ...args.inputs, arn: `arn:aws:mock:::${args.name}` } };
     },
     call: (args) => args.inputs,

@@ -6,6 +6,7 @@
  */
 import type { RegisterResourceRequest, RegisterResourceResponse } from "@pulumi/pulumi/proto/resource_pb";
 import type { AnalyzedResource } from "./analyzer";
+import { mockRead } from "./reads";
 import { MockMonitor, WIRE } from "./sdk";
 
 /** A resource of the evaluated program, as an analyzer receives it, plus whether it is custom. */
@@ -66,6 +67,8 @@ export class RecordingMonitor extends MockMonitor {
   constructor() {
     super({
       newResource: (args) => {
+        const read = mockRead(args.type, args.id);
+        if (read !== undefined) return { id: args.id!, state: read };
         const inputs = args.inputs as Record<string, unknown>;
         const id = args.type === "aws:s3/bucket:Bucket" && typeof inputs.bucket === "string" ? inputs.bucket : `${args.name}-id`;
         const aws = args.type.startsWith("aws:") ? { arn: `arn:aws:mock:::${args.name}` } : {};

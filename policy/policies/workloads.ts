@@ -514,16 +514,18 @@ interface AutomountConfig extends BaseConfig {
 export const tokenAutomountDeclared: ResourceValidationPolicy = {
   name: "token-automount-declared",
   description:
-    "Checks whether a ServiceAccount or pod mounts a Kubernetes API token only where the registry declares automountServiceAccountToken: true (CIS 5.1.6).",
+    "Checks whether a ServiceAccount or pod mounts a Kubernetes API token only where the registry declares it: automountServiceAccountToken: true on a service, clusterAccess on a task (CIS 5.1.6).",
   configSchema: configSchema({
-    tokenAutomountServices: stringList("Registry entries that declare automountServiceAccountToken: true"),
+    tokenAutomountServices: stringList(
+      "Registry entries that call the Kubernetes API: services with automountServiceAccountToken: true, tasks with clusterAccess",
+    ),
   }),
   validateResource: checked<AutomountConfig>([K8S.ServiceAccount, ...WORKLOAD_TYPES], (args, say, config) => {
     const declared = config.tokenAutomountServices ?? [];
     const names = subjectNames(args.name, args.props);
     if (names.some((n) => declared.includes(n))) return;
     const entry = labelsOf(args.props)[LABEL.name] ?? names[0] ?? args.name;
-    const fix = `declare automountServiceAccountToken: true for ${q(entry)} in the registry if it calls the Kubernetes API (it then carries the ${ANNOTATION.tokenAutomount} annotation)`;
+    const fix = `declare automountServiceAccountToken: true (a service) or clusterAccess (a task) for ${q(entry)} in the registry if it calls the Kubernetes API (it then carries the ${ANNOTATION.tokenAutomount} annotation)`;
     if (args.type === K8S.ServiceAccount) {
       const automount = args.props.automountServiceAccountToken;
       if (automount !== false) {

@@ -35,7 +35,13 @@ for (const [key, value] of Object.entries(committed.config ?? {})) {
 }
 // A plain setting no longer committed goes too (removing a line from the committed file must take
 // effect); encrypted secrets and the settings scripts/stack keeps per checkout stay.
-const PER_CHECKOUT = new Set(["nexus-platform:localCommands"]);
+// The local backup store (scripts/s3-store) is a machine's own, set in the copy only.
+const PER_CHECKOUT = new Set([
+  "nexus-platform:localCommands",
+  "nexus-platform:backupStoreEndpoint",
+  "nexus-platform:backupStoreBucket",
+  "nexus-platform:backupStoreRegion",
+]);
 for (const [key, value] of Object.entries(current.config ?? {})) {
   if (key in (committed.config ?? {}) || PER_CHECKOUT.has(key) || (value && typeof value === "object" && "secure" in value)) continue;
   copy.deleteIn(["config", key]);

@@ -78,7 +78,7 @@ describe("the Markdown report", () => {
       "✅ `nexus audit` of stack `dev` (environment `dev`), registries `registries`, policy pack `nexus-platform@0.0.0`, exceptions judged on 2026-11-27: no mandatory policy is violated.",
     ]);
     expect(md).toContain(
-      "\n\n### Violations\n\nNone.\n\n### Policies not enforced in dev\n\nNone.\n\n### Exceptions\n\nNone.\n\n<details><summary>Policies: 1 enabled, 0 disabled in dev</summary>\n\n",
+      "\n\n### Violations\n\nNone.\n\n### Policies not enforced in dev\n\nNone.\n\n### Exceptions\n\nNone.\n\n### Backups\n\nNone.\n\n<details><summary>Policies: 1 enabled, 0 disabled in dev</summary>\n\n",
     );
     expect(
       md.endsWith(`| \`api\` | ${K8S.Deployment} | \`registries/orchestration.yaml:10\` | ${cell(verdictSummary(api))} | \`${api.urn}\` |\n\n</details>\n`),

@@ -15,6 +15,7 @@ import { AWS, K8S } from "../../contract/types";
 import { PackAnalyzer, spawnPolicyPack, type Evaluation } from "../../internal/pulumi/analyzer";
 import { WIRE } from "../../internal/pulumi/sdk";
 import { policyPackConfig } from "../../stacks/policyConfig";
+import { API_SERVER } from "../../stacks/platform";
 import { TODAY, changed, one, policyCounts, privilegedFrontend, registryLine, violationsOf } from "./support";
 
 const SECRET_SIG = { key: WIRE.sigKey, value: WIRE.secret };
@@ -66,11 +67,17 @@ describe("the real programs", () => {
     expect(prod.report.resources.filter((r) => r.type.startsWith("aws:")).length).toBeGreaterThanOrEqual(10);
   });
 
-  it("give every resource its registry FILE:LINE, except the stack, the provider and the baseline that span several entries", () => {
+  it("give every resource its registry FILE:LINE, except the stack, the provider and the baseline that span several entries, and the read of the API server", () => {
     for (const { report, program } of [dev, prod]) {
       const without = report.resources.filter((r) => r.source === null).map((r) => `${r.type} ${r.name}`);
       expect(without.sort()).toEqual(
-        [`${BASELINE} baseline`, `${K8S.Provider} ${KUBERNETES_PROVIDER}`, `${pulumi.runtime.rootPulumiStackTypeName} nexus-platform-${program.stack}`].sort(),
+        [
+          `${BASELINE} baseline`,
+          `${K8S.Provider} ${KUBERNETES_PROVIDER}`,
+          `${pulumi.runtime.rootPulumiStackTypeName} nexus-platform-${program.stack}`,
+          // It reads where the cluster's API server is: no registry entry says that.
+          `nexus:cluster:KubernetesApiServer ${API_SERVER}`,
+        ].sort(),
       );
       for (const r of report.resources.filter((x) => x.source !== null)) expect(r.source, r.urn).toMatch(registryLine());
       // Kubernetes objects carry their own annotation, taggable AWS resources their own tag.
@@ -269,6 +276,7 @@ describe("the report formats", () => {
       "summary",
       "policies",
       "exceptions",
+      "backups",
       "violations",
       "resources",
     ]);

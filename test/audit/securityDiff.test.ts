@@ -179,6 +179,42 @@ describe("securityChanges", () => {
     ]);
   });
 
+  it("task API reads: gaining clusterAccess loosens, per resource and namespace; narrowing it tightens", () => {
+    const reads = "    command: [audit, --all]\n    clusterAccess:\n      read: [pods, deployments.apps]\n      namespaces: [core]\n";
+    expectLines(
+      "prod",
+      (where) => [
+        `loosens prod: task audit reads through the API: none → pods (${where("automation.yaml", "read: [pods, deployments.apps]")})`,
+        `loosens prod: task audit reads through the API: none → deployments.apps (${where("automation.yaml", "read: [pods, deployments.apps]")})`,
+        `loosens prod: task audit reads the API in namespace: none → core (${where("automation.yaml", "namespaces: [core]")})`,
+      ],
+      ["automation.yaml", "    command: [audit, --all]\n", reads],
+    );
+    const { dir } = changesAfter("prod", ["automation.yaml", "    command: [audit, --all]\n", reads]);
+    const { dir: wide } = changesAfter("prod", ["automation.yaml", "    command: [audit, --all]\n", reads.replace("      namespaces: [core]\n", "")]);
+    // Leaving namespaces out reads in every namespace: data is added.
+    expect(securityChanges(load(dir, "prod"), load(wide, "prod"), registryLocator(wide, "prod")).map(changeLine)).toEqual([
+      `loosens prod: task audit reads the API in namespace: none → data (${at(wide, "automation.yaml", "clusterAccess:")})`,
+    ]);
+  });
+
+  it("AWS egress: a rule by service added loosens per service, port and namespace", () => {
+    expectLines(
+      "prod",
+      (where) => [
+        `loosens prod: AWS egress rule aws-backups service: none → sts (${where("security.yaml", "services: [sts, s3]")})`,
+        `loosens prod: AWS egress rule aws-backups service: none → s3 (${where("security.yaml", "services: [sts, s3]")})`,
+        `loosens prod: AWS egress rule aws-backups port: none → 443 (${where("security.yaml", "ports: [443] # aws")})`,
+        `loosens prod: AWS egress rule aws-backups namespace: none → data (${where("security.yaml", "namespaces: [data] # aws")})`,
+      ],
+      [
+        "security.yaml",
+        "imageRegistries:",
+        "  awsEgress:\n    - name: aws-backups\n      services: [sts, s3]\n      ports: [443] # aws\n      namespaces: [data] # aws\nimageRegistries:",
+      ],
+    );
+  });
+
   it("egress: rules, CIDRs, ports and namespaces added or removed", () => {
     expectLines(
       "prod",

@@ -224,6 +224,7 @@ export function complianceReport(overrides: Partial<ComplianceReport> = {}): Com
     summary: { mandatory: 0, advisory: 0, excepted: 0, resources: 0, policies: 0, disabledPolicies: 0, exceptions: 0, expiredExceptions: 0 },
     policies: [],
     exceptions: [],
+    backups: [],
     violations: [],
     resources: [],
     ...overrides,

@@ -9,7 +9,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { PROJECT_DIR, stackSettings } from "../../cmd/audit/stack";
-import { diagnoseCommand, kubectlError, missingKubeconfig, type Kubectl, type KubectlResult } from "../../cmd/diagnose/cli";
+import { diagnoseCommand } from "../../cmd/diagnose/cli";
+import { kubectlError, missingKubeconfig, type Kubectl, type KubectlResult } from "../../cmd/kubectl";
 import {
   diagnose,
   formatDiagnosis,

@@ -239,7 +239,7 @@ describe("AutomationTask local-command", () => {
   it("re-runs when the entry changes, not when only its line in the file moves", async () => {
     const trigger = async (t: ResolvedTask) => commandInputs(await deploy(t)).triggers;
     const base = await trigger(LOCAL);
-    expect(await trigger({ ...LOCAL, command: [...LOCAL.command, "--verbose"] })).not.toEqual(base);
+    expect(await trigger({ ...LOCAL, command: [...LOCAL.command!, "--verbose"] })).not.toEqual(base);
     expect(await trigger({ ...LOCAL, env: { FORMAT: "csv" } })).not.toEqual(base);
     expect(await trigger({ ...LOCAL, source: "registries/automation.yaml:99" })).toEqual(base);
   });
@@ -275,6 +275,134 @@ describe("shell quoting", () => {
         .slice(2)
         .map((a) => `${a}\n`)
         .join(""),
+    );
+  });
+});
+
+describe("AutomationTask clusterAccess", () => {
+  const API_SERVER = [
+    { ip: "10.244.0.1", port: 6443 },
+    { ip: "10.244.0.2", port: 6443 },
+  ];
+  const READER = task({ clusterAccess: { read: ["pods", "deployments.apps", "networkpolicies.networking.k8s.io"] } });
+  const access = { namespaces: ["core", "data"], apiServer: API_SERVER };
+  const readArgs = (t: ResolvedTask): AutomationTaskArgs => ({ ...args(t), clusterAccess: access });
+  const podOf = (run: MockRun) => kubeInputs(run, K8S.CronJob, "audit-cronjob").spec.jobTemplate.spec.template.spec;
+
+  it("gives the task a token, a read-only Role and binding in each namespace, and egress to the API server only", async () => {
+    const run = await deploy(READER, readArgs(READER));
+    // Registration order follows the resolution of names: compared as a set.
+    expect(children(run).sort()).toEqual(
+      [
+        [PARENT, "audit", ""],
+        [K8S.ServiceAccount, "audit-sa", PARENT],
+        [K8S.Role, "audit-read-core", PARENT],
+        [K8S.RoleBinding, "audit-read-core-binding", PARENT],
+        [K8S.Role, "audit-read-data", PARENT],
+        [K8S.RoleBinding, "audit-read-data-binding", PARENT],
+        [K8S.NetworkPolicy, "audit-api-server", PARENT],
+        [K8S.CronJob, "audit-cronjob", PARENT],
+      ].sort(),
+    );
+    const sa = kubeInputs(run, K8S.ServiceAccount, "audit-sa");
+    expect(sa.automountServiceAccountToken).toBe(true);
+    expect(sa.metadata.annotations).toMatchObject({ "nexus.platform/token-automount": "declared" });
+    expect(podOf(run).automountServiceAccountToken).toBe(true);
+    for (const ns of ["core", "data"]) {
+      const role = kubeInputs(run, K8S.Role, `audit-read-${ns}`);
+      expect(role.metadata).toMatchObject({ name: "audit-read", namespace: ns, annotations: { "nexus.platform/source": READER.source } });
+      expect(role.rules).toEqual([
+        { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
+        { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list", "watch"] },
+        { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: ["get", "list", "watch"] },
+      ]);
+      const binding = kubeInputs(run, K8S.RoleBinding, `audit-read-${ns}-binding`);
+      expect(binding.metadata).toMatchObject({ name: "audit-read", namespace: ns });
+      expect(binding.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "audit-read" });
+      // The task's own service account, in the task's namespace, and nobody else.
+      expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "audit", namespace: "ops" }]);
+    }
+    const np = kubeInputs(run, K8S.NetworkPolicy, "audit-api-server");
+    expect(np.metadata).toMatchObject({ name: "audit-api-server", namespace: "ops" });
+    expect(np.spec).toEqual({
+      podSelector: { matchLabels: { "app.kubernetes.io/name": "audit", "app.kubernetes.io/part-of": "nexus-platform" } },
+      policyTypes: ["Egress"],
+      egress: [{ to: [{ ipBlock: { cidr: "10.244.0.1/32" } }, { ipBlock: { cidr: "10.244.0.2/32" } }], ports: [{ protocol: "TCP", port: 6443 }] }],
+    });
+  });
+
+  it("starts the pods only once the Roles, bindings and API egress exist", async () => {
+    const run = await deploy(READER, readArgs(READER));
+    const opts = run.options.find((o) => o.name === "audit-cronjob")!.opts;
+    const urns = await Promise.all((opts.dependsOn as pulumi.Resource[]).map((r) => new Promise<string>((resolve) => r.urn.apply(resolve))));
+    expect(urns.map((u) => u.split("::").pop())).toEqual([
+      "audit-read-core",
+      "audit-read-core-binding",
+      "audit-read-data",
+      "audit-read-data-binding",
+      "audit-api-server",
+    ]);
+  });
+
+  it("keeps a task without clusterAccess token-less, with no Role", async () => {
+    const run = await deploy(AUDIT);
+    expect(kubeInputs(run, K8S.ServiceAccount, "audit-sa").automountServiceAccountToken).toBe(false);
+    expect(podOf(run).automountServiceAccountToken).toBe(false);
+    expect(run.byType(K8S.Role)).toEqual([]);
+    expect(run.byType(K8S.RoleBinding)).toEqual([]);
+  });
+
+  it("refuses clusterAccess on a local command, and args that do not match the entry", () => {
+    expect(() => new AutomationTask("x", { ...args(LOCAL), task: { ...LOCAL, clusterAccess: { read: ["pods"] } } })).toThrow(
+      /runs beside Pulumi: clusterAccess is for in-cluster tasks/,
+    );
+    expect(() => new AutomationTask("x", args(READER))).toThrow(/exactly when the entry declares it/);
+    expect(() => new AutomationTask("x", readArgs(AUDIT))).toThrow(/exactly when the entry declares it/);
+  });
+});
+
+describe("AutomationTask deployment check", () => {
+  const CHECK = task({
+    name: "deployment-check",
+    kind: "deployment-check",
+    runner: "k8s-job",
+    schedule: undefined,
+    image: "ghcr.io/nexus-platform/deploy-check:1.0.0",
+    command: ["deploy-check", "--wait", "2m"],
+    secrets: [],
+    clusterAccess: { read: ["deployments.apps", "statefulsets.apps"] },
+  });
+  const checks = {
+    workloads: [
+      { namespace: "data", kind: "StatefulSet" as const, name: "postgres" },
+      { namespace: "core", kind: "Deployment" as const, name: "api" },
+    ],
+    revision: "abc123",
+  };
+  const checkArgs = (t: ResolvedTask = CHECK): AutomationTaskArgs => ({
+    ...args(t),
+    clusterAccess: { namespaces: ["core", "data"], apiServer: [{ ip: "10.244.0.1", port: 6443 }] },
+    checks,
+  });
+
+  it("tells the checker its workloads in order and re-runs when their revision changes", async () => {
+    const run = await deploy(CHECK, checkArgs());
+    const template = kubeInputs(run, K8S.Job, "deployment-check-job").spec.template;
+    expect(template.spec.containers[0]!.env).toEqual([{ name: "NEXUS_CHECK_WORKLOADS", value: "data/StatefulSet/postgres,core/Deployment/api" }]);
+    expect(template.spec.containers[0]!.command).toEqual(["deploy-check", "--wait", "2m"]);
+    expect(template.spec.automountServiceAccountToken).toBe(true);
+    // The revision is part of the Job's spec, which is replaced (and so run again) when it changes.
+    expect(template.metadata.annotations).toMatchObject({ "nexus.platform/check-revision": "abc123" });
+    const opts = run.options.find((o) => o.name === "deployment-check-job")!.opts as pulumi.CustomResourceOptions;
+    expect(opts.replaceOnChanges).toEqual(["spec"]);
+  });
+
+  it("is given workloads exactly when it is an in-cluster deployment check, and refuses to be told them by the registry", () => {
+    expect(() => new AutomationTask("x", { ...checkArgs(), checks: undefined } as AutomationTaskArgs)).toThrow(/gets the workloads it checks/);
+    const reader = task({ clusterAccess: { read: ["pods"] } });
+    expect(() => new AutomationTask("x", { ...checkArgs(reader) })).toThrow(/gets the workloads it checks/);
+    expect(() => new AutomationTask("x", checkArgs({ ...CHECK, env: { NEXUS_CHECK_WORKLOADS: "core/Deployment/x" } }))).toThrow(
+      /sets NEXUS_CHECK_WORKLOADS, which the platform sets/,
     );
   });
 });

@@ -1,5 +1,6 @@
+import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { BackupJob, ROLE_ARN_ANNOTATION, type BackupJobArgs, type BackupStorageRef } from "../../components/backupJob";
+import { BackupJob, ROLE_ARN_ANNOTATION, type BackupJobArgs, type BackupStorageRef, type BackupStoreRef } from "../../components/backupJob";
 import { networkEdges } from "../../components/builders/network";
 import { restrictedContainerSecurityContext } from "../../components/builders/pod";
 import { AWS, K8S } from "../../contract/types";
@@ -7,6 +8,7 @@ import { runMocked, type MockRun } from "../../internal/pulumi/mocks";
 import { taskCronJobSpec } from "../support/expectations";
 import { backupTask, context, database } from "../support/fixtures";
 import { expectComponentTree, kubeInputs } from "../support/inputs";
+import { expectNoPlaintextSecret, secretValues } from "../support/secrets";
 
 const PARENT = "nexus:backup:BackupJob";
 const RESOURCES = { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } };
@@ -82,7 +84,7 @@ describe("BackupJob with AWS", () => {
     expect(policy["role"]).toBe("db-backup-role-id");
     const doc = JSON.parse(policy["policy"] as string);
     expect(doc.Statement.map((s: { Action: string[]; Resource: string[] }) => [s.Action, s.Resource])).toEqual([
-      [["s3:PutObject", "s3:GetObject"], ["arn:aws:s3:::nexus-prod-backups/db/*"]],
+      [["s3:PutObject", "s3:GetObject", "s3:DeleteObject"], ["arn:aws:s3:::nexus-prod-backups/db/*"]],
       [["s3:ListBucket"], ["arn:aws:s3:::nexus-prod-backups"]],
       [["kms:GenerateDataKey", "kms:Decrypt"], [STORAGE.kmsKeyArn]],
     ]);
@@ -142,6 +144,8 @@ describe("BackupJob with AWS", () => {
       { name: "BACKUP_BUCKET", value: "nexus-prod-backups" },
       { name: "AWS_REGION", value: "eu-central-1" },
       { name: "AWS_DEFAULT_REGION", value: "eu-central-1" },
+      // The upload asks for the backup key explicitly.
+      { name: "BACKUP_KMS_KEY_ID", value: STORAGE.kmsKeyArn },
       { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: "db-secrets", key: "POSTGRES_PASSWORD" } } },
     ]);
   });
@@ -150,6 +154,58 @@ describe("BackupJob with AWS", () => {
     const run = await deploy(args({ storage: STORAGE }));
     expect(script(run)).toContain('target="s3://${BACKUP_BUCKET}/${BACKUP_PREFIX}db-backup-${stamp}.sql.gz"');
     expect(script(run)).toContain("pg_dump --host=db.data.svc --port=5432");
+  });
+});
+
+const STORE: BackupStoreRef = {
+  endpoint: "http://10.244.0.1:9000",
+  bucket: "nexus-dev-backups",
+  region: "us-east-1",
+  accessKeyId: pulumi.secret("s3cr3t-key-id"),
+  secretAccessKey: pulumi.secret("s3cr3t-access-key"),
+};
+
+describe("BackupJob with an S3-compatible store", () => {
+  it("uploads by the same script as AWS, with the store's endpoint, credentials from a Secret and egress to it", async () => {
+    const run = await deploy(args({ store: STORE }));
+    expectComponentTree(run, PARENT, "db-backup", {
+      [K8S.ServiceAccount]: ["db-backup-sa"],
+      [K8S.Secret]: ["db-backup-store"],
+      [K8S.ConfigMap]: ["db-backup-script"],
+      [K8S.NetworkPolicy]: ["db-backup-netpol", "db-backup-store-netpol"],
+      [K8S.CronJob]: ["db-backup-cronjob"],
+    });
+    expect(run.outputs).toEqual({ cronJobName: "db-backup", destination: "s3://nexus-dev-backups/db/ (http://10.244.0.1:9000)" });
+    expect(script(run)).toBe(script(await deploy(args({ storage: STORAGE }))));
+    const secret = run.one(K8S.Secret, "db-backup-store").inputs;
+    expect(secret["metadata"]).toMatchObject({ name: "db-backup-store", namespace: "data" });
+    // The credentials are in the Secret, as secret values only, and nowhere else.
+    expect(secretValues(secret)).toEqual([{ AWS_ACCESS_KEY_ID: "s3cr3t-key-id", AWS_SECRET_ACCESS_KEY: "s3cr3t-access-key" }]);
+    expectNoPlaintextSecret(run);
+    const env = pod(run).spec.containers[0]!.env;
+    expect(env).toEqual(
+      expect.arrayContaining([
+        { name: "BACKUP_BUCKET", value: "nexus-dev-backups" },
+        { name: "BACKUP_ENDPOINT", value: "http://10.244.0.1:9000" },
+        { name: "AWS_REGION", value: "us-east-1" },
+        { name: "AWS_ACCESS_KEY_ID", valueFrom: { secretKeyRef: { name: "db-backup-store", key: "AWS_ACCESS_KEY_ID" } } },
+        { name: "AWS_SECRET_ACCESS_KEY", valueFrom: { secretKeyRef: { name: "db-backup-store", key: "AWS_SECRET_ACCESS_KEY" } } },
+      ]),
+    );
+    expect(env.map((e) => e.name)).not.toContain("BACKUP_KMS_KEY_ID");
+    expect(pod(run).spec.volumes[2]).toEqual({ name: "backup", emptyDir: { sizeLimit: DB.storage!.size } });
+    const np = kubeInputs(run, K8S.NetworkPolicy, "db-backup-store-netpol");
+    expect(np.spec).toEqual({
+      podSelector: { matchLabels: { "app.kubernetes.io/name": "db-backup", "app.kubernetes.io/part-of": "nexus-platform" } },
+      policyTypes: ["Egress"],
+      egress: [{ to: [{ ipBlock: { cidr: "10.244.0.1/32" } }], ports: [{ protocol: "TCP", port: 9000 }] }],
+    });
+    expect(pod(run).metadata.labels).toMatchObject(np.spec.podSelector.matchLabels!);
+    expect(run.byType(AWS.iamRole)).toEqual([]);
+  });
+
+  it("refuses an AWS bucket and a store together", () => {
+    expect(() => new BackupJob("db-backup", args({ storage: STORAGE, store: STORE }))).toThrow(/both an AWS bucket and a backup store/);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BackupStorage } from "../../components/backupStorage";
-import { tlsOnlyBucketPolicy } from "../../components/builders/backup";
+import { KEEP_LAST_GRACE_DAYS, tlsOnlyBucketPolicy } from "../../components/builders/backup";
 import { AWS } from "../../contract/types";
 import type { ResolvedTask } from "../../domain/model";
 import { runMocked, type MockRun } from "../../internal/pulumi/mocks";
@@ -77,12 +77,12 @@ describe("BackupStorage", () => {
     expect(run.one(AWS.bucketPolicy[0], "backups-tls-only").inputs["policy"]).toBe(tlsOnlyBucketPolicy(BUCKET_ARN));
   });
 
-  it("expires each prefix after min(retention, GDPR maximum), and locks nothing unless asked", async () => {
+  it("expires each prefix at the jobs' maximum age (retention plus the keepLast grace), and locks nothing unless asked", async () => {
     const run = await deploy();
     const rules = run.one(AWS.lifecycle[0], "backups-lifecycle").inputs["rules"] as { id: string; filter: unknown; expiration: unknown }[];
     expect(rules.map((r) => [r.id, r.filter, r.expiration])).toEqual([
-      ["db-backup", { prefix: "db/" }, { days: 14 }],
-      ["files-backup", { prefix: "files/" }, { days: 90 }],
+      ["db-backup", { prefix: "db/" }, { days: 14 + KEEP_LAST_GRACE_DAYS }],
+      ["files-backup", { prefix: "files/" }, { days: 90 + KEEP_LAST_GRACE_DAYS }],
     ]);
     expect(rules.every((r) => JSON.stringify(r).includes('"noncurrentDays":1'))).toBe(true);
     expect(run.byType(OBJECT_LOCK)).toEqual([]);

@@ -1,7 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { alertRuleGroups, backupAlertRules, sloRuleGroups, type BackupTask, type ScrapeTarget } from "../../components/builders/monitoring";
+import {
+  alertRuleGroups,
+  backupAlertRules,
+  sloRuleGroups,
+  taskAlertRules,
+  taskRunRecords,
+  type BackupTask,
+  type ScrapeTarget,
+} from "../../components/builders/monitoring";
 import { MonitoringStack, type MonitoringStackArgs } from "../../components/monitoringStack";
 import { K8S } from "../../contract/types";
 import { loadModel } from "../../domain/loader";
@@ -68,6 +76,20 @@ function args(overrides: Partial<MonitoringStackArgs> = {}): MonitoringStackArgs
     ],
     scrapeTargets,
     backupTasks,
+    tasks: [
+      {
+        name: "report",
+        namespace: "core",
+        owner: "platform",
+        kind: "report",
+        runner: "k8s-cronjob",
+        schedule: "0 7 * * 1",
+        source: "minimal/automation.yaml:20",
+      },
+      { name: "migrate", namespace: "core", owner: "platform", kind: "migration", runner: "k8s-job", source: "minimal/automation.yaml:30" },
+    ],
+    watchedNamespaces: ["core", "data", NS],
+    apiServer: [{ ip: "10.244.0.1", port: 6443 }],
     teams: model.teams,
     secrets: {
       slackWebhookUrl: pulumi.secret("https://hooks.slack.example/s3cr3t-slack"),
@@ -91,15 +113,24 @@ function deploy(a: MonitoringStackArgs = args()): Promise<MockRun> {
 
 const children = (run: MockRun) => run.resources.filter((r) => r.type !== COMPONENT);
 
+/** The cluster access of kube-state-metrics (per watched namespace) and Prometheus (nodes), and their API egress. */
+const ACCESS = {
+  [K8S.ClusterRole]: ["mon-kube-state-metrics", "mon-prometheus"],
+  [K8S.ClusterRoleBinding]: ["mon-prometheus"],
+  [K8S.RoleBinding]: ["mon-kube-state-metrics-core", "mon-kube-state-metrics-data", "mon-kube-state-metrics-observability"],
+  [K8S.NetworkPolicy]: ["mon-kube-state-metrics-api-egress", "mon-prometheus-api-egress"],
+};
+
 describe("MonitoringStack (standalone)", () => {
   it("creates exactly these children, named from the component name", async () => {
     const run = await deploy();
     expectComponentTree(run, COMPONENT, "mon", {
-      [K8S.ServiceAccount]: ["mon-prometheus", "mon-alertmanager", "mon-grafana"],
+      [K8S.ServiceAccount]: ["mon-prometheus", "mon-alertmanager", "mon-grafana", "mon-kube-state-metrics"],
       [K8S.ConfigMap]: ["mon-prometheus", "mon-grafana-datasources", "mon-grafana-dashboard-provider", "mon-grafana-dashboards"],
       [K8S.Secret]: ["mon-alertmanager"],
-      [K8S.Deployment]: ["mon-prometheus", "mon-alertmanager", "mon-grafana"],
-      [K8S.Service]: ["mon-prometheus", "mon-alertmanager", "mon-grafana"],
+      [K8S.Deployment]: ["mon-prometheus", "mon-alertmanager", "mon-grafana", "mon-kube-state-metrics"],
+      [K8S.Service]: ["mon-prometheus", "mon-alertmanager", "mon-grafana", "mon-kube-state-metrics"],
+      ...ACCESS,
     });
   });
 
@@ -107,8 +138,10 @@ describe("MonitoringStack (standalone)", () => {
     const run = await deploy();
     for (const r of children(run)) {
       const meta = kubeObject(r).metadata;
-      expect(meta.name, r.name).toBe(r.name);
-      expect(meta.namespace, r.name).toBe(NS);
+      const clusterWide = r.type === K8S.ClusterRole || r.type === K8S.ClusterRoleBinding;
+      // Cluster-wide names carry the namespace; a RoleBinding lies in the namespace it grants.
+      expect(meta.name, r.name).toBe(clusterWide ? `${NS}-${r.name}` : r.type === K8S.RoleBinding ? r.name.replace(/-[a-z]+$/, "") : r.name);
+      expect(meta.namespace, r.name).toBe(clusterWide ? undefined : r.type === K8S.RoleBinding ? r.name.replace(/^.*-/, "") : NS);
       expect(meta.annotations["nexus.platform/source"], r.name).toBe(model.monitoring.stack.source);
       expect(meta.labels, r.name).toMatchObject({
         "app.kubernetes.io/component": "monitoring",
@@ -117,7 +150,12 @@ describe("MonitoringStack (standalone)", () => {
         "nexus.platform/owner": "platform",
         "nexus.platform/environment": "dev",
       });
-      expect(meta.labels["app.kubernetes.io/name"], r.name).toBe(r.name.replace(/^mon-/, "").replace(/-(datasources|dashboard-provider|dashboards)$/, ""));
+      expect(meta.labels["app.kubernetes.io/name"], r.name).toBe(
+        r.name
+          .replace(/^mon-/, "")
+          .replace(/-(datasources|dashboard-provider|dashboards|api-egress)$/, "")
+          .replace(/^(kube-state-metrics)-[a-z]+$/, "$1"),
+      );
     }
   });
 
@@ -144,7 +182,8 @@ describe("MonitoringStack (standalone)", () => {
       expect(spec.replicas).toBe(e.c.replicas);
       const pod = spec.template.spec;
       expect(pod.serviceAccountName).toBe(name);
-      expect(pod.automountServiceAccountToken).toBe(false);
+      // Prometheus discovers and scrapes nodes through the API: the only one here with a token.
+      expect(pod.automountServiceAccountToken).toBe(name === "mon-prometheus");
       expect(pod.securityContext).toMatchObject({
         runAsNonRoot: true,
         seccompProfile: { type: "RuntimeDefault" },
@@ -179,11 +218,20 @@ describe("MonitoringStack (standalone)", () => {
   it("writes prometheus.yml and the rule files into the Prometheus ConfigMap", async () => {
     const run = await deploy();
     const data = kubeInputs(run, K8S.ConfigMap, "mon-prometheus").data as Record<string, string>;
-    expect(Object.keys(data).sort()).toEqual(["alerts.rules.yml", "backups.rules.yml", "prometheus.yml", "slos.rules.yml"]);
+    expect(Object.keys(data).sort()).toEqual([
+      "alerts.rules.yml",
+      "backups.rules.yml",
+      "prometheus.yml",
+      "runs.rules.yml",
+      "slos.rules.yml",
+      "tasks.rules.yml",
+    ]);
     const config = parse(data["prometheus.yml"]!);
-    expect(config.rule_files).toEqual(["alerts.rules.yml", "slos.rules.yml", "backups.rules.yml"]);
+    expect(config.rule_files).toEqual(["alerts.rules.yml", "slos.rules.yml", "backups.rules.yml", "tasks.rules.yml", "runs.rules.yml"]);
     expect(config.alerting.alertmanagers[0].static_configs[0].targets).toEqual(["mon-alertmanager.observability.svc:9093"]);
-    expect(config.scrape_configs.map((j: { job_name: string }) => j.job_name)).toEqual(["prometheus", "api"]);
+    expect(config.scrape_configs.map((j: { job_name: string }) => j.job_name)).toEqual(["prometheus", "api", "kube-state-metrics", "kubelet", "cadvisor"]);
+    expect(config.scrape_configs[2].static_configs[0].targets).toEqual(["mon-kube-state-metrics.observability.svc:8080"]);
+    expect(parse(data["tasks.rules.yml"]!)).toEqual(taskAlertRules(args().tasks));
     expect(config.scrape_configs[1].static_configs[0].targets).toEqual(["api.core.svc:9102"]);
     const ownership = { services: { api: "platform" }, fallback: "platform" };
     expect(parse(data["alerts.rules.yml"]!)).toEqual(alertRuleGroups({ alerts: model.monitoring.alerts, ownership }));
@@ -239,6 +287,8 @@ describe("MonitoringStack (standalone)", () => {
       }),
       sloRuleGroups(model.monitoring.slos),
       backupAlertRules(backupTasks),
+      taskAlertRules(args().tasks),
+      taskRunRecords([{ ...backupTasks[0]!, kind: "backup", runner: "k8s-cronjob" }, ...args().tasks]),
     ];
     expect(run.outputs).toEqual({
       prometheusUrl: "http://mon-prometheus.observability.svc:9090",
@@ -285,16 +335,17 @@ describe("MonitoringStack (operator)", () => {
   it("replaces the Prometheus config and rule files by Prometheus, PrometheusRule and ServiceMonitor resources", async () => {
     const run = await operator();
     expectComponentTree(run, COMPONENT, "mon", {
-      [K8S.ServiceAccount]: ["mon-prometheus", "mon-alertmanager", "mon-grafana"],
+      [K8S.ServiceAccount]: ["mon-prometheus", "mon-alertmanager", "mon-grafana", "mon-kube-state-metrics"],
       [K8S.ConfigMap]: ["mon-grafana-datasources", "mon-grafana-dashboard-provider", "mon-grafana-dashboards"],
-      [K8S.Secret]: ["mon-alertmanager"],
-      [K8S.Deployment]: ["mon-alertmanager", "mon-grafana"],
-      [K8S.Service]: ["mon-prometheus", "mon-alertmanager", "mon-grafana"],
-      [K8S.PrometheusRule]: ["mon-alerts", "mon-slos", "mon-backups"],
-      [OPERATOR.ServiceMonitor]: ["mon-api"],
+      [K8S.Secret]: ["mon-alertmanager", "mon-prometheus-nodes"],
+      [K8S.Deployment]: ["mon-alertmanager", "mon-grafana", "mon-kube-state-metrics"],
+      [K8S.Service]: ["mon-prometheus", "mon-alertmanager", "mon-grafana", "mon-kube-state-metrics"],
+      [K8S.PrometheusRule]: ["mon-alerts", "mon-slos", "mon-backups", "mon-tasks", "mon-runs"],
+      [OPERATOR.ServiceMonitor]: ["mon-api", "mon-kube-state-metrics"],
       [OPERATOR.Prometheus]: ["mon-prometheus"],
       [K8S.Role]: ["mon-prometheus", "mon-prometheus-core"],
-      [K8S.RoleBinding]: ["mon-prometheus", "mon-prometheus-core"],
+      ...ACCESS,
+      [K8S.RoleBinding]: ["mon-prometheus", "mon-prometheus-core", ...ACCESS[K8S.RoleBinding]],
     });
     expect(run.byType(K8S.ConfigMap).map((r) => r.name)).not.toContain("mon-prometheus");
     for (const r of children(run)) {
@@ -339,11 +390,12 @@ describe("MonitoringStack without Grafana", () => {
     expect(model.monitoring.stack.grafana.enabled).toBe(true);
     const run = await withoutGrafana();
     expectComponentTree(run, COMPONENT, "mon", {
-      [K8S.ServiceAccount]: ["mon-prometheus", "mon-alertmanager"],
+      [K8S.ServiceAccount]: ["mon-prometheus", "mon-alertmanager", "mon-kube-state-metrics"],
       [K8S.ConfigMap]: ["mon-prometheus"],
       [K8S.Secret]: ["mon-alertmanager"],
-      [K8S.Deployment]: ["mon-prometheus", "mon-alertmanager"],
-      [K8S.Service]: ["mon-prometheus", "mon-alertmanager"],
+      [K8S.Deployment]: ["mon-prometheus", "mon-alertmanager", "mon-kube-state-metrics"],
+      [K8S.Service]: ["mon-prometheus", "mon-alertmanager", "mon-kube-state-metrics"],
+      ...ACCESS,
     });
     const operator = await withoutGrafana("operator");
     expect(operator.resources.filter((r) => r.name.includes("grafana"))).toEqual([]);
@@ -357,5 +409,103 @@ describe("MonitoringStack without Grafana", () => {
     expect(grafanaUrl).toBe("http://mon-grafana.observability.svc:3000");
     expect(without.outputs).toEqual(others);
     expect(kubeInputs(without, K8S.ConfigMap, "mon-prometheus").data).toEqual(kubeInputs(withGrafana, K8S.ConfigMap, "mon-prometheus").data);
+  });
+});
+
+describe("MonitoringStack: kube-state-metrics, node scraping and storage", () => {
+  it("runs kube-state-metrics restricted, reporting only what it may list and watch, only in the watched namespaces", async () => {
+    const run = await deploy();
+    const a = args();
+    const pod = kubeInputs(run, K8S.Deployment, "mon-kube-state-metrics").spec.template.spec;
+    expect(kubeInputs(run, K8S.Deployment, "mon-kube-state-metrics").spec.replicas).toBe(1);
+    expect(pod.automountServiceAccountToken).toBe(true);
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    const c = pod.containers[0]!;
+    expect(c.image).toBe(a.stack.kubeStateMetrics.image);
+    expect(c.resources).toEqual(a.stack.kubeStateMetrics.resources);
+    expect(c.securityContext).toEqual(RESTRICTED_CONTAINER);
+    expect(c.args).toEqual(["--port=8080", "--telemetry-port=8081", "--resources=cronjobs,jobs,pods", "--namespaces=core,data,observability"]);
+    expect(c.readinessProbe.httpGet).toEqual({ path: "/readyz", port: 8081 });
+    expect(c.livenessProbe.httpGet).toEqual({ path: "/livez", port: 8080 });
+    expect(kubeInputs(run, K8S.ClusterRole, "mon-kube-state-metrics").rules).toEqual([
+      { apiGroups: ["batch"], resources: ["cronjobs", "jobs"], verbs: ["list", "watch"] },
+      { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] },
+    ]);
+    // Granted per namespace, never cluster-wide.
+    for (const ns of ["core", "data", NS]) {
+      const binding = kubeInputs(run, K8S.RoleBinding, `mon-kube-state-metrics-${ns}`);
+      expect(binding.metadata.namespace).toBe(ns);
+      expect(binding.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: `${NS}-mon-kube-state-metrics` });
+      expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "mon-kube-state-metrics", namespace: NS }]);
+    }
+    expect(run.byType(K8S.ClusterRoleBinding).map((r) => r.name)).toEqual(["mon-prometheus"]);
+  });
+
+  it("lets Prometheus find nodes and read their kubelets through the API server, and nothing more", async () => {
+    const run = await deploy();
+    expect(kubeInputs(run, K8S.ClusterRole, "mon-prometheus").rules).toEqual([
+      { apiGroups: [""], resources: ["nodes"], verbs: ["list", "watch"] },
+      { apiGroups: [""], resources: ["nodes/proxy"], verbs: ["get"] },
+    ]);
+    const binding = kubeInputs(run, K8S.ClusterRoleBinding, "mon-prometheus");
+    expect(binding.roleRef.name).toBe(`${NS}-mon-prometheus`);
+    expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "mon-prometheus", namespace: NS }]);
+  });
+
+  it("opens egress to the API server's endpoints for kube-state-metrics and Prometheus pods only", async () => {
+    const run = await deploy();
+    for (const part of ["kube-state-metrics", "prometheus"]) {
+      const spec = kubeInputs(run, K8S.NetworkPolicy, `mon-${part}-api-egress`).spec;
+      expect(spec).toEqual({
+        podSelector: { matchLabels: { "app.kubernetes.io/name": part, "app.kubernetes.io/part-of": "nexus-platform" } },
+        policyTypes: ["Egress"],
+        egress: [{ to: [{ ipBlock: { cidr: "10.244.0.1/32" } }], ports: [{ protocol: "TCP", port: 6443 }] }],
+      });
+    }
+  });
+
+  it("scrapes named nodes statically when the registry lists them", async () => {
+    const a = args();
+    const run = await deploy({ ...a, stack: { ...a.stack, prometheus: { ...a.stack.prometheus, nodes: ["node-b", "node-a"] } } });
+    const config = parse(kubeInputs(run, K8S.ConfigMap, "mon-prometheus").data["prometheus.yml"]!);
+    const kubelet = config.scrape_configs.find((j: { job_name: string }) => j.job_name === "kubelet");
+    expect(kubelet.kubernetes_sd_configs).toBeUndefined();
+    expect(kubelet.static_configs).toEqual([
+      { targets: ["kubernetes.default.svc:443"], labels: { node: "node-a" } },
+      { targets: ["kubernetes.default.svc:443"], labels: { node: "node-b" } },
+    ]);
+  });
+
+  it("keeps Prometheus's series on a claim of its own where the registry gives storage, recreating the pod rather than rolling it", async () => {
+    const a = args();
+    const storage = { size: "50Gi", storageClass: "gp3" };
+    const run = await deploy({ ...a, stack: { ...a.stack, prometheus: { ...a.stack.prometheus, replicas: 1, storage } } });
+    const claim = kubeInputs(run, K8S.PersistentVolumeClaim, "mon-prometheus-data");
+    expect(claim.spec).toEqual({ accessModes: ["ReadWriteOnce"], storageClassName: "gp3", resources: { requests: { storage: "50Gi" } } });
+    // A claim of a WaitForFirstConsumer class binds only once the pod is scheduled: not awaited.
+    expect(claim.metadata.annotations["pulumi.com/skipAwait"]).toBe("true");
+    const deployment = kubeInputs(run, K8S.Deployment, "mon-prometheus").spec;
+    expect(deployment.strategy).toEqual({ type: "Recreate" });
+    expect(deployment.template.spec.volumes).toContainEqual({ name: "data", persistentVolumeClaim: { claimName: "mon-prometheus-data" } });
+    expect(deployment.template.spec.containers[0]!.volumeMounts).toContainEqual({ name: "data", mountPath: "/prometheus" });
+    // Without storage: rolled, on an emptyDir, no claim.
+    const plain = await deploy();
+    expect(plain.byType(K8S.PersistentVolumeClaim)).toEqual([]);
+    expect(kubeInputs(plain, K8S.Deployment, "mon-prometheus").spec.strategy).toBeUndefined();
+    expect(kubeInputs(plain, K8S.Deployment, "mon-prometheus").spec.template.spec.volumes).toContainEqual({ name: "data", emptyDir: {} });
+  });
+
+  it("gives the operator's Prometheus the claim template, the node jobs and a monitor of kube-state-metrics", async () => {
+    const a = args();
+    const storage = { size: "50Gi" };
+    const run = await deploy({ ...a, stack: { ...a.stack, mode: "operator", prometheus: { ...a.stack.prometheus, storage } } });
+    const prom = kubeInputs(run, "kubernetes:monitoring.coreos.com/v1:Prometheus", "mon-prometheus").spec;
+    expect(prom.storage).toEqual({ volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "50Gi" } } } } });
+    expect(prom.additionalScrapeConfigs).toEqual({ name: "mon-prometheus-nodes", key: "nodes.yml" });
+    const jobs = parse(secretInside<Record<string, string>>(kubeInputs(run, K8S.Secret, "mon-prometheus-nodes").stringData)["nodes.yml"]!);
+    expect(jobs.map((j: { job_name: string }) => j.job_name)).toEqual(["kubelet", "cadvisor"]);
+    expect(kubeInputs(run, "kubernetes:monitoring.coreos.com/v1:ServiceMonitor", "mon-kube-state-metrics").spec.endpoints).toEqual([
+      { port: "http", interval: a.stack.scrapeInterval, honorLabels: true },
+    ]);
   });
 });

@@ -17,7 +17,7 @@ import { ROOT } from "../support/registries";
 const exec = promisify(execFile);
 const SCRIPT = path.join(ROOT, "scripts", "images");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "nexus-images-"));
-const GO_IMAGES = ["coredns", "demo", "kube-state-metrics", "pause"];
+const GO_IMAGES = ["coredns", "demo", "deploy-check", "kube-state-metrics", "pause"];
 const DEBIAN_IMAGES = ["alertmanager", "backup-runner", "postgresql", "prometheus", "redis"];
 
 interface Run {
@@ -126,7 +126,7 @@ describe("scripts/images build", () => {
     expect(index.manifests).toHaveLength(1);
     const [desc] = index.manifests;
     expect(desc.digest).toBe(demoDigest);
-    expect(desc.annotations).toEqual({ "io.containerd.image.name": "nexus.local/demo:1.0.0", "org.opencontainers.image.ref.name": "1.0.0" });
+    expect(desc.annotations).toEqual({ "io.containerd.image.name": "nexus.local/demo:1.1.0", "org.opencontainers.image.ref.name": "1.0.0" });
 
     const manifest = json(desc.digest);
     expect(manifest.layers).toHaveLength(1);

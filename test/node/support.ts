@@ -178,3 +178,57 @@ export function hostSnapshot(): HostSnapshot {
 }
 
 export const sleepMs = sleep;
+
+/**
+ * `kubectl port-forward` to TARGET (svc/NAME or pod/NAME) in NAMESPACE on a free local port of
+ * 127.0.0.1: the kubelet forwards inside the pod, so the test reads a pod's HTTP API without a
+ * network path of its own. Close it when done.
+ */
+export async function portForward(namespace: string, target: string, port: number): Promise<{ url: string; close: () => void }> {
+  const child = spawn("bash", withTools("kubectl", ["port-forward", "-n", namespace, "--address", "127.0.0.1", target, `:${port}`]), {
+    cwd: ROOT,
+    env: ENV,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const close = () => {
+    if (child.exitCode === null) child.kill("SIGTERM");
+  };
+  const local = await new Promise<number>((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`port-forward ${namespace}/${target} gave no port within 30 s: ${stderr}`)), 30_000);
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`port-forward ${namespace}/${target} exited with ${code}: ${stderr}`));
+    });
+  }).catch((e: unknown) => {
+    close();
+    throw e;
+  });
+  return { url: `http://127.0.0.1:${local}`, close };
+}
+
+/** Polls CHECK every INTERVAL ms until it returns a value, or fails naming WHAT after TIMEOUT ms. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${Math.round(timeoutMs / 1000)} s${last ? ` (last error: ${String(last)})` : ""}`);
+    await sleep(intervalMs);
+  }
+}

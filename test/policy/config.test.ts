@@ -9,7 +9,7 @@ import { reconcileConfig, violationText } from "../../internal/pulumi/analyzer";
 import { policyPackConfig } from "../../stacks/policyConfig";
 import { POLICY_IDS } from "../../domain/schema";
 import { MINIMAL_REGISTRIES, copyRegistries, removeRegistries, replaceIn } from "../support/registries";
-import { T, statefulSet, variant } from "./fixtures/kube";
+import { T, cronJob, statefulSet, variant } from "./fixtures/kube";
 import { evaluatePack } from "./support";
 
 const TODAY = "2026-01-15";
@@ -40,7 +40,8 @@ describe("policyPackConfig", () => {
       allowedRegistries: ["ghcr.io/nexus-platform", "docker.io/library", "docker.io/prom", "docker.io/grafana"],
     });
     expect(config["no-public-service-types"]).toEqual({ ...base, publicServices: [] });
-    expect(config["token-automount-declared"]).toEqual({ ...base, tokenAutomountServices: [] });
+    // No service or task declares it; the monitoring stack's readers of the API always do.
+    expect(config["token-automount-declared"]).toEqual({ ...base, tokenAutomountServices: ["prometheus", "kube-state-metrics"] });
     expect(config["namespace-pod-security-labels"]).toEqual({ ...base, level: "restricted" });
     expect(config["prod-ha-user-facing"]).toEqual({ ...base, environment: "dev", userFacingServices: ["api"] });
     expect(config["slo-alerts-present"]).toEqual({ ...base, slos: [{ name: "api-availability", service: "api" }], ruleResources: [] });
@@ -94,6 +95,29 @@ describe("policyPackConfig", () => {
       expect(await verdicts("prod")).toEqual([
         'StatefulSet "db": container "db" image "nexus.local/postgresql:15.14-deb12" is not from an allowed registry: use an image from one of ghcr.io/nexus-platform, docker.io/library, docker.io/prom and docker.io/grafana, or add its registry to imageRegistries in registries/security.yaml',
       ]);
+    } finally {
+      removeRegistries(dir);
+    }
+  });
+
+  it("declares the API token of a task with clusterAccess, and the pack then lets its pods mount it", async () => {
+    const dir = copyRegistries();
+    try {
+      replaceIn(dir, "automation.yaml", "    command: [audit, --all]\n", "    command: [audit, --all]\n    clusterAccess: { read: [pods] }\n");
+      const config = policyPackConfig(model("dev", dir), TODAY);
+      const declared = (c: typeof config) => (c["token-automount-declared"] as unknown as { tokenAutomountServices: string[] }).tokenAutomountServices;
+      expect(declared(config)).toContain("audit");
+      expect(declared(policyPackConfig(model("dev"), TODAY))).not.toContain("audit");
+      const reading = (name: string) =>
+        variant(cronJob(name), (p) => {
+          p.spec.jobTemplate.spec.template.spec.automountServiceAccountToken = true;
+        });
+      const verdicts = async (name: string, c = config) =>
+        (await evaluatePack(reading(name), c)).diagnostics.filter((d) => d.policyName === "token-automount-declared").map((d) => violationText(d));
+      expect(await verdicts("audit")).toEqual([]);
+      // Another task's pods, and the same task without clusterAccess, may not.
+      expect(await verdicts("report")).toHaveLength(1);
+      expect(await verdicts("audit", policyPackConfig(model("dev"), TODAY))).toHaveLength(1);
     } finally {
       removeRegistries(dir);
     }

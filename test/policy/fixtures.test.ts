@@ -244,10 +244,10 @@ const TABLE: Record<PolicyId, PolicyCases> = {
     pass: ["serviceaccount-no-automount", "serviceaccount-declared-automount"],
     fail: {
       "serviceaccount-automount-unset": [
-        'ServiceAccount "api" mounts its API token (automountServiceAccountToken is unset, which means true): set automountServiceAccountToken: false, or declare automountServiceAccountToken: true for "api" in the registry if it calls the Kubernetes API (it then carries the nexus.platform/token-automount annotation)',
+        'ServiceAccount "api" mounts its API token (automountServiceAccountToken is unset, which means true): set automountServiceAccountToken: false, or declare automountServiceAccountToken: true (a service) or clusterAccess (a task) for "api" in the registry if it calls the Kubernetes API (it then carries the nexus.platform/token-automount annotation)',
       ],
       "deployment-automount": [
-        'Deployment "api": the pod sets automountServiceAccountToken: true: set it to false, or declare automountServiceAccountToken: true for "api" in the registry if it calls the Kubernetes API (it then carries the nexus.platform/token-automount annotation)',
+        'Deployment "api": the pod sets automountServiceAccountToken: true: set it to false, or declare automountServiceAccountToken: true (a service) or clusterAccess (a task) for "api" in the registry if it calls the Kubernetes API (it then carries the nexus.platform/token-automount annotation)',
       ],
     },
     configured: [

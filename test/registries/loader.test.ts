@@ -109,7 +109,14 @@ describe("loadRegistries on the minimal registries", () => {
   });
 
   it("fills in the monitoring and security defaults", () => {
-    expect(prod.monitoring.routing).toEqual({ critical: ["ops-slack"], warning: ["ops-slack"], info: [], groupWait: "30s", repeatInterval: "4h" });
+    expect(prod.monitoring.routing).toEqual({
+      critical: ["ops-slack"],
+      warning: ["ops-slack"],
+      info: [],
+      groupWait: "30s",
+      groupInterval: "5m",
+      repeatInterval: "4h",
+    });
     expect(prod.monitoring.stack.mode).toBe("standalone");
     expect(prod.monitoring.stack.scrapeInterval).toBe("30s");
     expect(prod.monitoring.stack.retention).toBe("15d");
@@ -123,7 +130,7 @@ describe("loadRegistries on the minimal registries", () => {
     ]);
     expect(prod.security.network.defaultDeny).toBe(true);
     expect(prod.security.network.allowDns).toBe(true);
-    expect(prod.security.audit).toEqual({ task: "audit", reportRetentionDays: 365 });
+    expect(prod.security.audit).toEqual({ task: "audit" });
     expect(prod.pipelines[0]!.stages.map((s) => s.policyGate)).toEqual([true, true]);
   });
 

@@ -36,18 +36,18 @@ describe("the committed registries", () => {
     ]);
     expect(problems).toHaveLength(3);
     expect(problems[0]).toMatch(
-      /^registries\/orchestration\.yaml:\d+:\d+ namespaces\[0\]\.environments\.dev\.quota\.cpu: namespace core: .* need limits\.cpu 9500m, the quota allows 4: .*tasks: performance-test 2, /,
+      /^registries\/orchestration\.yaml:\d+:\d+ namespaces\[0\]\.environments\.dev\.quota\.cpu: namespace core: .* need limits\.cpu 9700m, the quota allows 4: .*tasks: performance-test 2, /,
     );
-    expect(problems[1]).toMatch(/namespaces\[3\]\.environments\.dev\.quota\.cpu: namespace observability: .* need limits\.cpu 4600m, the quota allows 2: /);
+    expect(problems[1]).toMatch(/namespaces\[3\]\.environments\.dev\.quota\.cpu: namespace observability: .* need limits\.cpu 5, the quota allows 2: /);
     expect(problems[2]).toMatch(
-      /namespaces\[3\]\.environments\.dev\.quota\.memory: namespace observability: .* need limits\.memory 4992Mi, the quota allows 4Gi: /,
+      /namespaces\[3\]\.environments\.dev\.quota\.memory: namespace observability: .* need limits\.memory 5248Mi, the quota allows 4Gi: /,
     );
     expect(problems[1]).toContain("tasks: anomaly-detection 1, predictive-analytics 1, health-check 200m;");
   });
 });
 
 describe("what can run in a namespace at once", () => {
-  // Core in dev on the minimal registries: api, Prometheus, Alertmanager and Grafana with a rollout pod each, and the audit task.
+  // Core in dev on the minimal registries: api, Prometheus, Alertmanager, Grafana and kube-state-metrics with a rollout pod each, and the audit task.
   const corePods = (pods: number): [string, string, string] => [
     "orchestration.yaml",
     "  - name: core\n    owner: platform\n",
@@ -55,19 +55,23 @@ describe("what can run in a namespace at once", () => {
   ];
 
   it("counts a rollout pod for each Deployment", () => {
-    expect(headroom(undefined, [corePods(9)], "dev")).toEqual([]);
-    expect(headroom(undefined, [corePods(8)], "dev")).toEqual([
-      "registries/orchestration.yaml:11:20 namespaces[0].quota.pods: namespace core: the workloads and tasks that can run at once need 9 pods, the quota allows 8: " +
-        "raise namespaces[0].quota.pods or run fewer pods there (services: api 2; monitoring: prometheus 2, alertmanager 2, grafana 2; tasks: audit 1; " +
+    expect(headroom(undefined, [corePods(11)], "dev")).toEqual([]);
+    expect(headroom(undefined, [corePods(10)], "dev")).toEqual([
+      "registries/orchestration.yaml:11:20 namespaces[0].quota.pods: namespace core: the workloads and tasks that can run at once need 11 pods, the quota allows 10: " +
+        "raise namespaces[0].quota.pods or run fewer pods there (services: api 2; monitoring: prometheus 2, alertmanager 2, grafana 2 and 1 more; tasks: audit 1; " +
         "counted: autoscaled services at maxReplicas, each Deployment with the extra pod of its rolling update, each enabled in-cluster task once, as schedules may coincide)",
     ]);
   });
 
   it("leaves out Grafana where it is off, and the rollout pod of Prometheus run by the operator as a StatefulSet", () => {
     expect(
-      headroom(undefined, [corePods(7), ["monitoring.yaml", "routing:\n", "  environments:\n    dev:\n      grafana: { enabled: false }\nrouting:\n"]], "dev"),
+      headroom(undefined, [corePods(9), ["monitoring.yaml", "routing:\n", "  environments:\n    dev:\n      grafana: { enabled: false }\nrouting:\n"]], "dev"),
     ).toEqual([]);
-    expect(headroom(undefined, [corePods(8), ["monitoring.yaml", "stack:\n", "stack:\n  mode: operator\n"]], "dev")).toEqual([]);
+    expect(headroom(undefined, [corePods(10), ["monitoring.yaml", "stack:\n", "stack:\n  mode: operator\n"]], "dev")).toEqual([]);
+    // With storage, standalone Prometheus is a StatefulSet too: no rollout pod.
+    const storage: [string, string, string] = ["monitoring.yaml", "  prometheus:\n", "  prometheus:\n    storage: { size: 10Gi }\n"];
+    expect(headroom(undefined, [corePods(10), storage], "dev")).toEqual([]);
+    expect(headroom(undefined, [corePods(9), storage], "dev")).toHaveLength(1);
   });
 
   it("counts a stateful service's replicas without a rollout pod, and a task without resources at the default limits", () => {
@@ -87,6 +91,6 @@ describe("what can run in a namespace at once", () => {
 
   it("does not count a task that runs beside Pulumi", () => {
     const local = "  - name: smoke\n    kind: test\n    owner: platform\n    runner: local-command\n    target: api\n    command: [echo, ok]\n";
-    expect(headroom(undefined, [corePods(9), ["automation.yaml", "tasks:\n", `tasks:\n${local}`]], "dev")).toEqual([]);
+    expect(headroom(undefined, [corePods(11), ["automation.yaml", "tasks:\n", `tasks:\n${local}`]], "dev")).toEqual([]);
   });
 });

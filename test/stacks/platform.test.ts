@@ -3,6 +3,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { OBJECT_KIND } from "../../components/automationTask";
+import { awsServiceCidrs } from "../../components/builders/awsEgress";
 import { AWS, K8S } from "../../contract/types";
 import type { Model, ResolvedService } from "../../domain/model";
 import { runMocked, type MockRun, type Recorded } from "../../internal/pulumi/mocks";
@@ -15,12 +16,14 @@ import {
   backupSecretRefs,
   boundedAwait,
   buildPlatform,
+  deploymentChecks,
+  readNamespaces,
   startOrder,
   type TaskStatus,
 } from "../../stacks/platform";
 import { taskNamespace } from "../../domain/model/workloads";
 import type { StackSettings } from "../../stacks/settings";
-import { backupTask, database, service } from "../support/fixtures";
+import { backupTask, database, service, task } from "../support/fixtures";
 import { kubeAs, kubeInputs, kubeObject, type KubernetesInputs } from "../support/inputs";
 import { ROOT } from "../support/registries";
 import { plainStrings, secretValues } from "../support/secrets";
@@ -55,17 +58,21 @@ interface Platform {
   run: MockRun;
   /** ServiceDeployments in construction order, with the names of what Pulumi makes each wait for. */
   constructed: { name: string; dependencies: string[] }[];
+  /** AutomationTasks by name, with the names of what Pulumi makes each wait for. */
+  taskWaits: Map<string, string[]>;
 }
 
 async function platform(env: "dev" | "prod", settings: StackSettings): Promise<Platform> {
   const model = realModel(env);
   const waits: { name: string; dependencies: pulumi.Resource[] }[] = [];
+  const tasksWaiting: { name: string; dependencies: pulumi.Resource[] }[] = [];
   const names = new Map<pulumi.Resource, string>();
   const run = await runMocked(
     () => {
       pulumi.runtime.registerStackTransformation((a) => {
         names.set(a.resource, a.name);
         if (a.type === COMPONENT.serviceDeployment) waits.push({ name: a.name, dependencies: (a.opts.dependsOn ?? []) as pulumi.Resource[] });
+        if (a.type === COMPONENT.automationTask) tasksWaiting.push({ name: a.name, dependencies: (a.opts.dependsOn ?? []) as pulumi.Resource[] });
         return undefined;
       });
       return buildPlatform(model, settings, fakeSecrets(model)) as unknown as Record<string, unknown>;
@@ -73,7 +80,8 @@ async function platform(env: "dev" | "prod", settings: StackSettings): Promise<P
     { stack: env },
   );
   const constructed = waits.map((w) => ({ name: w.name, dependencies: w.dependencies.map((d) => names.get(d) ?? "?") }));
-  return { env, model, settings, run, constructed };
+  const taskWaits = new Map(tasksWaiting.map((w) => [w.name, w.dependencies.map((d) => names.get(d) ?? "?")]));
+  return { env, model, settings, run, constructed, taskWaits };
 }
 
 const names = (run: MockRun, type: string) =>
@@ -254,9 +262,10 @@ describe.each([
 
   it("asks Pulumi to await every object: no committed environment sets skipAwait", () => {
     const { run } = get();
-    for (const r of run.resources.filter((x) => x.type.startsWith("kubernetes:"))) {
+    // The read of the API server's EndpointSlice registers nothing: it has no annotations of ours.
+    for (const r of run.resources.filter((x) => x.type.startsWith("kubernetes:") && x.type !== "kubernetes:discovery.k8s.io/v1:EndpointSlice")) {
       const a = kubeObject(r).metadata.annotations;
-      // A backup volume's claim binds only when its first Job runs (WaitForFirstConsumer): never awaited.
+      // A backup volume's claim binds only when its first Job runs, Prometheus's when its pod is scheduled (WaitForFirstConsumer): never awaited.
       if (r.type === K8S.PersistentVolumeClaim) expect(a["pulumi.com/skipAwait"], r.name).toBe("true");
       else expect(a["pulumi.com/skipAwait"], r.name).toBeUndefined();
       expect(a["pulumi.com/deletionPropagationPolicy"], r.name).toBeUndefined();
@@ -478,7 +487,9 @@ describe("dev and prod differ as the registries say", () => {
 
     const aws = PROD_SETTINGS.aws as Extract<StackSettings["aws"], { enabled: true }>;
     expect(names(prod.run, COMPONENT.backupStorage)).toEqual([BACKUP_STORAGE]);
-    expect(prod.run.byType(K8S.PersistentVolumeClaim)).toEqual([]);
+    // In prod the only claim is Prometheus's (stack.prometheus.storage): no backup writes to one.
+    expect(names(prod.run, K8S.PersistentVolumeClaim)).toEqual(["nexus-prometheus-data"]);
+    expect(names(dev.run, K8S.PersistentVolumeClaim)).not.toContain("nexus-prometheus-data");
     expect(prod.run.byType(AWS.buckets[0]).map((r) => [r.name, r.parentType, r.inputs.bucket])).toEqual([
       [`${BACKUP_STORAGE}-bucket`, COMPONENT.backupStorage, aws.backupBucket],
     ]);
@@ -710,5 +721,112 @@ describe("a stack with a readyTimeout", () => {
     });
     expect(bound(args(K8S.ConfigMap))).toBeUndefined();
     expect(bound(args(K8S.Job, { customTimeouts: { create: "1200s" } }))).toBeUndefined();
+  });
+});
+
+describe("tasks that read the cluster", () => {
+  const workloadKind = (s: ResolvedService) => (s.stateful && s.storage ? "StatefulSet" : "Deployment");
+
+  it.each([
+    ["dev", () => dev],
+    ["prod", () => prod],
+  ])("%s: gives exactly the tasks with clusterAccess a token, read-only Roles where they read and egress to the API server", (_env, get) => {
+    const { run, model } = get();
+    const inCluster = model.tasks.filter((t) => t.kind !== "backup" && t.runner !== "local-command" && (t.enabled || t.runner === "k8s-cronjob"));
+    const readers = inCluster.filter((t) => t.clusterAccess);
+    expect(readers.map((t) => t.name).sort()).toEqual(["deployment-check", "security-audit", "security-scan"]);
+    for (const t of inCluster) {
+      const sa = kubeInputs(run, K8S.ServiceAccount, `${t.name}-sa`);
+      expect(sa.automountServiceAccountToken, t.name).toBe(t.clusterAccess !== undefined);
+      expect(
+        podTemplate(run.one(t.runner === "k8s-job" ? K8S.Job : K8S.CronJob, `${t.name}-${t.runner === "k8s-job" ? "job" : "cronjob"}`))!.spec
+          .automountServiceAccountToken,
+      ).toBe(t.clusterAccess !== undefined);
+    }
+    for (const t of readers) {
+      const roles = run.byType(K8S.Role).filter((r) => r.name.startsWith(`${t.name}-read-`));
+      const where = (t.clusterAccess!.namespaces ?? model.namespaces.map((n) => n.name)).slice().sort();
+      expect(roles.map((r) => kubeAs(r, K8S.Role).metadata.namespace).sort()).toEqual(where);
+      for (const r of roles) {
+        for (const rule of kubeAs(r, K8S.Role).rules) {
+          expect(rule.verbs).toEqual(["get", "list", "watch"]);
+          expect(rule.resources).not.toContain("secrets");
+        }
+      }
+      const bindings = run.byType(K8S.RoleBinding).filter((r) => r.name.startsWith(`${t.name}-read-`));
+      for (const b of bindings) {
+        expect(kubeAs(b, K8S.RoleBinding).subjects).toEqual([{ kind: "ServiceAccount", name: t.name, namespace: taskPodOf(run, t.name).namespace }]);
+      }
+      expect(bindings).toHaveLength(where.length);
+      // The task's pods, and only they, may open a connection to the API server's address (the mock cluster's).
+      const np = kubeInputs(run, K8S.NetworkPolicy, `${t.name}-api-server`);
+      expect(selects(np.spec.podSelector, taskPodOf(run, t.name).labels)).toBe(true);
+      expect(np.spec.egress).toEqual([{ to: [{ ipBlock: { cidr: "10.244.0.1/32" } }], ports: [{ protocol: "TCP", port: 6443 }] }]);
+    }
+    // Nothing cluster-wide is granted to any task.
+    const cluster = [...run.byType(K8S.ClusterRole), ...run.byType(K8S.ClusterRoleBinding)];
+    expect(cluster.filter((r) => r.parentType === COMPONENT.automationTask)).toEqual([]);
+    const taskNames = new Set(model.tasks.map((t) => t.name));
+    const clusterSubjects = run.byType(K8S.ClusterRoleBinding).flatMap((r) => (r.inputs as { subjects?: { kind: string; name: string }[] }).subjects ?? []);
+    expect(clusterSubjects.filter((sub) => sub.kind === "ServiceAccount" && taskNames.has(sub.name))).toEqual([]);
+  });
+
+  it.each([
+    ["dev", () => dev, "nexus.local/deploy-check:1.0.0"],
+    ["prod", () => prod, "ghcr.io/nexus-platform/deploy-check:1.0.0"],
+  ])("%s: runs the deployment check after every service, telling it each service's workload in start order", (_env, get, image) => {
+    const { run, model, taskWaits } = get();
+    const container = kubeInputs(run, K8S.Job, "deployment-check-job").spec.template.spec.containers[0]!;
+    expect(container.image).toBe(image);
+    const expected = startOrder(model.services).map((s) => `${s.namespace}/${workloadKind(s)}/${s.name}`);
+    expect(container.env).toContainEqual({ name: "NEXUS_CHECK_WORKLOADS", value: expected.join(",") });
+    const waited = taskWaits.get("deployment-check")!;
+    for (const s of model.services) expect(waited).toContain(`${s.name}-${workloadKind(s).toLowerCase()}`);
+    // Another Job does not wait for the services.
+    expect(taskWaits.get("security-audit")!.some((w) => w.endsWith("-deployment"))).toBe(false);
+  });
+});
+
+describe("readNamespaces", () => {
+  const namespaces = [{ name: "core" }, { name: "data" }, { name: "web" }];
+
+  it("reads in the namespaces a task's clusterAccess lists, else in every namespace, and nowhere without clusterAccess", () => {
+    expect(readNamespaces(task({ clusterAccess: { read: ["pods"], namespaces: ["web"] } }), namespaces)).toEqual(["web"]);
+    expect(readNamespaces(task({ clusterAccess: { read: ["pods"] } }), namespaces)).toEqual(["core", "data", "web"]);
+    expect(readNamespaces(task(), namespaces)).toBeUndefined();
+  });
+});
+
+describe("deploymentChecks", () => {
+  const services = [service({ name: "api", dependsOn: ["db"] }), database()];
+
+  it("lists every service's workload in start order", () => {
+    expect(deploymentChecks(services).workloads).toEqual([
+      { namespace: "data", kind: "StatefulSet", name: "db" },
+      { namespace: "core", kind: "Deployment", name: "api" },
+    ]);
+  });
+
+  it("changes its revision when a service changes, not when only its line in the file moves", () => {
+    const { revision } = deploymentChecks(services);
+    expect(deploymentChecks([service({ name: "api", dependsOn: ["db"], image: "ghcr.io/example/api:1.0.1" }), database()]).revision).not.toBe(revision);
+    expect(deploymentChecks([service({ name: "api", dependsOn: ["db"], source: "registries/orchestration.yaml:99" }), database()]).revision).toBe(revision);
+  });
+});
+
+describe("AWS egress follows the stack's region", () => {
+  it("opens the backups' namespace to STS and S3 in prod's region, from the snapshot, and nothing to AWS in dev", () => {
+    if (!PROD_SETTINGS.aws.enabled) throw new Error("the prod settings have AWS on");
+    const region = PROD_SETTINGS.aws.region;
+    const np = kubeInputs(prod.run, K8S.NetworkPolicy, "baseline-data-egress-aws-backups");
+    expect(np.metadata.namespace).toBe("data");
+    expect(np.spec.podSelector).toEqual({});
+    expect(np.spec.egress).toHaveLength(1);
+    expect(np.spec.egress![0]!.ports).toEqual([{ protocol: "TCP", port: 443 }]);
+    const cidrs = np.spec.egress![0]!.to!.map((p) => p.ipBlock!.cidr);
+    expect(cidrs).toEqual([...new Set([...awsServiceCidrs("sts", region), ...awsServiceCidrs("s3", region)])]);
+    // The hand-copied us-east-1 range is gone.
+    expect(cidrs).not.toContain("52.216.0.0/15");
+    expect(dev.run.byType(K8S.NetworkPolicy).filter((r) => r.name.includes("aws"))).toEqual([]);
   });
 });

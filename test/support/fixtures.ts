@@ -90,7 +90,8 @@ export function backupTask(overrides: Partial<ResolvedTask> = {}): ResolvedTask 
     owner: "data",
     schedule: "0 2 * * *",
     image: "registry.example.com/tools/pg-backup:1.0.0",
-    command: ["pg_dump"],
+    // A backup runs the generated script: the loader refuses a command of its own.
+    command: undefined,
     target: "db",
     timeoutSeconds: 1800,
     retries: 1,

@@ -24,6 +24,8 @@ export interface KubernetesInputs {
   "kubernetes:policy/v1:PodDisruptionBudget": k8s.types.output.policy.v1.PodDisruptionBudget;
   "kubernetes:rbac.authorization.k8s.io/v1:Role": k8s.types.output.rbac.v1.Role;
   "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": k8s.types.output.rbac.v1.RoleBinding;
+  "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": k8s.types.output.rbac.v1.ClusterRole;
+  "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": k8s.types.output.rbac.v1.ClusterRoleBinding;
   // The Prometheus operator's custom resources: the fields the tests read.
   "kubernetes:monitoring.coreos.com/v1:Prometheus": KubernetesObject & {
     apiVersion: string;
@@ -33,10 +35,12 @@ export interface KubernetesInputs {
       resources: unknown;
       ruleSelector: k8s.types.output.meta.v1.LabelSelector;
       serviceMonitorSelector: k8s.types.output.meta.v1.LabelSelector;
+      storage?: unknown;
+      additionalScrapeConfigs?: { name: string; key: string };
     };
   };
   "kubernetes:monitoring.coreos.com/v1:PrometheusRule": KubernetesObject & { spec: unknown };
-  "kubernetes:monitoring.coreos.com/v1:ServiceMonitor": KubernetesObject & { spec: unknown };
+  "kubernetes:monitoring.coreos.com/v1:ServiceMonitor": KubernetesObject & { spec: { endpoints?: unknown[] } & Record<string, unknown> };
 }
 
 /** Any Kubernetes object: what every one of them has. */

@@ -14,6 +14,8 @@ import {
   destinationEnv,
   effectiveRetentionDays,
   irsaTrustPolicy,
+  KEEP_LAST_GRACE_DAYS,
+  maxBackupAgeDays,
   methodEnv,
   objectLockDays,
   objectLockRequested,
@@ -28,6 +30,7 @@ import { DEFAULT_TASK_RESOURCES } from "../../../domain/model/workloads";
 import { restrictedContainerSecurityContext } from "../../../components/builders/pod";
 import type { ResolvedService } from "../../../domain/model";
 import { backupTask, retainedBackup, task } from "../../support/fixtures";
+import { FAKE_AWS, nameDaysAgo } from "../../support/fakeAws";
 
 const BUCKET_ARN = "arn:aws:s3:::nexus-prod-backups";
 const KEY_ARN = "arn:aws:kms:eu-central-1:111122223333:key/0b1c2d3e-aaaa-bbbb-cccc-123456789012";
@@ -47,14 +50,14 @@ function actionsAndResources(doc: { Statement: Record<string, unknown>[] }): {
 describe("backupRolePolicy", () => {
   const doc = JSON.parse(backupRolePolicy(BUCKET_ARN, "db/", KEY_ARN));
 
-  it("is exactly put/get on the prefix, list of the prefix, and the key", () => {
+  it("is exactly put/get/delete on the prefix, list of the prefix, and the key", () => {
     expect(doc).toEqual({
       Version: "2012-10-17",
       Statement: [
         {
           Sid: "ObjectsUnderOwnPrefix",
           Effect: "Allow",
-          Action: ["s3:PutObject", "s3:GetObject"],
+          Action: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
           Resource: ["arn:aws:s3:::nexus-prod-backups/db/*"],
         },
         {
@@ -136,7 +139,7 @@ describe("s3LifecycleRules", () => {
     expect(rule!.expiration.days + rule!.noncurrentVersionExpiration.noncurrentDays).toBe(30);
   });
 
-  it("expires each prefix after min(retention, GDPR maximum), old versions a day later", () => {
+  it("expires each prefix after min(retention, GDPR maximum) plus the keepLast grace, old versions a day later", () => {
     const rules = s3LifecycleRules([
       retainedBackup("db-backup", "db/", 14, 30),
       retainedBackup("cache-backup", "cache/", 60, 30),
@@ -151,7 +154,21 @@ describe("s3LifecycleRules", () => {
       noncurrentVersionExpiration: { noncurrentDays: 1 },
       abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
     });
-    expect(rules).toEqual([rule("db-backup", "db/", 14), rule("cache-backup", "cache/", 30), rule("files-backup", "files/", 90)]);
+    const grace = KEEP_LAST_GRACE_DAYS;
+    expect(rules).toEqual([rule("db-backup", "db/", 14 + grace), rule("cache-backup", "cache/", 30 + grace), rule("files-backup", "files/", 90 + grace)]);
+  });
+
+  it("never expires a backup the job keeps: the rule's age is the job's maxAgeDays, past the retention", () => {
+    for (const t of [retainedBackup("a", "a/", 7), retainedBackup("b", "b/", 35, 90), backupTask()]) {
+      const [rule] = s3LifecycleRules([t]);
+      expect(rule!.expiration.days).toBe(maxBackupAgeDays(t.backup!));
+      expect(rule!.expiration.days).toBeGreaterThanOrEqual(effectiveRetentionDays(t.backup!));
+    }
+    // Personal data: the GDPR maximum wins over keepLast, the noncurrent day included.
+    const personal = backupTask({
+      backup: { ...backupTask().backup!, retention: { days: 25, keepLast: 3 }, gdpr: { personalData: true, maxRetentionDays: 30 } },
+    });
+    expect(maxBackupAgeDays(personal.backup!)).toBe(29);
   });
 
   it("object lock lasts the smallest effective retention, none without backup tasks", () => {
@@ -242,8 +259,14 @@ describe("taskPodTemplate and env", () => {
     expect(archive.mounts[2]).toEqual({ name: "source", mountPath: "/data", readOnly: true });
   });
 
-  it("tells the script its destination, with the bucket and region only for S3", () => {
+  it("tells the script its destination, with the bucket and region only for S3, the endpoint only for a store", () => {
     expect(destinationEnv("db/")).toEqual({ BACKUP_DIR: "/backup", BACKUP_PREFIX: "db/" });
+    expect(destinationEnv("db/", { bucketName: "b", region: "us-east-1", endpoint: "http://10.244.0.1:9000" })).toMatchObject({
+      BACKUP_BUCKET: "b",
+      BACKUP_ENDPOINT: "http://10.244.0.1:9000",
+    });
+    expect(destinationEnv("db/", { bucketName: "b", region: "eu-central-1", kmsKeyId: KEY_ARN })).toMatchObject({ BACKUP_KMS_KEY_ID: KEY_ARN });
+    expect(destinationEnv("db/", { bucketName: "b", region: "eu-central-1" })).not.toHaveProperty("BACKUP_ENDPOINT");
     expect(destinationEnv("db/", { bucketName: "b", region: "eu-central-1" })).toEqual({
       BACKUP_DIR: "/backup",
       BACKUP_PREFIX: "db/",
@@ -272,6 +295,7 @@ const S3: BackupScriptTarget = {
   destination: "s3",
   retentionDays: 14,
   keepLast: 3,
+  maxAgeDays: 44,
 };
 const PVC: BackupScriptTarget = { ...S3, destination: "pvc" };
 
@@ -281,8 +305,9 @@ describe("backupScript", () => {
     expect(script).toContain('target="s3://${BACKUP_BUCKET}/${BACKUP_PREFIX}db-backup-${stamp}.sql.gz"');
     expect(script).toContain("pg_dump --host=db.data.svc --port=5432 --no-password");
     expect(script).toContain(': "${PGPASSWORD:?PGPASSWORD must come from a Secret}"');
-    expect(script).toContain('aws s3 cp --only-show-errors "$partial" "$target"');
-    expect(script).toContain("for tool in date gzip pg_dump pg_isready aws; do");
+    expect(script).toContain('s3 s3 cp --only-show-errors "$@" "$partial" "$target"');
+    expect(script).toContain("set -- --sse aws:kms");
+    expect(script).toContain("for tool in date gzip pg_dump pg_isready grep sort aws; do");
     expect(script).toContain("until pg_isready --host=db.data.svc --port=5432 --timeout=2 >/dev/null 2>&1; do");
     expect(script).not.toMatch(/set -x/);
   });
@@ -314,40 +339,107 @@ describe("backupScript under sh", () => {
     const bin = path.join(root, "bin");
     fs.mkdirSync(bin);
     fs.mkdirSync(path.join(root, "backup"));
+    fs.mkdirSync(path.join(root, "s3"));
     const stub = (name: string, body: string) => fs.writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
     stub("pg_dump", pgDump);
     stub("pg_isready", pgIsReady);
     // The wait between tries, without waiting.
     stub("sleep", "exit 0");
-    // The aws stub records its arguments and keeps a copy of what would be uploaded.
-    stub("aws", `echo "$@" >"${root}/aws.args"; cp "$4" "${root}/uploaded"`);
+    fs.writeFileSync(path.join(bin, "aws"), FAKE_AWS, { mode: 0o755 });
     const run = (script: string, env: Record<string, string>) => {
       const file = path.join(root, "backup.sh");
       fs.writeFileSync(file, script);
       return spawnSync("/bin/sh", [file], {
-        env: { PATH: `${bin}:/usr/bin:/bin`, BACKUP_DIR: path.join(root, "backup"), ...env },
+        env: {
+          PATH: `${bin}:/usr/bin:/bin`,
+          BACKUP_DIR: path.join(root, "backup"),
+          FAKE_S3: path.join(root, "s3"),
+          AWS_LOG: path.join(root, "aws.log"),
+          ...env,
+        },
         encoding: "utf8",
       });
     };
-    return { root, run };
+    const awsCalls = () => (fs.existsSync(path.join(root, "aws.log")) ? fs.readFileSync(path.join(root, "aws.log"), "utf8").trim().split("\n") : []);
+    const objects = (bucket: string) => {
+      const dir = path.join(root, "s3", bucket);
+      return fs.existsSync(dir) ? (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(dir, f)).isFile()).sort() : [];
+    };
+    return { root, run, awsCalls, objects };
   }
 
   const GOOD_DUMP = 'for a; do case "$a" in --file=*) f="${a#--file=}";; esac; done\n' + 'echo "CREATE TABLE t();" | gzip -c >"$f"';
 
-  it("dumps, checks and uploads to the bucket key", () => {
-    const { root, run } = sandbox(GOOD_DUMP);
+  it("dumps, checks and uploads to the bucket key, asking for SSE-KMS with the backup key", () => {
+    const { root, run, awsCalls, objects } = sandbox(GOOD_DUMP);
+    fs.mkdirSync(path.join(root, "s3", "nexus-prod-backups"));
     const r = run(backupScript("postgres-dump", S3), {
       BACKUP_BUCKET: "nexus-prod-backups",
       BACKUP_PREFIX: "db/",
+      BACKUP_KMS_KEY_ID: KEY_ARN,
       PGPASSWORD: "not-a-real-password",
     });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
-    const args = fs.readFileSync(path.join(root, "aws.args"), "utf8").trim().split(" ");
-    expect(args.slice(0, 3)).toEqual(["s3", "cp", "--only-show-errors"]);
-    expect(args[4]).toMatch(/^s3:\/\/nexus-prod-backups\/db\/db-backup-\d{8}T\d{6}Z\.sql\.gz$/);
-    expect(spawnSync("gzip", ["-dc", path.join(root, "uploaded")]).stdout.toString()).toContain("CREATE TABLE");
+    const upload = awsCalls()
+      .find((c) => c.startsWith("s3 cp"))!
+      .split(" ");
+    expect(upload.slice(0, 7)).toEqual(["s3", "cp", "--only-show-errors", "--sse", "aws:kms", "--sse-kms-key-id", KEY_ARN]);
+    expect(upload[8]).toMatch(/^s3:\/\/nexus-prod-backups\/db\/db-backup-\d{8}T\d{6}Z\.sql\.gz$/);
+    // AWS: no endpoint, and the program's bucket is never created by the job.
+    expect(awsCalls().some((c) => c.includes("--endpoint-url") || c.includes("create-bucket"))).toBe(false);
+    const [key] = objects("nexus-prod-backups");
+    expect(spawnSync("gzip", ["-dc", path.join(root, "s3", "nexus-prod-backups", key!)]).stdout.toString()).toContain("CREATE TABLE");
     expect(r.stdout).not.toContain("not-a-real-password");
+    // The scratch copy is gone once uploaded.
+    expect(fs.readdirSync(path.join(root, "backup"))).toEqual([]);
+  });
+
+  it("goes to an S3-compatible store by its endpoint, creating the bucket once, with the same upload", () => {
+    const { run, awsCalls, objects } = sandbox(GOOD_DUMP);
+    const env = {
+      BACKUP_BUCKET: "nexus-dev-backups",
+      BACKUP_PREFIX: "db/",
+      BACKUP_ENDPOINT: "http://10.244.0.1:9000",
+      AWS_REGION: "eu-central-1",
+      PGPASSWORD: "x",
+    };
+    expect(run(backupScript("postgres-dump", S3), env).status).toBe(0);
+    const calls = awsCalls();
+    expect(calls.every((c) => c.startsWith("--endpoint-url http://10.244.0.1:9000 "))).toBe(true);
+    expect(calls.filter((c) => c.includes("create-bucket"))).toEqual([
+      "--endpoint-url http://10.244.0.1:9000 s3api create-bucket --bucket nexus-dev-backups --create-bucket-configuration LocationConstraint=eu-central-1",
+    ]);
+    expect(calls.find((c) => c.includes(" s3 cp "))).toContain("--sse aws:kms /");
+    expect(objects("nexus-dev-backups")).toHaveLength(1);
+  });
+
+  it("keeps the newest keepLast on S3 whatever their age, deletes older ones past retention and any past the maximum age", () => {
+    const retention = (keepLast: number, ages: number[]) => {
+      const { root, run, objects } = sandbox(GOOD_DUMP);
+      const seeded = ages.map((days) => `db/${nameDaysAgo("db-backup", days)}`);
+      const foreign = [`db/${nameDaysAgo("other-backup", 100)}`, "db/db-backup-notes.txt"];
+      for (const key of [...seeded, ...foreign]) {
+        fs.mkdirSync(path.dirname(path.join(root, "s3", "b", key)), { recursive: true });
+        fs.writeFileSync(path.join(root, "s3", "b", key), "x");
+      }
+      // S3: retention 14 days, maximum age 44.
+      const r = run(backupScript("postgres-dump", { ...S3, keepLast }), { BACKUP_BUCKET: "b", BACKUP_PREFIX: "db/", PGPASSWORD: "x" });
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      const left = objects("b");
+      // Another task's backups and objects not named like a backup are never touched.
+      for (const key of foreign) expect(left).toContain(key);
+      const fresh = left.filter((k) => /^db\/db-backup-\d{8}T\d{6}Z\.sql\.gz$/.test(k) && !seeded.includes(k));
+      expect(fresh).toHaveLength(1);
+      return seeded.map((key) => left.includes(key));
+    };
+    // Newest three kept though past the retention: the new backup, 20 and 21 days; 22 is past it.
+    expect(retention(3, [20, 21, 22])).toEqual([true, true, false]);
+    // Beyond keepLast but younger than the retention: kept.
+    expect(retention(1, [2, 5, 20])).toEqual([true, true, false]);
+    // Past the maximum age: deleted even among the newest keepLast.
+    expect(retention(3, [50])).toEqual([false]);
   });
 
   it("fails without uploading when the dump fails or the password is missing", () => {
@@ -358,7 +450,7 @@ describe("backupScript under sh", () => {
       PGPASSWORD: "x",
     });
     expect(r.status).toBe(3);
-    expect(fs.existsSync(path.join(failing.root, "aws.args"))).toBe(false);
+    expect(failing.awsCalls()).toEqual([]);
 
     const noPassword = sandbox(GOOD_DUMP);
     const r2 = noPassword.run(backupScript("postgres-dump", S3), {
@@ -367,6 +459,20 @@ describe("backupScript under sh", () => {
     });
     expect(r2.status).not.toBe(0);
     expect(r2.stderr).toContain("PGPASSWORD must come from a Secret");
+  });
+
+  it("fails the run when the store cannot list the backups, after the upload", () => {
+    const { root, run } = sandbox(GOOD_DUMP);
+    const bin = path.join(root, "bin");
+    fs.renameSync(path.join(bin, "aws"), path.join(bin, "aws-real"));
+    fs.writeFileSync(
+      path.join(bin, "aws"),
+      `#!/bin/sh\ncase "$*" in *list-objects-v2*) echo "AccessDenied" >&2; exit 254 ;; esac\nexec "${bin}/aws-real" "$@"\n`,
+      { mode: 0o755 },
+    );
+    const r = run(backupScript("postgres-dump", S3), { BACKUP_BUCKET: "b", BACKUP_PREFIX: "db/", PGPASSWORD: "x" });
+    expect(r.status).toBe(254);
+    expect(r.stdout).toContain("backup: wrote s3://b/db/");
   });
 
   it("waits for the store to answer, and fails naming it when it never does", () => {
@@ -381,7 +487,7 @@ describe("backupScript under sh", () => {
     const r2 = never.run(backupScript("postgres-dump", S3), { BACKUP_BUCKET: "b", BACKUP_PREFIX: "db/", PGPASSWORD: "x" });
     expect(r2.status).toBe(1);
     expect(r2.stderr).toContain(`backup: db.data.svc:5432 did not answer within ${STORE_WAIT_SECONDS}s`);
-    expect(fs.existsSync(path.join(never.root, "aws.args"))).toBe(false);
+    expect(never.awsCalls()).toEqual([]);
   });
 
   it("names a tool the image lacks", () => {
@@ -400,23 +506,18 @@ describe("backupScript under sh", () => {
     expect(r.stderr).toContain("backup: redis-cli is missing from the image");
   });
 
-  it("keeps the newest backups in the claim and prunes older ones past retention", () => {
+  it("keeps the newest backups in the claim and prunes older ones past retention, by the time in their names", () => {
     const { root, run } = sandbox(GOOD_DUMP);
     const dir = path.join(root, "backup", "db");
     fs.mkdirSync(dir);
-    const day = 24 * 3600;
-    const now = Date.now() / 1000;
-    const files: Record<string, number> = {
-      "db-backup-20200101T020000Z.sql.gz": 40,
-      "db-backup-20200102T020000Z.sql.gz": 40,
-      "db-backup-20200103T020000Z.sql.gz": 2,
-      "other-task-20200101T020000Z.sql.gz": 40,
-      "db-backup-20200104T020000Z.sql.gz.partial": 1,
-    };
-    for (const [f, age] of Object.entries(files)) {
-      fs.writeFileSync(path.join(dir, f), "x");
-      fs.utimesSync(path.join(dir, f), now - age * day, now - age * day);
-    }
+    const files = [
+      nameDaysAgo("db-backup", 40),
+      nameDaysAgo("db-backup", 39),
+      nameDaysAgo("db-backup", 2),
+      nameDaysAgo("other-task", 40),
+      `${nameDaysAgo("db-backup", 1)}.partial`,
+    ];
+    for (const f of files) fs.writeFileSync(path.join(dir, f), "x");
     const r = run(backupScript("postgres-dump", { ...PVC, keepLast: 1 }), {
       BACKUP_PREFIX: "db/",
       PGPASSWORD: "x",
@@ -425,8 +526,8 @@ describe("backupScript under sh", () => {
     expect(r.status).toBe(0);
     const left = fs.readdirSync(dir).sort();
     expect(left).toHaveLength(3);
-    expect(left[0]).toBe("db-backup-20200103T020000Z.sql.gz");
+    expect(left[0]).toBe(files[2]);
     expect(left[1]).toMatch(/^db-backup-\d{8}T\d{6}Z\.sql\.gz$/);
-    expect(left[2]).toBe("other-task-20200101T020000Z.sql.gz");
+    expect(left[2]).toBe(files[3]);
   });
 });

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import {
   PLATFORM_GROUP,
+  EMAIL_TEXT,
   PROMETHEUS_DATASOURCE_UID,
+  SLACK_FIELDS,
   SLACK_TEXT,
   UNROUTED_RECEIVER,
   alertRuleGroups,
@@ -20,11 +22,21 @@ import {
   toPrometheusAlertName,
   type AlertingRule,
   type BackupTask,
+  kubeStateMetricsArgs,
+  kubeStateMetricsRules,
+  monitoredTask,
+  nodeScrapeConfigs,
+  prometheusNodeRules,
+  taskAlertRules,
+  taskRunRecords,
+  type MonitoredTask,
+  type RecordingRule,
 } from "../../../components/builders/monitoring";
-import type { Model, ResolvedAlert, ResolvedChannel, ResolvedDashboard, ResolvedSlo, ResolvedTeam } from "../../../domain/model";
+import type { Model, ResolvedAlert, ResolvedChannel, ResolvedDashboard, ResolvedSlo, ResolvedTask, ResolvedTeam } from "../../../domain/model";
 import { alert } from "../../support/fixtures";
 
 const M = "registries/monitoring.yaml";
+const A = "registries/automation.yaml";
 
 const alerts: ResolvedAlert[] = [
   alert({ runbook: "https://runbooks.example/api-down", source: `${M}:40` }),
@@ -90,6 +102,7 @@ const channels: ResolvedChannel[] = [
     from: "alerts@nexus.example",
     smarthost: "smtp.nexus.example:587",
     passwordSecret: "smtpPassword",
+    requireTls: true,
     source: `${M}:24`,
   },
   { name: "pager", type: "pagerduty", routingKeySecret: "pagerdutyKey", source: `${M}:30` },
@@ -101,6 +114,7 @@ const routing: Model["monitoring"]["routing"] = {
   warning: ["ops-slack"],
   info: [],
   groupWait: "30s",
+  groupInterval: "5m",
   repeatInterval: "4h",
 };
 
@@ -261,19 +275,22 @@ describe("backupAlertRules", () => {
         `(time() - max(kube_cronjob_status_last_successful_time${cron}) > 172800)` +
         ` or ((time() - max(kube_cronjob_created${cron}) > 172800)` +
         ` unless on() kube_cronjob_status_last_successful_time${cron})` +
+        ` or (time() - max(kube_cronjob_next_schedule_time${cron}) > 900)` +
         ` or absent(kube_cronjob_created${cron})`,
       for: "15m",
       labels: {
         severity: "critical",
         category: "backup",
         task: "db-backup",
+        kind: "backup",
         namespace: "data",
         owner: "data",
         team: "data",
       },
       annotations: {
         summary: 'Backup db-backup has not succeeded for more than 2d (schedule "0 2 * * *")',
-        description: "No successful run of CronJob data/db-backup within two schedule periods, or the CronJob is not visible to kube-state-metrics.",
+        description:
+          "No successful run of CronJob data/db-backup within two schedule periods, or its last slot passed without a run, or the CronJob is not visible to kube-state-metrics.",
         nexus_source: "registries/automation.yaml:4",
       },
     });
@@ -322,6 +339,7 @@ describe("alertmanagerConfig", () => {
             channel: "#ops",
             send_resolved: true,
             text: SLACK_TEXT,
+            fields: SLACK_FIELDS,
           },
         ],
       },
@@ -334,6 +352,7 @@ describe("alertmanagerConfig", () => {
             smarthost: "smtp.nexus.example:587",
             auth_username: "alerts@nexus.example",
             auth_password: "smtp-pass",
+            text: EMAIL_TEXT,
             send_resolved: true,
           },
         ],
@@ -352,6 +371,7 @@ describe("alertmanagerConfig", () => {
       receiver: UNROUTED_RECEIVER,
       group_by: ["alertname", "service"],
       group_wait: "30s",
+      group_interval: "5m",
       repeat_interval: "4h",
       routes: [
         {
@@ -436,8 +456,168 @@ describe("prometheusConfig", () => {
           metrics_path: "/metrics",
           static_configs: [{ targets: ["api.core.svc:9100"], labels: { namespace: "core", owner: "platform" } }],
         },
+        ...nodeScrapeConfigs(),
       ],
     });
+  });
+
+  it("scrapes kube-state-metrics with its labels kept, and every node's kubelet and cAdvisor through the API server", () => {
+    const config = prometheusConfig({
+      scrapeInterval: "30s",
+      environment: "dev",
+      ruleFiles: [],
+      alertmanagers: [],
+      targets: [],
+      kubeStateMetrics: "mon-kube-state-metrics.observability.svc:8080",
+    });
+    expect(config.scrape_configs.map((j) => j.job_name)).toEqual(["prometheus", "kube-state-metrics", "kubelet", "cadvisor"]);
+    expect(config.scrape_configs[1]).toEqual({
+      job_name: "kube-state-metrics",
+      honor_labels: true,
+      static_configs: [{ targets: ["mon-kube-state-metrics.observability.svc:8080"] }],
+    });
+    const paths = { kubelet: "metrics", cadvisor: "metrics/cadvisor" };
+    for (const [job, path] of Object.entries(paths)) {
+      expect(config.scrape_configs.find((j) => j.job_name === job)).toEqual({
+        job_name: job,
+        scheme: "https",
+        kubernetes_sd_configs: [{ role: "node" }],
+        authorization: { credentials_file: "/var/run/secrets/kubernetes.io/serviceaccount/token" },
+        tls_config: { ca_file: "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt" },
+        relabel_configs: [
+          { target_label: "__address__", replacement: "kubernetes.default.svc:443" },
+          { source_labels: ["__meta_kubernetes_node_name"], regex: "(.+)", target_label: "__metrics_path__", replacement: `/api/v1/nodes/\${1}/proxy/${path}` },
+          { source_labels: ["__meta_kubernetes_node_name"], target_label: "instance" },
+          { source_labels: ["__meta_kubernetes_node_name"], target_label: "node" },
+        ],
+      });
+    }
+  });
+
+  it("names the nodes statically for a Prometheus without Kubernetes discovery", () => {
+    const [kubelet, cadvisor] = nodeScrapeConfigs(["b", "a", "b"]);
+    expect(kubelet).toEqual({
+      job_name: "kubelet",
+      scheme: "https",
+      static_configs: [
+        { targets: ["kubernetes.default.svc:443"], labels: { node: "a" } },
+        { targets: ["kubernetes.default.svc:443"], labels: { node: "b" } },
+      ],
+      authorization: { credentials_file: "/var/run/secrets/kubernetes.io/serviceaccount/token" },
+      tls_config: { ca_file: "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt" },
+      relabel_configs: [
+        { target_label: "__address__", replacement: "kubernetes.default.svc:443" },
+        { source_labels: ["node"], regex: "(.+)", target_label: "__metrics_path__", replacement: "/api/v1/nodes/${1}/proxy/metrics" },
+        { source_labels: ["node"], target_label: "instance" },
+      ],
+    });
+    expect(cadvisor!.relabel_configs[1]!.replacement).toBe("/api/v1/nodes/${1}/proxy/metrics/cadvisor");
+    expect(() => nodeScrapeConfigs([])).toThrow(/empty node list/);
+  });
+});
+
+describe("kube-state-metrics and Prometheus cluster access", () => {
+  it("lets kube-state-metrics list and watch exactly the resources it reports", () => {
+    expect(kubeStateMetricsRules()).toEqual([
+      { apiGroups: ["batch"], resources: ["cronjobs", "jobs"], verbs: ["list", "watch"] },
+      { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] },
+    ]);
+    expect(kubeStateMetricsArgs(["web", "core", "web"])).toEqual([
+      "--port=8080",
+      "--telemetry-port=8081",
+      "--resources=cronjobs,jobs,pods",
+      "--namespaces=core,web",
+    ]);
+    expect(() => kubeStateMetricsArgs([])).toThrow(/at least one namespace/);
+  });
+
+  it("lets Prometheus list nodes and get their proxy, not their metrics directly", () => {
+    expect(prometheusNodeRules()).toEqual([
+      { apiGroups: [""], resources: ["nodes"], verbs: ["list", "watch"] },
+      { apiGroups: [""], resources: ["nodes/proxy"], verbs: ["get"] },
+    ]);
+  });
+});
+
+describe("taskAlertRules and taskRunRecords", () => {
+  const cronTask: MonitoredTask = {
+    name: "report",
+    namespace: "core",
+    owner: "sre",
+    kind: "report",
+    runner: "k8s-cronjob",
+    schedule: "0 7 * * 1",
+    source: `${A}:40`,
+  };
+  const jobTask: MonitoredTask = { name: "migrate", namespace: "core", owner: "platform", kind: "migration", runner: "k8s-job", source: `${A}:50` };
+
+  it("gives a CronJob task a missed and a failed alert, a Job task a failed alert, labelled with task, kind and owner", () => {
+    const file = taskAlertRules([cronTask, jobTask]);
+    expect(file.groups.map((g) => g.name)).toEqual(["tasks"]);
+    const rules = file.groups[0]!.rules as AlertingRule[];
+    expect(rules.map((r) => [r.alert, r.labels.task, r.labels.severity])).toEqual([
+      ["TaskMissed", "report", "warning"],
+      ["TaskFailed", "report", "warning"],
+      ["TaskFailed", "migrate", "warning"],
+    ]);
+    const cron = '{namespace="core",cronjob="report"}';
+    expect(rules[0]!.expr).toBe(
+      `(time() - max(kube_cronjob_status_last_successful_time${cron}) > 1209600)` +
+        ` or ((time() - max(kube_cronjob_created${cron}) > 1209600) unless on() kube_cronjob_status_last_successful_time${cron})` +
+        ` or (time() - max(kube_cronjob_next_schedule_time${cron}) > 900)` +
+        ` or absent(kube_cronjob_created${cron})`,
+    );
+    expect(rules[0]!.for).toBe("15m");
+    expect(rules[0]!.labels).toEqual({ severity: "warning", category: "task", task: "report", kind: "report", namespace: "core", owner: "sre", team: "sre" });
+    expect(rules[1]!.expr).toContain('kube_job_status_failed{namespace="core",job_name=~"report-[0-9]+"} > 0');
+    expect(rules[2]!.expr).toBe('max(kube_job_failed{namespace="core",job_name="migrate",condition="true"}) == 1');
+    expect(rules[2]!.labels).toMatchObject({ task: "migrate", kind: "migration", owner: "platform", team: "platform" });
+    for (const r of rules) {
+      expect(r.annotations.runbook_url).toBe("https://runbooks.nexus.example/alerts/task");
+      expect(r.annotations.summary).toContain(r.labels.task!);
+    }
+    expect(rules[0]!.annotations.summary).toBe('Task report (report) has not succeeded for more than 14d (schedule "0 7 * * 1")');
+  });
+
+  it("leaves backups to backupAlertRules, and makes no group without tasks", () => {
+    expect(() => taskAlertRules([{ ...cronTask, kind: "backup" }])).toThrow(/backupAlertRules/);
+    expect(taskAlertRules([])).toEqual({ groups: [] });
+    expect(taskRunRecords([])).toEqual({ groups: [] });
+  });
+
+  it("records each task's last success and last failure, carrying its own previous value forward", () => {
+    const file = taskRunRecords([cronTask, jobTask]);
+    expect(file.groups.map((g) => g.name)).toEqual(["task-runs"]);
+    const [cronSuccess, cronFailure, jobSuccess, jobFailure] = file.groups[0]!.rules as RecordingRule[];
+    expect(cronSuccess).toEqual({
+      record: "nexus:task_last_success_timestamp_seconds",
+      expr:
+        'max(max(kube_cronjob_status_last_successful_time{namespace="core",cronjob="report"})' +
+        ' or nexus:task_last_success_timestamp_seconds{task="report"})',
+      labels: { task: "report", kind: "report", owner: "sre" },
+    });
+    expect(cronFailure!.expr).toBe(
+      'max(max(kube_job_status_start_time{namespace="core",job_name=~"report-[0-9]+"} and on(namespace, job_name)' +
+        ' (kube_job_failed{namespace="core",job_name=~"report-[0-9]+",condition="true"} == 1))' +
+        ' or nexus:task_last_failure_timestamp_seconds{task="report"})',
+    );
+    expect(jobSuccess!.expr).toBe(
+      'max(max(kube_job_status_completion_time{namespace="core",job_name="migrate"}) or nexus:task_last_success_timestamp_seconds{task="migrate"})',
+    );
+    expect(jobFailure!.record).toBe("nexus:task_last_failure_timestamp_seconds");
+    expect(jobFailure!.labels).toEqual({ task: "migrate", kind: "migration", owner: "platform" });
+  });
+
+  it("turns a model task into a monitored one by its runner", () => {
+    const base = { name: "t", owner: "sre", kind: "report", source: `${A}:60` };
+    expect(monitoredTask({ ...base, runner: "k8s-cronjob", schedule: "0 1 * * *" } as ResolvedTask, "core")).toEqual({
+      ...base,
+      namespace: "core",
+      runner: "k8s-cronjob",
+      schedule: "0 1 * * *",
+    });
+    expect(monitoredTask({ ...base, runner: "k8s-job" } as ResolvedTask, "core")).toEqual({ ...base, namespace: "core", runner: "k8s-job" });
+    expect(() => monitoredTask({ ...base, runner: "local-command" } as ResolvedTask, "core")).toThrow(/beside Pulumi/);
   });
 });
 

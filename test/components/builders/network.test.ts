@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
+  apiServerEgress,
+  apiServerEgressSpec,
+  apiServerEndpoints,
   cidrEgressSpec,
   defaultDenySpec,
   dependencyAddresses,
@@ -223,6 +226,47 @@ describe("namespace-wide specs", () => {
           ],
         },
       ],
+    });
+  });
+});
+
+describe("the Kubernetes API server", () => {
+  it("reads every ready address and TCP port of the kubernetes EndpointSlice", () => {
+    expect(
+      apiServerEndpoints({
+        endpoints: [
+          { addresses: ["10.0.1.5"], conditions: { ready: true } },
+          { addresses: ["10.0.2.7"] },
+          { addresses: ["10.0.3.9"], conditions: { ready: false } },
+        ],
+        ports: [
+          { port: 443, protocol: "TCP" },
+          { port: 9999, protocol: "UDP" },
+        ],
+      }),
+    ).toEqual([
+      { ip: "10.0.1.5", port: 443 },
+      { ip: "10.0.2.7", port: 443 },
+    ]);
+    expect(() => apiServerEndpoints({ endpoints: [], ports: [{ port: 6443 }] })).toThrow(/no ready address/);
+    expect(() => apiServerEndpoints({ endpoints: [{ addresses: ["10.0.1.5"] }] })).toThrow(/no ready address/);
+  });
+
+  it("allows egress to exactly those addresses and ports, and refuses a rule without peers", () => {
+    const endpoints = [
+      { ip: "10.244.0.1", port: 6443 },
+      { ip: "fd00::1", port: 6443 },
+    ];
+    expect(apiServerEgress(endpoints)).toEqual({
+      to: [{ ipBlock: { cidr: "10.244.0.1/32" } }, { ipBlock: { cidr: "fd00::1/128" } }],
+      ports: [{ protocol: "TCP", port: 6443 }],
+    });
+    // An egress rule without `to` would allow every destination.
+    expect(() => apiServerEgress([])).toThrow(/every destination/);
+    expect(apiServerEgressSpec("kube-state-metrics", endpoints)).toEqual({
+      podSelector: { matchLabels: { "app.kubernetes.io/name": "kube-state-metrics", "app.kubernetes.io/part-of": "nexus-platform" } },
+      policyTypes: ["Egress"],
+      egress: [apiServerEgress(endpoints)],
     });
   });
 });

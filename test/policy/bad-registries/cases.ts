@@ -94,16 +94,16 @@ export const CASES = {
     stack: "prod",
     edits: [{ file: "orchestration.yaml", from: "image: ghcr.io/nexus-platform/frontend:1.8.2", to: "image: quay.io/someone/frontend:1.8.2" }],
     problems: [
-      'registries/orchestration.yaml:274:12 services[5].image: image "quay.io/someone/frontend:1.8.2" is not from an allowed registry: use one of ghcr.io/nexus-platform, docker.io/library, docker.io/prom, docker.io/grafana or add its registry to security.yaml imageRegistries',
+      'registries/orchestration.yaml:274:12 services[5].image: image "quay.io/someone/frontend:1.8.2" is not from an allowed registry: use one of ghcr.io/nexus-platform, docker.io/library, docker.io/prom, docker.io/grafana, registry.k8s.io/kube-state-metrics or add its registry to security.yaml imageRegistries',
     ],
     exitCode: 1,
   },
   "local-image-in-prod": {
     description: "frontend's own image is the local build that security.yaml allows in dev only: the loader rejects it for prod",
     stack: "prod",
-    edits: [{ file: "orchestration.yaml", from: "image: ghcr.io/nexus-platform/frontend:1.8.2", to: "image: nexus.local/demo:1.0.0" }],
+    edits: [{ file: "orchestration.yaml", from: "image: ghcr.io/nexus-platform/frontend:1.8.2", to: "image: nexus.local/demo:1.1.0" }],
     problems: [
-      'registries/orchestration.yaml:274:12 services[5].image: image "nexus.local/demo:1.0.0" is from nexus.local, which security.yaml imageRegistries allows only in dev, not in prod: use one of ghcr.io/nexus-platform, docker.io/library, docker.io/prom, docker.io/grafana here, and this image only in an environments override for dev',
+      'registries/orchestration.yaml:274:12 services[5].image: image "nexus.local/demo:1.1.0" is from nexus.local, which security.yaml imageRegistries allows only in dev, not in prod: use one of ghcr.io/nexus-platform, docker.io/library, docker.io/prom, docker.io/grafana, registry.k8s.io/kube-state-metrics here, and this image only in an environments override for dev',
     ],
     exitCode: 1,
   },

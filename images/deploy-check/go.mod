@@ -1,0 +1,3 @@
+module nexus.local/images/deploy-check
+
+go 1.26
