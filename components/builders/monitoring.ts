@@ -262,8 +262,32 @@ function withWindow(query: string, window: string): string {
 export const BACKUP_GROUP = "backups";
 export const BACKUP_MISSED = "BackupMissed";
 export const BACKUP_FAILED = "BackupFailed";
+export const BACKUP_SUSPENDED = "BackupSuspended";
 /** Label that lets Alertmanager send backup alerts to the owning team rather than by severity. */
 export const BACKUP_CATEGORY = { label: "category", value: "backup" } as const;
+
+/**
+ * The registry says the task runs (disabled tasks get no alerts), but its CronJob is suspended in
+ * the cluster (by hand, or by a tool that drifted from the stack): no run will come. It fires long
+ * before a missed schedule would, and the same way for a daily and a monthly task.
+ */
+function suspendedRule(task: { name: string; namespace: string; source: string }, what: "Task" | "Backup", labels: Record<string, string>): AlertingRule {
+  return {
+    alert: what === "Backup" ? BACKUP_SUSPENDED : TASK_SUSPENDED,
+    expr: `max(kube_cronjob_spec_suspend${cronSelector(task)}) == 1`,
+    for: SUSPENDED_FOR,
+    labels,
+    annotations: {
+      summary: `${what} ${task.name} is suspended in the cluster: it will not run`,
+      description: `CronJob ${task.namespace}/${task.name} has spec.suspend true, though the registry enables it: the next \`pulumi up\` resumes it, or kubectl -n ${task.namespace} patch cronjob ${task.name} -p '{"spec":{"suspend":false}}'.`,
+      runbook_url: TASK_RUNBOOK,
+      nexus_source: task.source,
+    },
+  };
+}
+
+/** Long enough to ride out a deliberate pause of a few minutes, short against any schedule. */
+const SUSPENDED_FOR = "2m";
 
 export function backupAlertRules(tasks: readonly BackupTask[]): RuleFile {
   if (tasks.length === 0) return { groups: [] };
@@ -295,6 +319,7 @@ export function backupAlertRules(tasks: readonly BackupTask[]): RuleFile {
           nexus_source: task.source,
         },
       },
+      suspendedRule(task, "Backup", { severity: "critical", ...labels }),
     ];
   });
   return { groups: [{ name: BACKUP_GROUP, rules }] };
@@ -330,6 +355,7 @@ export function monitoredTask(t: ResolvedTask, namespace: string): MonitoredTask
 export const TASK_GROUP = "tasks";
 export const TASK_MISSED = "TaskMissed";
 export const TASK_FAILED = "TaskFailed";
+export const TASK_SUSPENDED = "TaskSuspended";
 /** Label that lets Alertmanager tell task alerts (other than backups') from service alerts. */
 export const TASK_CATEGORY = { label: "category", value: "task" } as const;
 
@@ -438,7 +464,7 @@ export function taskAlertRules(tasks: readonly MonitoredTask[]): RuleFile {
         nexus_source: task.source,
       },
     };
-    return [missed, failed];
+    return [missed, failed, suspendedRule(task, "Task", { severity: "warning", ...labels })];
   });
   return rules.length === 0 ? { groups: [] } : { groups: [{ name: TASK_GROUP, rules }] };
 }

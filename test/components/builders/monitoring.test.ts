@@ -264,10 +264,10 @@ describe("backupAlertRules", () => {
     expect(() => backupAlertRules([{ ...backups[0]!, schedule: "0 2 * *" }])).toThrow(/invalid cron schedule "0 2 \* \*": has 4 fields/);
   });
 
-  it("adds a missed and a failed alert per task, labelled with the owning team", () => {
+  it("adds a missed, a failed and a suspended alert per task, labelled with the owning team", () => {
     const file = backupAlertRules(backups);
     expect(file.groups.map((g) => g.name)).toEqual(["backups"]);
-    const [missed, failed] = file.groups[0]!.rules as AlertingRule[];
+    const [missed, failed, suspended] = file.groups[0]!.rules as AlertingRule[];
     const cron = '{namespace="data",cronjob="db-backup"}';
     expect(missed).toEqual({
       alert: "BackupMissed",
@@ -297,6 +297,9 @@ describe("backupAlertRules", () => {
     expect(failed!.alert).toBe("BackupFailed");
     expect(failed!.expr).toContain('kube_job_status_failed{namespace="data",job_name=~"db-backup-[0-9]+"} > 0');
     expect(failed!.labels).toMatchObject({ team: "data", owner: "data", task: "db-backup" });
+    expect(suspended!.alert).toBe("BackupSuspended");
+    expect(suspended!.expr).toBe(`max(kube_cronjob_spec_suspend${cron}) == 1`);
+    expect(suspended!.labels).toMatchObject({ severity: "critical", team: "data", task: "db-backup" });
   });
 
   it("produces no group without tasks", () => {
@@ -308,7 +311,7 @@ describe("assertUniqueAlertNames and ruleCount", () => {
   it("rejects one alert name in two groups and counts every rule", () => {
     const files = [alertRuleGroups({ alerts, ownership }), sloRuleGroups([slo]), backupAlertRules(backups)];
     expect(() => assertUniqueAlertNames(files)).not.toThrow();
-    expect(ruleCount(files)).toBe(3 + 9 + 2);
+    expect(ruleCount(files)).toBe(3 + 9 + 3);
     const clash = alertRuleGroups({
       alerts: [{ ...alerts[2]!, name: "backup-missed" }],
       ownership,
@@ -551,13 +554,14 @@ describe("taskAlertRules and taskRunRecords", () => {
   };
   const jobTask: MonitoredTask = { name: "migrate", namespace: "core", owner: "platform", kind: "migration", runner: "k8s-job", source: `${A}:50` };
 
-  it("gives a CronJob task a missed and a failed alert, a Job task a failed alert, labelled with task, kind and owner", () => {
+  it("gives a CronJob task a missed, a failed and a suspended alert, a Job task a failed alert, labelled with task, kind and owner", () => {
     const file = taskAlertRules([cronTask, jobTask]);
     expect(file.groups.map((g) => g.name)).toEqual(["tasks"]);
     const rules = file.groups[0]!.rules as AlertingRule[];
     expect(rules.map((r) => [r.alert, r.labels.task, r.labels.severity])).toEqual([
       ["TaskMissed", "report", "warning"],
       ["TaskFailed", "report", "warning"],
+      ["TaskSuspended", "report", "warning"],
       ["TaskFailed", "migrate", "warning"],
     ]);
     const cron = '{namespace="core",cronjob="report"}';
@@ -570,8 +574,11 @@ describe("taskAlertRules and taskRunRecords", () => {
     expect(rules[0]!.for).toBe("15m");
     expect(rules[0]!.labels).toEqual({ severity: "warning", category: "task", task: "report", kind: "report", namespace: "core", owner: "sre", team: "sre" });
     expect(rules[1]!.expr).toContain('kube_job_status_failed{namespace="core",job_name=~"report-[0-9]+"} > 0');
-    expect(rules[2]!.expr).toBe('max(kube_job_failed{namespace="core",job_name="migrate",condition="true"}) == 1');
-    expect(rules[2]!.labels).toMatchObject({ task: "migrate", kind: "migration", owner: "platform", team: "platform" });
+    // Suspended in the cluster while the registry enables it: no run will come.
+    expect(rules[2]!.expr).toBe(`max(kube_cronjob_spec_suspend${cron}) == 1`);
+    expect(rules[2]!.for).toBe("2m");
+    expect(rules[3]!.expr).toBe('max(kube_job_failed{namespace="core",job_name="migrate",condition="true"}) == 1');
+    expect(rules[3]!.labels).toMatchObject({ task: "migrate", kind: "migration", owner: "platform", team: "platform" });
     for (const r of rules) {
       expect(r.annotations.runbook_url).toBe("https://runbooks.nexus.example/alerts/task");
       expect(r.annotations.summary).toContain(r.labels.task!);
