@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ResolvedService } from "../domain/model";
 import { dependencyAddresses, serviceAddress, workloadRules, type Edge } from "./builders/network";
+import { podsServiceName } from "./builders/monitoring";
 import {
   platformEnv,
   envFrom,
@@ -152,6 +153,22 @@ export class ServiceDeployment extends pulumi.ComponentResource {
       },
       child,
     );
+
+    if (s.metrics) {
+      // Prometheus finds the ready pods by this name (one A record per ready pod).
+      new k8s.core.v1.Service(
+        `${name}-pods`,
+        {
+          metadata: meta(podsServiceName(s.name), { [ANNOTATION.exposure]: "internal" }),
+          spec: {
+            clusterIP: "None",
+            selector,
+            ports: [{ name: "metrics", port: s.metrics.port ?? s.port, targetPort: s.metrics.port ?? s.port, protocol: "TCP" }],
+          },
+        },
+        child,
+      );
+    }
 
     if (s.stateful && s.storage) {
       const headless = new k8s.core.v1.Service(

@@ -214,7 +214,8 @@ export function buildPlatform(
   });
 
   // Read once: every workload that calls the Kubernetes API gets egress to exactly these addresses.
-  const apiServer = new KubernetesApiServer(API_SERVER, opts).endpoints;
+  // Listed by the stack where the cluster publishes no address for its API server.
+  const apiServer = settings.apiServerEndpoints ? pulumi.output(settings.apiServerEndpoints) : new KubernetesApiServer(API_SERVER, opts).endpoints;
 
   const baseline = new SecurityBaseline(
     BASELINE,

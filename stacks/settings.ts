@@ -26,6 +26,11 @@ export interface StackSettings {
    * of the cluster). Its credentials are the secrets BACKUP_STORE_SECRET_KEYS, read apart.
    */
   backupStore?: BackupStoreSettings;
+  /**
+   * The API server's addresses, for a cluster whose \`kubernetes\` EndpointSlice lists none (an API
+   * server on a loopback address publishes none); absent, the program reads them from the cluster.
+   */
+  apiServerEndpoints?: { ip: string; port: number }[];
 }
 
 /** Where a stack without AWS keeps its backups: any S3-compatible endpoint, with static credentials. */
@@ -47,6 +52,7 @@ export const SETTINGS_KEYS = [
   "kubeContext",
   "skipAwait",
   "readyTimeout",
+  "apiServerEndpoints",
   "localCommands",
   "awsEnabled",
   "backupBucket",
@@ -109,6 +115,11 @@ export function settingsFromConfig(stack: string, values: ConfigValues, project 
     );
   }
   const backupStore = backupStoreSettings(get, require, full, awsEnabled);
+  const listedApi = get("apiServerEndpoints");
+  const apiServerEndpoints = listedApi === undefined ? undefined : endpointList(listedApi);
+  if (apiServerEndpoints === null) {
+    throw new pulumi.RunError(`Configuration '${full("apiServerEndpoints")}' value '${listedApi}' is not a list of IP:PORT, e.g. 10.0.0.5:6443,10.0.0.6:6443`);
+  }
   return {
     environment: get("environment") ?? stack,
     registriesDir: get("registries") ?? "registries",
@@ -126,7 +137,22 @@ export function settingsFromConfig(stack: string, values: ConfigValues, project 
         }
       : { enabled: false },
     ...(backupStore ? { backupStore } : {}),
+    ...(apiServerEndpoints ? { apiServerEndpoints } : {}),
   };
+}
+
+/** "IP:PORT,IP:PORT" (IPv4, or IPv6 in brackets) as endpoints; null when any part is not one. */
+export function endpointList(text: string): { ip: string; port: number }[] | null {
+  const parts = text.split(",").map((p) => p.trim());
+  const out: { ip: string; port: number }[] = [];
+  for (const part of parts) {
+    const m = /^(?:(\d{1,3}(?:\.\d{1,3}){3})|\[([0-9a-fA-F:]+)\]):(\d{1,5})$/.exec(part);
+    const port = m ? Number(m[3]) : 0;
+    if (!m || port < 1 || port > 65535) return null;
+    if (m[1] && m[1].split(".").some((o) => Number(o) > 255)) return null;
+    out.push({ ip: (m[1] ?? m[2])!, port });
+  }
+  return out.length > 0 ? out : null;
 }
 
 /**

@@ -53,6 +53,11 @@ export interface BackupTask {
   source: string;
 }
 
+/** The headless Service whose DNS name lists the ready pods of a service that exports metrics. */
+export function podsServiceName(service: string): string {
+  return `${service}-pods`;
+}
+
 export interface ScrapeTarget {
   /** The service name; also its Kubernetes Service name and the Prometheus `job` label. */
   name: string;
@@ -778,16 +783,20 @@ export function prometheusConfig(input: PrometheusInput) {
     alerting: { alertmanagers: [{ static_configs: [{ targets: [...input.alertmanagers] }] }] },
     scrape_configs: [
       { job_name: "prometheus", static_configs: [{ targets: ["localhost:9090"] }] },
-      // Through the Service: one address per service, no Kubernetes API access (and no token)
-      // needed. `up` then means "the service answers", which is what the registry alerts ask.
+      // Each ready pod, found by DNS through the service's headless Service (podsServiceName): a
+      // pod whose readiness fails leaves the DNS answer and its target goes, so a service with no
+      // ready pod has no \`up\` series (the registry's \`absent(up{job=...})\` alerts). Scraping
+      // through the ClusterIP instead reaches one pod at random per scrape, and a kept-alive
+      // connection keeps reaching a pod after it left the Service.
       ...input.targets.map((t) => ({
         job_name: t.name,
         metrics_path: t.metricsPath,
-        static_configs: [
-          {
-            targets: [`${t.name}.${t.namespace}.svc:${t.port}`],
-            labels: { namespace: t.namespace, owner: t.owner },
-          },
+        dns_sd_configs: [
+          { names: [`${podsServiceName(t.name)}.${t.namespace}.svc.cluster.local`], type: "A", port: t.port, refresh_interval: input.scrapeInterval },
+        ],
+        relabel_configs: [
+          { target_label: "namespace", replacement: t.namespace },
+          { target_label: "owner", replacement: t.owner },
         ],
       })),
       ...(input.kubeStateMetrics !== undefined

@@ -232,7 +232,7 @@ describe("MonitoringStack (standalone)", () => {
     expect(config.scrape_configs.map((j: { job_name: string }) => j.job_name)).toEqual(["prometheus", "api", "kube-state-metrics", "kubelet", "cadvisor"]);
     expect(config.scrape_configs[2].static_configs[0].targets).toEqual(["mon-kube-state-metrics.observability.svc:8080"]);
     expect(parse(data["tasks.rules.yml"]!)).toEqual(taskAlertRules(args().tasks));
-    expect(config.scrape_configs[1].static_configs[0].targets).toEqual(["api.core.svc:9102"]);
+    expect(config.scrape_configs[1].dns_sd_configs[0]).toMatchObject({ names: ["api-pods.core.svc.cluster.local"], port: 9102 });
     const ownership = { services: { api: "platform" }, fallback: "platform" };
     expect(parse(data["alerts.rules.yml"]!)).toEqual(alertRuleGroups({ alerts: model.monitoring.alerts, ownership }));
     expect(parse(data["slos.rules.yml"]!)).toEqual(sloRuleGroups(model.monitoring.slos, ownership));

@@ -106,13 +106,23 @@ describe("ServiceDeployment (stateless, autoscaled, public)", () => {
       [T.sa]: ["api-sa"],
       [T.cm]: ["api-env"],
       [T.secret]: ["api-secrets"],
-      [T.svc]: ["api-svc"],
+      [T.svc]: ["api-svc", "api-pods"],
       [T.deployment]: ["api-deployment"],
       [T.hpa]: ["api-hpa"],
       [T.pdb]: ["api-pdb"],
       [T.netpol]: ["api-netpol"],
     });
     expect(run.outputs).toEqual({ address: "api.core.svc.cluster.local:8000", kind: "Deployment", serviceName: "api" });
+  });
+
+  it("lists its ready pods for Prometheus through a headless Service on the metrics port", () => {
+    const pods = inputs(run, T.svc, "api-pods");
+    expect(pods.metadata.name).toBe("api-pods");
+    expect(pods.spec.clusterIP).toBe("None");
+    expect(pods.spec.selector).toEqual(inputs(run, T.svc, "api-svc").spec.selector);
+    expect(pods.spec.ports).toEqual([{ name: "metrics", port: API.metrics!.port ?? API.port, targetPort: API.metrics!.port ?? API.port, protocol: "TCP" }]);
+    // Ready pods only: a pod whose readiness fails leaves the DNS answer, and Prometheus stops scraping it.
+    expect(pods.spec.publishNotReadyAddresses).toBeUndefined();
   });
 
   it("labels and traces every resource", () => {
@@ -293,7 +303,12 @@ describe("ServiceDeployment (single replica, internal, no extras)", () => {
       metrics: { path: "/metrics", port: 8000 },
     };
     const run = await deploy(args(single, { context: context("dev", true), edges: [] }));
-    expectComponentTree(run, PARENT, "api", { [T.sa]: ["api-sa"], [T.svc]: ["api-svc"], [T.deployment]: ["api-deployment"], [T.netpol]: ["api-netpol"] });
+    expectComponentTree(run, PARENT, "api", {
+      [T.sa]: ["api-sa"],
+      [T.svc]: ["api-svc", "api-pods"],
+      [T.deployment]: ["api-deployment"],
+      [T.netpol]: ["api-netpol"],
+    });
     const d = inputs(run, T.deployment, "api-deployment");
     expect(d.spec.replicas).toBe(1);
     const c = d.spec.template.spec.containers[0]!;

@@ -126,7 +126,7 @@ describe("scripts/images build", () => {
     expect(index.manifests).toHaveLength(1);
     const [desc] = index.manifests;
     expect(desc.digest).toBe(demoDigest);
-    expect(desc.annotations).toEqual({ "io.containerd.image.name": "nexus.local/demo:1.1.0", "org.opencontainers.image.ref.name": "1.0.0" });
+    expect(desc.annotations).toEqual({ "io.containerd.image.name": "nexus.local/demo:1.1.0", "org.opencontainers.image.ref.name": "1.1.0" });
 
     const manifest = json(desc.digest);
     expect(manifest.layers).toHaveLength(1);

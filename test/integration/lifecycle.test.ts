@@ -102,8 +102,9 @@ describe("the dev stack on the real engine", () => {
     const names = Object.entries(changed)
       .map(([urn, op]) => `${op} ${urn.split("::").pop()}`)
       .sort();
-    // The ConfigMap holds the value; the Deployment's pod template carries its checksum.
-    expect(names).toEqual(["update system-dashboard-deployment", "update system-dashboard-env"]);
+    // The ConfigMap holds the value; the Deployment's pod template carries its checksum; the
+    // deployment check, whose pod carries a hash of the services' entries, runs again.
+    expect(names).toEqual(["replace deployment-check-job", "update system-dashboard-deployment", "update system-dashboard-env"]);
 
     const up = project.stack("up");
     expect(up.code, explain(up)).toBe(0);

@@ -46,10 +46,21 @@ const STACK_BOUND = ["encryptionsalt", "encryptedkey", "secretsprovider"];
  * config their own passphrase can use. The dev stack does not wait for readiness on the
  * tests' node-less cluster.
  */
+/** "IP:PORT" of the tests' API server, from its kubeconfig. */
+function testApiServer(): string {
+  const server = /server:\s*https:\/\/([0-9.]+):(\d+)/.exec(fs.readFileSync(KUBECONFIG, "utf8"));
+  if (!server) throw new Error(`no https://IP:PORT server in ${KUBECONFIG}`);
+  return `${server[1]}:${server[2]}`;
+}
+
 function authoredStackConfig(text: string, apiServerOnly: boolean): string {
   const doc = parseDocument(text);
-  // The tests' cluster is an API server without a node: nothing would ever become Ready.
-  if (apiServerOnly) doc.setIn(["config", "nexus-platform:skipAwait"], true);
+  // The tests' cluster is an API server without a node: nothing would ever become Ready, and on
+  // its loopback address it publishes no endpoint of its own, so the stack names it.
+  if (apiServerOnly) {
+    doc.setIn(["config", "nexus-platform:skipAwait"], true);
+    doc.setIn(["config", "nexus-platform:apiServerEndpoints"], testApiServer());
+  }
   for (const key of STACK_BOUND) doc.delete(key);
   const config = doc.toJS()?.config ?? {};
   for (const [key, value] of Object.entries(config)) {

@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadModel } from "../../domain/loader";
 import type { Model } from "../../domain/model";
+import { runtimeSteps } from "./runtime";
 import { explain, getJson, hostSnapshot, kubectl, type Pod, probeFrom, ROOT, run, runAsync, sleepMs } from "./support";
 
 /**
@@ -143,6 +144,9 @@ describe("the dev stack on a real node", () => {
     const all = (await Promise.all(checks)).flat();
     expect(all.some((l) => l.includes("declared no"))).toBe(true);
   });
+
+  // Monitoring, alerting, backups and task records at runtime (they need the stack running).
+  runtimeSteps(() => model);
 
   it("4. destroy leaves no pod or container of the stack, and stop leaves nothing on the host", async () => {
     const destroy = run("bash", ["scripts/stack", "destroy"]);

@@ -93,7 +93,7 @@ const KUBE_STATE_METRICS = at(
   MONITORING_STACK,
   "runs kube-state-metrics restricted, reporting only what it may list and watch, only in the watched namespaces",
 );
-const PROMETHEUS_CONFIG = at(MONITORING, "scrapes every target through its Service and sends alerts to Alertmanager");
+const PROMETHEUS_CONFIG = at(MONITORING, "scrapes each ready pod of every target, found through its headless Service, and sends alerts to Alertmanager");
 
 /** Field path ("registry:a.b[].c") → the test that shows its effect. */
 export const FIELD_EFFECTS: Readonly<Record<string, Effect>> = {

@@ -114,3 +114,31 @@ describe("the platform with a backup store", () => {
     expect(backupStore({ ...DEV_SETTINGS, backupStore: STORE }, CREDENTIALS)).toMatchObject(STORE);
   });
 });
+
+describe("the apiServerEndpoints setting", () => {
+  it("lists IP:PORT pairs, IPv6 in brackets, and refuses anything else with the key named", () => {
+    expect(settingsFromConfig("dev", {})).not.toHaveProperty("apiServerEndpoints");
+    expect(settingsFromConfig("dev", { apiServerEndpoints: "127.0.0.1:6443, [fd00::1]:443" }).apiServerEndpoints).toEqual([
+      { ip: "127.0.0.1", port: 6443 },
+      { ip: "fd00::1", port: 443 },
+    ]);
+    for (const bad of ["", "api.local:6443", "10.0.0.1", "10.0.0.300:6443", "10.0.0.1:0", "10.0.0.1:6443,"]) {
+      expect(() => settingsFromConfig("dev", { apiServerEndpoints: bad }), bad).toThrow(/apiServerEndpoints.*is not a list of IP:PORT/);
+    }
+  });
+
+  it("replaces the read of the cluster's EndpointSlice: the API egress opens exactly the listed addresses", async () => {
+    const model = realModel("dev");
+    const settings: StackSettings = { ...DEV_SETTINGS, apiServerEndpoints: [{ ip: "192.0.2.7", port: 7443 }] };
+    const run = await runMocked(() => buildPlatform(model, settings, fakeSecrets(model)) as never, { stack: "dev" });
+    const egress = run.byType(K8S.NetworkPolicy).filter((r) => r.name.endsWith("api-egress") || r.name.endsWith("api-server"));
+    expect(egress.length).toBeGreaterThan(0);
+    for (const policy of egress) {
+      const spec = JSON.stringify(kubeInputs(run, K8S.NetworkPolicy, policy.name).spec);
+      expect(spec, policy.name).toContain('"cidr":"192.0.2.7/32"');
+      expect(spec, policy.name).toContain('"port":7443');
+      // What the cluster's EndpointSlice would have given (the mocks answer its read so).
+      expect(spec, policy.name).not.toContain("10.244.0.1/32");
+    }
+  });
+});

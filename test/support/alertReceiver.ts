@@ -141,12 +141,19 @@ export async function startAlertReceiver(options: ReceiverOptions = {}): Promise
   return receiver;
 }
 
-/** Inside a test: when it finishes. Elsewhere (a beforeAll): after the file's tests. */
+/**
+ * Inside a test: when it finishes. At collection: after the suite's tests. In a hook, where
+ * vitest takes no new hook, the caller closes it (close() may be called more than once).
+ */
 function closeAtEnd(close: () => Promise<void>): void {
   try {
     onTestFinished(close);
   } catch {
-    afterAll(close);
+    try {
+      afterAll(close);
+    } catch {
+      // Started in a hook: the caller's own afterAll closes it.
+    }
   }
 }
 

@@ -434,7 +434,7 @@ describe("alertmanagerConfig", () => {
 });
 
 describe("prometheusConfig", () => {
-  it("scrapes every target through its Service and sends alerts to Alertmanager", () => {
+  it("scrapes each ready pod of every target, found through its headless Service, and sends alerts to Alertmanager", () => {
     const config = prometheusConfig({
       scrapeInterval: "30s",
       environment: "dev",
@@ -457,7 +457,11 @@ describe("prometheusConfig", () => {
         {
           job_name: "api",
           metrics_path: "/metrics",
-          static_configs: [{ targets: ["api.core.svc:9100"], labels: { namespace: "core", owner: "platform" } }],
+          dns_sd_configs: [{ names: ["api-pods.core.svc.cluster.local"], type: "A", port: 9100, refresh_interval: "30s" }],
+          relabel_configs: [
+            { target_label: "namespace", replacement: "core" },
+            { target_label: "owner", replacement: "platform" },
+          ],
         },
         ...nodeScrapeConfigs(),
       ],
