@@ -174,6 +174,7 @@ function renderAlertmanager(args: MonitoringStackArgs, secrets: Record<string, s
       slos: args.slos,
       teams: args.teams,
       backupTasks: args.backupTasks,
+      tasks: args.tasks,
       secrets,
       ...(args.proxies !== undefined ? { proxies: args.proxies } : {}),
     }),

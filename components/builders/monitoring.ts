@@ -565,6 +565,8 @@ export interface AlertmanagerInput {
   slos: readonly ResolvedSlo[];
   teams: readonly ResolvedTeam[];
   backupTasks: readonly BackupTask[];
+  /** The in-cluster tasks other than backups: their alerts go to the team that owns each. */
+  tasks: readonly Pick<MonitoredTask, "owner">[];
   /** Secret values by Pulumi config key, in plain text: the caller keeps the result secret. */
   secrets: Readonly<Record<string, string>>;
   /** The HTTP proxy of each channel type sent through one (security.yaml `proxyFor`); the others go direct. */
@@ -685,14 +687,20 @@ function alertmanagerRoutes(input: AlertmanagerInput): Route[] {
     });
   const teamChannel = new Map(input.teams.map((t) => [t.name, t.channel]));
   const backupTeams = [...new Set(input.backupTasks.map((t) => t.owner))];
+  const taskTeams = [...new Set(input.tasks.map((t) => t.owner))];
   return [
-    // Backups go to the team that owns them, whatever their severity.
+    // Backups and tasks go to the team that owns them, whatever their severity.
     ...backupTeams.flatMap((team) => {
       const channel = teamChannel.get(team);
       if (channel === undefined) throw new Error(`backup owner "${team}" is not a declared team`);
       return fanOut([channel], [`${BACKUP_CATEGORY.label}="${BACKUP_CATEGORY.value}"`, `team="${team}"`], {
         group_by: ["alertname", "task"],
       });
+    }),
+    ...taskTeams.flatMap((team) => {
+      const channel = teamChannel.get(team);
+      if (channel === undefined) throw new Error(`task owner "${team}" is not a declared team`);
+      return fanOut([channel], [`${TASK_CATEGORY.label}="${TASK_CATEGORY.value}"`, `team="${team}"`], { group_by: ["alertname", "task"] });
     }),
     ...input.alerts
       .filter((a) => a.enabled && a.channels !== undefined && a.channels.length > 0)

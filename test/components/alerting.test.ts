@@ -34,6 +34,7 @@ function input(channels: ResolvedChannel[], secrets: Record<string, string>, ext
     slos: [],
     teams: [],
     backupTasks: [],
+    tasks: [],
     secrets,
     ...extra,
   };
@@ -126,6 +127,7 @@ function realConfig(model: Model, secretValue: (key: string) => string) {
     slos: m.slos,
     teams: model.teams,
     backupTasks: [],
+    tasks: [],
     secrets: Object.fromEntries(channelSecretKeys(m.channels).map((k) => [k, secretValue(k)])),
     proxies: channelProxies(model.security.network.egress),
   });

@@ -132,6 +132,7 @@ function generate(model: Model): Generated {
         slos: model.monitoring.slos,
         teams: model.teams,
         backupTasks,
+        tasks: model.tasks.filter((t) => t.enabled && t.kind !== "backup" && t.runner !== "local-command"),
         secrets,
       }),
     ),

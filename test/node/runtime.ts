@@ -250,7 +250,7 @@ function runtime(getModel: () => Model): void {
     const [down, failedBackup, suspended, failedRun] = await Promise.all([
       timed(receiver, { name: toPrometheusAlertName(apiAlert.name), status: "firing", labels: apiLabels, via: "pagerduty" }, 420_000),
       timed(receiver, { name: "BackupFailed", status: "firing", labels: { owner: redis.owner, task: redis.name }, via: "email" }, 420_000),
-      // Task alerts go by severity to Slack, whose message carries severity and owner as fields.
+      // To the owning team's channel; severity and owner are what every carrier shows (Slack as fields).
       timed(receiver, { name: "TaskSuspended", status: "firing", labels: { owner: scheduled.owner, severity: "warning" } }, 420_000),
       runCronJob("data", redis.name),
     ]);

@@ -328,6 +328,7 @@ describe("alertmanagerConfig", () => {
     slos: [slo],
     teams,
     backupTasks: backups,
+    tasks: [{ owner: "platform" }, { owner: "data" }, { owner: "platform" }],
     secrets,
   });
 
@@ -369,7 +370,7 @@ describe("alertmanagerConfig", () => {
     expect(channelSecretKeys(channels)).toEqual(["slackWebhookUrl", "smtpPassword", "pagerdutyKey", "hookUrl"]);
   });
 
-  it("routes backups by team, overrides by alert name and SLO, then by severity", () => {
+  it("routes backups and tasks by owning team, overrides by alert name and SLO, then by severity", () => {
     expect(config.route).toEqual({
       receiver: UNROUTED_RECEIVER,
       group_by: ["alertname", "service"],
@@ -382,6 +383,9 @@ describe("alertmanagerConfig", () => {
           matchers: ['category="backup"', 'team="data"'],
           group_by: ["alertname", "task"],
         },
+        // Each team owning a task once, whatever the number of its tasks.
+        { receiver: "ops-slack", matchers: ['category="task"', 'team="platform"'], group_by: ["alertname", "task"] },
+        { receiver: "data-mail", matchers: ['category="task"', 'team="data"'], group_by: ["alertname", "task"] },
         { receiver: "data-mail", matchers: ['alertname="ApiSlow"'], continue: true },
         { receiver: "ops-slack", matchers: ['alertname="ApiSlow"'] },
         { receiver: "ops-slack", matchers: ['slo="api-availability"'] },
@@ -413,6 +417,7 @@ describe("alertmanagerConfig", () => {
         slos: [],
         teams,
         backupTasks: [],
+        tasks: [],
         secrets: partial,
       }),
     ).toThrow('channel pager needs the secret "pagerdutyKey": pulumi config set --secret pagerdutyKey VALUE');
@@ -427,6 +432,7 @@ describe("alertmanagerConfig", () => {
         slos: [],
         teams,
         backupTasks: [],
+        tasks: [],
         secrets,
       }),
     ).toThrow(/unknown channel "nowhere"/);
