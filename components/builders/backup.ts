@@ -101,13 +101,27 @@ interface MethodParts {
 /** How long a backup waits for its store to answer before it fails. */
 export const STORE_WAIT_SECONDS = 30;
 
+/**
+ * What a method's backups are named with, and the command that succeeds once its target answers
+ * (none for a volume): the backup writes and the restore reads the same files of the same target.
+ */
+export function methodStore(method: BackupMethod, host: string, port: number): { extension: string; ready?: string } {
+  switch (method) {
+    case "postgres-dump":
+      return { extension: ".sql.gz", ready: `pg_isready --host=${host} --port=${port} --timeout=2` };
+    case "redis-snapshot":
+      return { extension: ".rdb.gz", ready: `redis-cli -h ${host} -p ${port} ping` };
+    case "volume-archive":
+      return { extension: ".tar.gz" };
+  }
+}
+
 function methodParts(method: BackupMethod, t: BackupScriptTarget): MethodParts {
   switch (method) {
     case "postgres-dump":
       return {
-        extension: ".sql.gz",
+        ...methodStore(method, t.host, t.port),
         tools: ["pg_dump", "pg_isready"],
-        ready: `pg_isready --host=${t.host} --port=${t.port} --timeout=2`,
         // PGUSER/PGDATABASE/PGPASSWORD come from the environment so no credential is ever an
         // argument (visible in `ps`) or a line of this ConfigMap; --compress on the plain format
         // writes a gzip file directly, so a failed dump cannot hide behind a pipe's exit status.
@@ -122,14 +136,13 @@ function methodParts(method: BackupMethod, t: BackupScriptTarget): MethodParts {
     case "redis-snapshot":
       // redis-cli reads the password from REDISCLI_AUTH when the target needs one.
       return {
-        extension: ".rdb.gz",
+        ...methodStore(method, t.host, t.port),
         tools: ["redis-cli"],
-        ready: `redis-cli -h ${t.host} -p ${t.port} ping`,
         dump: [`redis-cli -h ${t.host} -p ${t.port} --rdb "$partial.rdb"`, 'gzip -c "$partial.rdb" >"$partial"', 'rm -f "$partial.rdb"'],
       };
     case "volume-archive":
       return {
-        extension: ".tar.gz",
+        ...methodStore(method, t.host, t.port),
         tools: ["tar"],
         dump: [`tar -czf "$partial" -C ${SOURCE_DIR} .`],
       };

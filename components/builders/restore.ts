@@ -1,5 +1,5 @@
 import type { Backup } from "../../domain/schema";
-import { ENV, backupNamePattern, s3Function, toolCheck, waitFor } from "./backup";
+import { ENV, backupNamePattern, methodStore, s3Function, toolCheck, waitFor } from "./backup";
 
 /**
  * The restore half of the backups: the script a one-off restore Job runs in the pod of a backup
@@ -41,13 +41,19 @@ interface RestoreParts {
   apply: string[];
 }
 
+/** The backups' extension and the target's readiness check, as the backup job has them; a restorable target has one. */
+function storeOf(method: BackupMethod, t: RestoreScriptTarget): { extension: string; ready: string } {
+  const { extension, ready } = methodStore(method, t.host, t.port);
+  if (ready === undefined) throw new Error(`task "${t.task}": method ${method} has no target to wait for`);
+  return { extension, ready };
+}
+
 function restoreParts(method: BackupMethod, t: RestoreScriptTarget): RestoreParts {
   switch (method) {
     case "postgres-dump":
       return {
-        extension: ".sql.gz",
+        ...storeOf(method, t),
         tools: ["psql", "pg_isready"],
-        ready: `pg_isready --host=${t.host} --port=${t.port} --timeout=2`,
         // The dump drops and recreates each object it holds (--clean --if-exists); one
         // transaction that stops at the first error leaves the database as it was when the
         // replay fails. Connection settings and the password come from the backup job's env.
@@ -61,9 +67,8 @@ function restoreParts(method: BackupMethod, t: RestoreScriptTarget): RestorePart
       };
     case "redis-snapshot":
       return {
-        extension: ".rdb.gz",
+        ...storeOf(method, t),
         tools: ["redis-cli", "redis-server", "xargs", "sed"],
-        ready: `redis-cli -h ${t.host} -p ${t.port} ping`,
         apply: redisApply(t),
       };
     case "volume-archive":

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { loadModel } from "../../domain/loader";
 import type { Model } from "../../domain/model";
 import { runtimeSteps } from "./runtime";
-import { explain, getJson, hostSnapshot, kubectl, type Pod, probeFrom, ROOT, run, runAsync, sleepMs } from "./support";
+import { explain, getJson, hostSnapshot, jobOutcome, kubectl, type Pod, probeFrom, ROOT, run, runAsync, sleepMs } from "./support";
 
 /**
  * The dev stack on the checkout's own cluster, whose node runs the pods: everything the registries
@@ -63,21 +63,7 @@ describe("the dev stack on a real node", () => {
         const job = `${c.metadata.name.slice(0, 40)}-${suffix}`;
         const created = await runAsync("kubectl", ["create", "job", "-n", c.metadata.namespace, `--from=cronjob/${c.metadata.name}`, job]);
         if (created.code !== 0) return { cronJob: c.metadata.name, outcome: `not created: ${created.stderr}` };
-        // Until the Job is finished: Complete or Failed (SuccessCriteriaMet and FailureTarget
-        // come first, while its pods are still terminating).
-        let finished = "";
-        for (let i = 0; i < 240 && !finished; i++) {
-          const r = await runAsync("kubectl", [
-            "get",
-            "-n",
-            c.metadata.namespace,
-            `job/${job}`,
-            "-o",
-            'jsonpath={.status.conditions[?(@.status=="True")].type}',
-          ]);
-          finished = r.stdout.split(" ").find((t) => t === "Complete" || t === "Failed") ?? "";
-          if (!finished) await sleepMs(1000);
-        }
+        const finished = await jobOutcome(c.metadata.namespace, job, 240);
         const logs = await runAsync("kubectl", ["logs", "-n", c.metadata.namespace, `job/${job}`, "--tail=20"]);
         await runAsync("kubectl", ["delete", "-n", c.metadata.namespace, `job/${job}`, "--wait=false"]);
         return { cronJob: c.metadata.name, outcome: finished || "unfinished after 240 s", logs: logs.stdout + logs.stderr };

@@ -4,7 +4,7 @@ import type { Model } from "../../domain/model";
 import { taskNamespace } from "../../domain/model/workloads";
 import { s3Client, type S3Client } from "../support/s3";
 import { startAlertReceiver, type AlertMatch, type AlertReceiver, type ReceivedAlert } from "../support/alertReceiver";
-import { explain, kubectl, portForward, run, runAsync, sleepMs, waitFor } from "./support";
+import { explain, jobOutcome, kubectl, portForward, run, runAsync, sleepMs, waitFor } from "./support";
 
 /**
  * The promises the registries make at runtime, on the dev stack running on the node: Prometheus
@@ -60,12 +60,7 @@ async function runCronJob(namespace: string, name: string): Promise<{ job: strin
   const job = `${name}-${Date.now() % 1_000_000_000}`;
   const created = await runAsync("kubectl", ["create", "job", "-n", namespace, `--from=cronjob/${name}`, job]);
   if (created.code !== 0) throw new Error(`kubectl create job ${job}: ${explain(created)}`);
-  let outcome = "";
-  for (let i = 0; i < 300 && !outcome; i++) {
-    const r = await runAsync("kubectl", ["get", "-n", namespace, `job/${job}`, "-o", 'jsonpath={.status.conditions[?(@.status=="True")].type}']);
-    outcome = r.stdout.split(" ").find((t) => t === "Complete" || t === "Failed") ?? "";
-    if (!outcome) await sleepMs(1000);
-  }
+  const outcome = await jobOutcome(namespace, job, 300);
   const logs = await runAsync("kubectl", ["logs", "-n", namespace, `job/${job}`, "--tail=40"]);
   return { job, outcome: outcome || "unfinished after 300 s", log: logs.stdout + logs.stderr };
 }

@@ -232,3 +232,18 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     await sleep(intervalMs);
   }
 }
+
+/**
+ * Waits for Job NAME in NAMESPACE to finish, for at most SECONDS: "Complete" or "Failed", or ""
+ * when it did not finish. SuccessCriteriaMet and FailureTarget come first, while its pods still
+ * terminate, so they do not count.
+ */
+export async function jobOutcome(namespace: string, name: string, seconds: number): Promise<string> {
+  for (let i = 0; i < seconds; i++) {
+    const r = await runAsync("kubectl", ["get", "-n", namespace, `job/${name}`, "-o", 'jsonpath={.status.conditions[?(@.status=="True")].type}']);
+    const finished = r.stdout.split(" ").find((t) => t === "Complete" || t === "Failed");
+    if (finished) return finished;
+    await sleep(1000);
+  }
+  return "";
+}
