@@ -22,10 +22,14 @@ Commands:
   secrets    list the secret config keys the registries reference
   policy-config  compile the policy pack config of one environment (--policy-pack-config)
   ci generate    write .github/workflows/ from registries/pipelines.yaml (--check: verify)
-  ci SUBCOMMAND  what the workflow steps run: region, comment, post-comment, drift-issue, ... (nexus ci --help)
+  ci SUBCOMMAND  what the workflow steps run: region, approvals, post-comment, post-issue, check-protection (nexus ci --help)
   audit      compliance report of a stack: program + policy pack under mocks (--stack dev|prod)
   diagnose   why workloads of a stack are not Ready: registry entry, pod reason, failed probe, last log lines
   restore    restore a backup task's newest backup (or the newest at or before --at) into its target
+  check      pull-request check of a stack: preview with the gate, audit, security changes (--base)
+  deploy     deploy the checkout's commit to a stack, in promotion order, with the approvals recorded
+  drift      compare a stack's live objects with its state: exit 0 clean, 2 drift, 1 failed
+  history    every update of a stack: when, who, commit, changes, approvals, policy verdicts
 
 Run "nexus <command> --help" for a command's options.
 Example: npx nexus validate --env prod`;
@@ -100,7 +104,26 @@ const secrets: Command = (args) => load<typeof import("./secrets")>("./secrets")
 const diagnose: Command = (args) => load<typeof import("./diagnose/cli")>("./diagnose/cli").diagnoseCommand(args);
 const restore: Command = (args) => load<typeof import("./restore/cli")>("./restore/cli").restoreCommand(args);
 
-const COMMANDS: Record<string, Command> = { validate, schema, "policy-config": policyConfig, ci, audit, secrets, diagnose, restore };
+const deliver = () => load<typeof import("./deliver/cli")>("./deliver/cli");
+const check: Command = (args) => deliver().checkCommand(args);
+const deploy: Command = (args) => deliver().deployCommand(args);
+const drift: Command = (args) => deliver().driftCommand(args);
+const history: Command = (args) => deliver().historyCommand(args);
+
+const COMMANDS: Record<string, Command> = {
+  validate,
+  schema,
+  "policy-config": policyConfig,
+  ci,
+  audit,
+  secrets,
+  diagnose,
+  restore,
+  check,
+  deploy,
+  drift,
+  history,
+};
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
