@@ -240,7 +240,7 @@ function freshStack(stack: StackRef, config: Record<string, string | boolean>, s
       logFile: path.join(logDir, `config-${stack.side}.log`),
     });
   }
-  run("node", [path.join(ROOT, "scripts", "lib", "stack-config.mjs"), template, stack.configFile]);
+  run("node", [path.join(ROOT, "scripts", "lib", "stack-config.mjs"), "local", template, stack.configFile]);
 }
 
 function common(stack: StackRef): string[] {

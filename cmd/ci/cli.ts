@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { parseCommand, stringOptions, usageError } from "../args";
 import { formatProblem } from "../../domain/loader";
+import { approvalsCommand } from "./commands/approvals";
 import { commentCommand } from "./commands/auditComment";
 import { driftIssueCommand } from "./commands/driftIssue";
 import { postCommentCommand, postIssueCommand } from "./commands/post";
@@ -18,14 +19,17 @@ export const CI_USAGE = `Usage: nexus ci <subcommand> [options]
 Subcommands:
   generate          write the CI configuration derived from registries/pipelines.yaml
 
-What the generated workflows run (each works by hand too):
+Run by the generated workflows around nexus check, deploy and drift (each works by hand too):
   region            print the AWS region of a stack (Pulumi.<stack>.yaml aws:region)
-  report-errors     show the error diagnostics of a \`pulumi ... --json\` report
-  comment           write the pull request's audit comment (Markdown) from the audit artifacts
+  approvals         print who approved this workflow run's deployment to an environment
   post-comment      post a Markdown file as the marked pull-request comment, or update it
-  drift-issue       write the body of a stack's drift issue (Markdown) from the refresh report
   post-issue        open an issue with a Markdown file as its body, or update the open one
   check-protection  check the repository's environments require the registry's approvals
+
+Builders of reports, for use by hand:
+  report-errors     show the error diagnostics of a \`pulumi ... --json\` report
+  comment           write one audit comment (Markdown) from per-environment audit artifacts
+  drift-issue       write the body of a stack's drift issue (Markdown) from a refresh report
 
 Run "nexus ci <subcommand> --help" for its options.
 Example: npx nexus ci generate --check`;
@@ -58,6 +62,7 @@ type Command = (args: string[]) => Promise<number>;
 const SUBCOMMANDS: Record<string, Command> = {
   generate: (args) => ciGenerate(args),
   region: regionCommand,
+  approvals: approvalsCommand,
   "report-errors": reportErrorsCommand,
   comment: commentCommand,
   "post-comment": postCommentCommand,

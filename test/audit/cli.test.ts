@@ -141,9 +141,9 @@ describe("nexus audit", () => {
   it("exits 2 for a stack without Pulumi.<stack>.yaml", async () => {
     const error = vi.spyOn(console, "error").mockImplementation(() => undefined);
     try {
-      expect(await auditCommand(["--stack", "staging"])).toBe(2);
+      expect(await auditCommand(["--stack", "qa"])).toBe(2);
       expect(String(error.mock.calls[0]?.[0]).split("\n")[0]).toBe(
-        'nexus: unknown stack "staging": there is no Pulumi.staging.yaml; stacks of this project: dev, prod',
+        'nexus: unknown stack "qa": there is no Pulumi.qa.yaml; stacks of this project: dev, prod, staging',
       );
     } finally {
       error.mockRestore();

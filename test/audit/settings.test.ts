@@ -23,7 +23,7 @@ describe("stack settings", () => {
   });
 
   it("are what readSettings gives the program for the same stack config", () => {
-    for (const stack of ["dev", "prod"]) {
+    for (const stack of ["dev", "staging", "prod"]) {
       const { config, values, project } = readStackConfig(PROJECT_DIR, stack);
       runtimeSettings.setMockOptions(new MockMonitor({ newResource: () => ({ id: "x", state: {} }), call: () => ({}) }), project, stack, false);
       pulumi.runtime.setAllConfig(config);
@@ -54,8 +54,8 @@ describe("stack settings", () => {
   });
 
   it("name the known stacks when one does not exist", () => {
-    expect(() => readStackConfig(PROJECT_DIR, "staging")).toThrow(
-      new StackConfigError('unknown stack "staging": there is no Pulumi.staging.yaml; stacks of this project: dev, prod', true),
+    expect(() => readStackConfig(PROJECT_DIR, "qa")).toThrow(
+      new StackConfigError('unknown stack "qa": there is no Pulumi.qa.yaml; stacks of this project: dev, prod, staging', true),
     );
   });
 });

@@ -32,26 +32,32 @@ describe("actionlint", () => {
     expect(code, `scripts/actionlint found problems in .github/workflows:\n${output}`).toBe(0);
   });
 
-  it("passes on the workflows of a three-environment pipeline", () => {
+  it("passes on the workflows of a variant: staging approved and on AWS, an environment without credentials, a manual check", () => {
     const dir = copyRegistries(REAL_REGISTRIES);
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "nexus-actionlint-"));
     try {
       replaceIn(
         dir,
         "pipelines.yaml",
-        "  - name: prod\n",
-        "  - name: staging\n    stack: staging\n    approval: { required: true, reviewers: [qa] }\n    secrets: { passphrase: STAGING_PASSPHRASE, awsRoleArn: STAGING_ROLE }\n  - name: prod\n",
+        "    approval:\n      required: false\n    secrets:\n      passphrase: PULUMI_CONFIG_PASSPHRASE\n      backendUrl: PULUMI_BACKEND_URL\n      kubeconfig: KUBECONFIG_STAGING\n",
+        "    approval: { required: true, reviewers: [qa] }\n    secrets: { passphrase: STAGING_PASSPHRASE, awsRoleArn: STAGING_ROLE }\n",
       );
-      replaceIn(dir, "pipelines.yaml", "promotion: [dev, prod]", "promotion: [dev, staging, prod]");
       replaceIn(
         dir,
         "pipelines.yaml",
-        "targets: [dev, prod], policyGate: true }\n      - { name: policy-audit",
-        "targets: [dev, staging, prod], policyGate: true }\n      - { name: policy-audit",
+        "      - { name: drift, type: drift",
+        [
+          "      - { name: drift, type: drift, targets: [dev, staging, prod], policyGate: true }",
+          "  - name: manual-check",
+          "    trigger: manual",
+          "    stages:",
+          "      - { name: check, type: preview, targets: [staging], policyGate: true }",
+          "      - { name: drift-again, type: drift",
+        ].join("\n"),
       );
-      replaceIn(dir, "pipelines.yaml", "type: deploy, targets: [dev]", "type: deploy, targets: [dev, staging]");
       const { problems, files } = generateWorkflows(dir);
       expect(problems).toEqual([]);
+      expect(files.map((f) => f.path)).toContain(".github/workflows/manual-check.yml");
       const paths = files.map((f) => {
         const full = path.join(out, f.path);
         fs.mkdirSync(path.dirname(full), { recursive: true });

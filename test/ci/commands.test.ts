@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it, vi } from "vitest";
+import { approversOf, runApprovers, type ReviewEntry } from "../../cmd/ci/commands/approvals";
 import { AUDIT_COMMENT_MARKER, auditComment, COMMENT_LIMIT } from "../../cmd/ci/commands/auditComment";
 import { driftIssueBody, driftIssueTitle } from "../../cmd/ci/commands/driftIssue";
 import { markerOf, upsertComment, upsertIssue } from "../../cmd/ci/commands/post";
@@ -10,8 +11,8 @@ import { REAL_REGISTRIES } from "../support/registries";
 import { cli, fakeGitHub, REPO, tempDir } from "./support";
 
 /**
- * What the workflows post: the pull request's audit comment, the drift issue and the environment
- * protection check, as `nexus ci` commands run against a fake GitHub API.
+ * What the `nexus ci` commands post and read, against a fake GitHub API: the combined audit
+ * comment, the drift issue, the environment protection check and the approvers of a deploy.
  */
 
 const MARKER = markerOf(AUDIT_COMMENT_MARKER);
@@ -225,5 +226,46 @@ describe("the environment protection check", () => {
     expect(unknown.code).toBe(1);
     expect(unknown.err).toContain("qa: no such environment in registries/pipelines.yaml");
     expect((await cli(["check-protection"])).code).toBe(2);
+  });
+});
+
+describe("the approvers of a deploy", () => {
+  const review = (state: string, login: string, ...environments: string[]): ReviewEntry =>
+    ({
+      state,
+      user: { login },
+      environments: environments.map((name, i) => ({ id: i, name })),
+      comment: "",
+    }) as ReviewEntry;
+
+  it("are the logins that approved this environment, each once, in the history's order", () => {
+    const history = [
+      review("approved", "alice", "staging", "prod"),
+      review("rejected", "mallory", "prod"),
+      review("pending", "carol", "prod"),
+      review("approved", "dave", "staging"),
+      review("approved", "bob", "Prod"),
+      review("approved", "alice", "prod"),
+    ];
+    expect(approversOf(history, "prod")).toEqual(["alice", "bob"]);
+    expect(approversOf(history, "staging")).toEqual(["alice", "dave"]);
+    expect(approversOf(history, "dev")).toEqual([]);
+    // Entries the API might give without a user or environments count for nobody.
+    expect(
+      approversOf(
+        [
+          { state: "approved", environments: [{ name: "prod" }] },
+          { state: "approved", user: { login: "x" }, environments: null },
+        ],
+        "prod",
+      ),
+    ).toEqual([]);
+  });
+
+  it("are read from the run's review history", async () => {
+    const { api, calls } = fakeGitHub({ approvals: { "42": [review("approved", "alice", "prod")] } });
+    expect(await runApprovers(api, REPO, "42", "prod")).toEqual(["alice"]);
+    expect(calls).toEqual([{ method: "GET", route: "/repos/nexus-platform/nexus/actions/runs/42/approvals", body: undefined }]);
+    await expect(runApprovers(api, REPO, "43", "prod")).rejects.toThrow("404");
   });
 });

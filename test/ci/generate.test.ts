@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ACTIONS, GENERATED_MARKER, NODE_VERSION } from "../../cmd/ci/github";
 import { ADAPTERS, compareWithDisk, generateWorkflows, type GeneratedFile } from "../../cmd/ci";
+import { checkCommand, deployCommand, driftCommand } from "../../cmd/deliver/cli";
 import { copyRegistries, REAL_REGISTRIES, removeRegistries, replaceIn, ROOT } from "../support/registries";
-import { cli, tempDir } from "./support";
+import { cli, runStep, tempDir } from "./support";
 
 /**
  * The CI configuration is derived from registries/pipelines.yaml: the committed workflows must be
@@ -22,7 +23,7 @@ type Job = {
   permissions?: Record<string, string>;
   steps: Step[];
 };
-type Step = { name: string; uses?: string; run?: string; env?: Record<string, string>; with?: Record<string, unknown> };
+type Step = { name: string; id?: string; if?: string; uses?: string; run?: string; env?: Record<string, string>; with?: Record<string, unknown> };
 
 const workflow = (files: readonly GeneratedFile[], name: string): Workflow => {
   const file = files.find((f) => f.path === `.github/workflows/${name}.yml`);
@@ -64,95 +65,209 @@ describe("the committed workflows", () => {
     }
   });
 
-  it("preview every target behind the policy gate and post one audit comment on pull requests", () => {
+  it("check every preview target behind the policy gate and post one comment per stack on pull requests", () => {
     const wf = workflow(generateWorkflows(REAL_REGISTRIES).files, "pull-request");
     expect(Object.keys(wf.on)).toEqual(["pull_request"]);
     expect(wf.permissions).toEqual({ contents: "read" });
-    expect(Object.keys(wf.jobs)).toEqual(["checks", "preview-dev", "preview-prod", "audit-comment"]);
+    // The preview and audit stages' targets, once each, in promotion order.
+    const targets = registryTargets("pull-request", ["preview", "audit"]);
+    expect(targets.length).toBeGreaterThan(0);
+    expect(Object.keys(wf.jobs)).toEqual(["checks", ...targets.map((env) => `check-${env}`)]);
     expect(runs(wf.jobs.checks!)).toContain("npx nexus validate --format text");
     expect(runs(wf.jobs.checks!)).toContain("npm run test:unit");
-    for (const env of ["dev", "prod"]) {
-      const job = wf.jobs[`preview-${env}`]!;
+    for (const env of targets) {
+      const job = wf.jobs[`check-${env}`]!;
       expect(job.needs).toEqual(["checks"]);
-      const text = runs(job);
-      expect(text).toContain("scripts/bootstrap");
-      expect(text).toContain(`npx nexus policy-config --env ${env} --out "$RUNNER_TEMP/nexus-policy-${env}.json"`);
-      expect(text).toContain(`pulumi preview --stack ${env} --policy-pack policy --policy-pack-config "$RUNNER_TEMP/nexus-policy-${env}.json"`);
-      expect(text).toContain(`npx nexus audit --stack ${env} --base "origin/$BASE_REF" --format md`);
-      const audit = job.steps.find((s) => s.run?.includes("nexus audit")) as Step & { "continue-on-error"?: boolean };
-      expect(audit["continue-on-error"]).toBe(true);
-      expect(job.steps.at(-1)!.run).toContain("exit 1");
+      const body = `"$RUNNER_TEMP/check-${env}.md"`;
+      const check = job.steps.find((s) => s.id === "check")!;
+      // The target branch reaches the command as a variable, never as script text.
+      expect(check.env!.BASE_REF).toBe("${{ github.base_ref }}");
+      expect(check.run).toBe(`npx nexus check --stack ${env} --base "origin/$BASE_REF" --out ${body}\n`);
+      const post = job.steps.at(-1)!;
+      expect(post.run).toBe(`npx nexus ci post-comment --pr "$PR_NUMBER" --marker nexus-check-${env} --body-file ${body}\n`);
+      expect(post.env).toEqual({ GITHUB_TOKEN: "${{ github.token }}", PR_NUMBER: "${{ github.event.pull_request.number }}" });
+      // Posted when the check failed too (it exits 1 after writing the body), not when it never ran.
+      expect(post.if).toBe("${{ !cancelled() && steps.check.outcome != 'skipped' }}");
+      expect(job.permissions).toMatchObject({ contents: "read", "pull-requests": "write" });
       const cache = job.steps.find((s) => s.uses === ACTIONS.cache)!;
       expect(cache.with).toMatchObject({ path: "~/.cache/nexus" });
       expect(String(cache.with!.key)).toContain("hashFiles('package-lock.json'");
     }
-    expect(wf.jobs["preview-prod"]!.permissions).toEqual({ contents: "read", "id-token": "write" });
-    expect(runs(wf.jobs["preview-prod"]!)).toContain('pulumi login "$PULUMI_BACKEND_URL"');
-    const comment = wf.jobs["audit-comment"]!;
-    expect(comment.permissions).toEqual({ contents: "read", "pull-requests": "write" });
-    expect(runs(comment)).toContain('npx nexus ci comment --audit-dir "$RUNNER_TEMP/nexus-audit" --envs dev,prod --sha "$HEAD_SHA" --out');
-    const post = comment.steps.at(-1)!;
-    expect(post.run).toContain('npx nexus ci post-comment --pr "$PR_NUMBER" --marker nexus-audit --body-file');
-    expect(post.env).toEqual({ GITHUB_TOKEN: "${{ github.token }}", PR_NUMBER: "${{ github.event.pull_request.number }}" });
-    // The comment is posted even when the gate failed (the comment step exits 1 after writing it).
-    expect((post as Step & { if?: string }).if).toBe("${{ !cancelled() && steps.comment.outcome != 'skipped' }}");
+    // Where the registry names an AWS role, the job may ask GitHub for an OIDC token; elsewhere not.
+    for (const env of targets) {
+      const aws = environment(env).secrets?.awsRoleArn !== undefined;
+      expect(wf.jobs[`check-${env}`]!.permissions!["id-token"], env).toBe(aws ? "write" : undefined);
+    }
   });
 
   it("tell drift from failure by the exit status and open one issue per stack", () => {
     const wf = workflow(generateWorkflows(REAL_REGISTRIES).files, "drift");
     expect(wf.on).toEqual({ schedule: [{ cron: "0 5 * * *" }], workflow_dispatch: {} });
-    for (const env of ["dev", "prod"]) {
+    const targets = registryTargets("drift", ["drift"]);
+    expect(Object.keys(wf.jobs)).toEqual(targets.map((env) => `drift-${env}`));
+    for (const env of targets) {
       const job = wf.jobs[`drift-${env}`]!;
       expect(job.permissions).toMatchObject({ contents: "read", issues: "write" });
-      const detect = job.steps.find((s) => s.run?.includes("pulumi refresh"))!;
-      expect(detect.run).toContain(`pulumi refresh --preview-only --expect-no-changes --json --stack ${env}`);
-      expect(detect.run).toContain("7) result=drift");
-      expect(detect.run).toContain('exit "$rc"');
-      expect(detect.run).toContain(`npx nexus ci report-errors --report "$RUNNER_TEMP/nexus-drift-${env}.json"`);
-      const [write, post] = job.steps.slice(-2) as (Step & { if?: string })[];
-      expect(write!.run).toContain(`npx nexus ci drift-issue --stack ${env} --env ${env} --report "$RUNNER_TEMP/nexus-drift-${env}.json" --out`);
-      expect(post!.run).toContain(`npx nexus ci post-issue --title "Drift detected in stack ${env}" --body-file "$RUNNER_TEMP/nexus-drift-${env}.md"`);
-      expect(post!.env).toEqual({ GITHUB_TOKEN: "${{ github.token }}" });
-      for (const s of [write!, post!]) expect(s.if).toBe("${{ steps.drift.outputs.result == 'drift' }}");
+      const detect = job.steps.find((s) => s.id === "drift")!;
+      const post = job.steps.at(-1)!;
+      expect(post.run).toBe(
+        `npx nexus ci post-issue --title "Drift detected in stack ${env}" --body-file "$RUNNER_TEMP/drift-${env}.md" --update-comment "Drift still present"\n`,
+      );
+      expect(post.env).toEqual({ GITHUB_TOKEN: "${{ github.token }}" });
+      const issueWhen = /^\$\{\{ steps\.drift\.outputs\.status == '(\d+)' \}\}$/.exec(post.if ?? "");
+      expect(issueWhen, post.if).not.toBeNull();
+
+      // The step as the runner runs it, with `nexus drift` exiting each way.
+      for (const [exit, stepFails] of [
+        [0, false],
+        [2, false],
+        [1, true],
+        [3, true],
+      ] as const) {
+        const run = runStep(detect.run!, { npxExit: exit });
+        expect(run.npx, `exit ${exit}`).toEqual([`nexus drift --stack ${env} --out ${run.runnerTemp}/drift-${env}.md`]);
+        // A failed check fails the step with the command's own status; drift and no drift pass it.
+        expect(run.code, `exit ${exit}`).toBe(stepFails ? exit : 0);
+        expect(run.outputs, `exit ${exit}`).toEqual({ status: String(exit) });
+        // The issue is opened on drift only: a failed check skips it (the job has failed already).
+        expect(run.outputs.status === issueWhen![1], `exit ${exit}`).toBe(exit === 2);
+      }
     }
   });
 });
 
-/** Every `npx nexus ci SUBCOMMAND ARGS` a run: script holds, with its arguments as the shell splits them. */
-function nexusCiCalls(files: readonly GeneratedFile[]): { line: string; args: string[] }[] {
-  const calls: { line: string; args: string[] }[] = [];
-  for (const f of files) {
-    for (const job of Object.values((parse(f.content) as Workflow).jobs)) {
-      for (const m of runs(job).matchAll(/npx nexus ci ((?:"[^"]*"|'[^']*'|[^\s)"'])+(?:[ \t]+(?:"[^"]*"|'[^']*'|[^\s)"'])+)*)/g)) {
-        const args = [...m[1]!.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((w) => w[1] ?? w[2] ?? w[3]!);
-        calls.push({ line: m[0], args });
-      }
+describe("the header of each workflow", () => {
+  const files = generateWorkflows(REAL_REGISTRIES).files;
+  const headerOf = (f: GeneratedFile) =>
+    f.content
+      .slice(0, f.content.search(/^name: /m))
+      .split("\n")
+      .map((l) => l.replace(/^# ?/, ""))
+      .join("\n");
+
+  it("lists exactly the secrets and variables the workflow references, with the environments that use them", () => {
+    for (const f of files) {
+      const head = headerOf(f);
+      const body = f.content.slice(f.content.search(/^name: /m));
+      const used = new Set([...body.matchAll(/\$\{\{ ((?:secrets|vars)\.[A-Z0-9_]+) \}\}/g)].map((m) => m[1]!));
+      const listed = new Set([...head.matchAll(/^ {2}((?:secrets|vars)\.[A-Z0-9_]+) /gm)].map((m) => m[1]!));
+      expect(listed, f.path).toEqual(used);
     }
-  }
-  return calls;
+    const pr = headerOf(files.find((f) => f.path.endsWith("pull-request.yml"))!);
+    // Only the environments the pull request checks: staging is deployed and watched, not checked.
+    expect(pr).toMatch(/^ {2}secrets\.PULUMI_CONFIG_PASSPHRASE +passphrase of the stack secrets of dev$/m);
+    expect(pr).not.toContain("KUBECONFIG_STAGING");
+  });
+
+  it("say what the exit status of each command means, as the steps act on it", () => {
+    const text = (name: string) => headerOf(files.find((f) => f.path.endsWith(`${name}.yml`))!).replace(/\n/g, " ");
+    expect(text("pull-request")).toContain(
+      "Exit status 0 pass, 1 fail (a mandatory policy violation or a preview error): the body is posted either way, and the job fails on 1.",
+    );
+    expect(text("release")).toContain("Exit status 0 deployed, 1 refused or failed: its report goes to the job summary either way; the job fails on 1.");
+    const drift = text("drift");
+    const post = workflow(files, "drift").jobs["drift-prod"]!.steps.at(-1)!;
+    const code = /'(\d+)'/.exec(post.if!)![1];
+    expect(drift).toContain(`exit status 0 no drift, the job passes; ${code} drift, the job passes and the issue "Drift detected in stack STACK"`);
+    expect(drift).toContain("any other status (1: the check itself failed");
+    for (const f of files) expect(headerOf(f), f.path).not.toMatch(/pulumi refresh --preview-only --expect-no-changes`? exits|local API server|file backend/);
+  });
+});
+
+/** The environments the stages of some types target in one pipeline of the real registry, in promotion order. */
+function registryTargets(pipeline: string, types: string[]): string[] {
+  const registry = realPipelines();
+  const stages = registry.pipelines.find((p) => p.name === pipeline)!.stages.filter((s) => types.includes(s.type));
+  const names = new Set(stages.flatMap((s) => s.targets ?? []));
+  return registry.promotion.filter((e) => names.has(e));
 }
+type Registry = {
+  environments: { name: string; secrets?: Record<string, string>; approval?: { required?: boolean } }[];
+  promotion: string[];
+  pipelines: { name: string; stages: { type: string; targets?: string[] }[] }[];
+};
+const realPipelines = () => parse(fs.readFileSync(path.join(REAL_REGISTRIES, "pipelines.yaml"), "utf8")) as Registry;
+const environment = (name: string) => realPipelines().environments.find((e) => e.name === name)!;
+
+/** Every `npx nexus ARGS` the run: scripts of a job hold (up to a shell operator), with its arguments as the shell splits them. */
+function nexusCallsIn(job: Job): { line: string; args: string[] }[] {
+  return [...runs(job).matchAll(/npx nexus ((?:"[^"]*"|'[^']*'|[^\s)"'|;&])+(?:[ \t]+(?:"[^"]*"|'[^']*'|[^\s)"'|;&])+)*)/g)].map((m) => ({
+    line: m[0],
+    args: [...m[1]!.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((w) => w[1] ?? w[2] ?? w[3]!),
+  }));
+}
+const nexusCalls = (files: readonly GeneratedFile[]) => files.flatMap((f) => Object.values((parse(f.content) as Workflow).jobs).flatMap(nexusCallsIn));
+
+/** The jobs that work on a stack: every job but the validate-and-test and protection ones. */
+const stackJobs = (files: readonly GeneratedFile[]) =>
+  files.flatMap((f) =>
+    Object.entries((parse(f.content) as Workflow).jobs)
+      .filter(([id]) => /^(check|deploy|drift)-/.test(id))
+      .map(([id, job]) => ({ file: f.path, id, job })),
+  );
 
 describe("the workflows are thin", () => {
   const files = generateWorkflows(REAL_REGISTRIES).files;
 
-  it("hold no program: no inline node, no github-script, only `npx nexus` commands and shell glue", () => {
+  it("hold no program: no inline node, no github-script, no pulumi, no login, no local cluster", () => {
     for (const f of files) {
       expect(f.content, f.path).not.toMatch(/node -e|node --eval|github-script|script:/);
       for (const job of Object.values((parse(f.content) as Workflow).jobs)) {
         for (const s of job.steps) expect(Object.keys(s.with ?? {}), `${f.path} ${s.name}`).not.toContain("script");
+        // The commands do this through scripts/stack; the workflow never does it beside them.
+        expect(runs(job), `${f.path} ${job.name}`).not.toMatch(/\bpulumi |\.tools\/env|local-cluster|policy-config|stack select|GITHUB_ENV/);
+      }
+    }
+  });
+
+  it("run one nexus command per stack job, around it only credentials, approvals and posting", () => {
+    const jobs = stackJobs(files);
+    expect(jobs.map((j) => j.id)).toEqual(expect.arrayContaining(["check-dev", "deploy-dev", "deploy-prod", "drift-prod"]));
+    for (const { file, id, job } of jobs) {
+      const command = id.slice(0, id.indexOf("-"));
+      const main = nexusCallsIn(job).filter((c) => c.args[0] !== "ci");
+      expect(
+        main.map((c) => c.args[0]),
+        `${file} ${id}`,
+      ).toEqual([command]);
+      expect(main[0]!.args.slice(1, 3), `${file} ${id}`).toEqual(["--stack", expect.any(String)]);
+      // The first steps set up the job; every step that runs something is one line, but the
+      // kubeconfig writer and the drift step, which turns the exit status into the issue's condition.
+      expect(job.steps.slice(0, 3).map((s) => s.name)).toEqual(["Check out", "Set up Node.js", "Install dependencies"]);
+      expect(job.steps[3]!.uses).toBe(ACTIONS.cache);
+      for (const s of job.steps.filter((x) => x.run !== undefined)) {
+        const lines = s.run!.trimEnd().split("\n").length;
+        const allowed = s.name.startsWith("Write the kubeconfig of ") ? 2 : s.id === "drift" ? 4 : 1;
+        expect(lines, `${file} ${id} ${s.name}`).toBeLessThanOrEqual(allowed);
       }
     }
   });
 
   it("call `nexus ci` subcommands with arguments the commands accept", async () => {
-    const calls = nexusCiCalls(files);
-    expect(new Set(calls.map((c) => c.args[0]))).toEqual(
-      new Set(["region", "report-errors", "comment", "post-comment", "drift-issue", "post-issue", "check-protection"]),
-    );
+    const calls = nexusCalls(files)
+      .filter((c) => c.args[0] === "ci")
+      .map((c) => ({ ...c, args: c.args.slice(1) }));
+    expect(new Set(calls.map((c) => c.args[0]))).toEqual(new Set(["region", "approvals", "post-comment", "post-issue", "check-protection"]));
     for (const call of calls) {
       // --help is answered only after every other argument parsed: 0 means they all did.
       const run = await cli([...call.args, "--help"]);
       expect(run.code, `${call.line}\n${run.err}`).toBe(0);
+    }
+  });
+
+  it("call `nexus check`, `deploy` and `drift` with the arguments the commands accept", async () => {
+    const calls = nexusCalls(files).filter((c) => c.args[0] !== "ci" && c.args[0] !== "validate");
+    const shapes = new Set(calls.map((c) => c.args.map((a, i) => (i > 0 && !a.startsWith("--") ? "V" : a)).join(" ")));
+    expect(shapes).toEqual(
+      new Set(["check --stack V --base V --out V", "deploy --stack V --out V", "deploy --stack V --approved-by V --out V", "drift --stack V --out V"]),
+    );
+    for (const c of calls) {
+      const out = c.args[c.args.indexOf("--out") + 1]!;
+      // Each report in the runner's temporary folder, named after its command and stack.
+      expect(out, c.line).toBe(`$RUNNER_TEMP/${c.args[0]}-${c.args[2]}.md`);
+      const command = { check: checkCommand, deploy: deployCommand, drift: driftCommand }[c.args[0] as "check" | "deploy" | "drift"];
+      const run = await cli([...c.args.slice(1), "--help"], command);
+      expect(run.code, `${c.line}\n${run.err}`).toBe(0);
     }
   });
 
@@ -166,17 +281,71 @@ describe("the workflows are thin", () => {
       }
     }
   });
+
+  it("write the kubeconfig secret to a file only the runner reads, and stop when the secret is unset", () => {
+    const jobs = stackJobs(files);
+    for (const { file, id, job } of jobs) {
+      const env = id.slice(id.indexOf("-") + 1);
+      const name = environment(env).secrets?.kubeconfig;
+      const write = job.steps.find((s) => s.name === `Write the kubeconfig of ${env}`);
+      const command = job.steps.find((s) => s.id === id.slice(0, id.indexOf("-")))!;
+      if (!name) {
+        expect(write, `${file} ${id}`).toBeUndefined();
+        expect(command.env?.KUBECONFIG).toBeUndefined();
+        continue;
+      }
+      expect(write!.env).toEqual({ KUBECONFIG_DATA: `\${{ secrets.${name} }}` });
+      // The command reads the file the step writes.
+      expect(command.env!.KUBECONFIG).toBe("${{ runner.temp }}/kubeconfig");
+      const ok = runStep(write!.run!, { env: { KUBECONFIG_DATA: "apiVersion: v1\nkind: Config" } });
+      expect(ok.code).toBe(0);
+      const written = path.join(ok.runnerTemp, "kubeconfig");
+      expect(fs.readFileSync(written, "utf8")).toBe("apiVersion: v1\nkind: Config\n");
+      expect(fs.statSync(written).mode & 0o777).toBe(0o600);
+      const unset = runStep(write!.run!, { env: { KUBECONFIG_DATA: "" } });
+      expect(unset.code).not.toBe(0);
+      expect(unset.stderr).toContain(`the secret ${name} is not set`);
+      expect(fs.existsSync(path.join(unset.runnerTemp, "kubeconfig"))).toBe(false);
+    }
+  });
+
+  it("hand the AWS region from `nexus ci region` to the OIDC action where the registry names a role", () => {
+    for (const { file, id, job } of stackJobs(files)) {
+      const env = id.slice(id.indexOf("-") + 1);
+      const role = environment(env).secrets?.awsRoleArn;
+      const aws = job.steps.find((s) => s.uses === ACTIONS.awsCredentials);
+      if (!role) {
+        expect(aws, `${file} ${id}`).toBeUndefined();
+        continue;
+      }
+      const region = job.steps[job.steps.indexOf(aws!) - 1]!;
+      const name = /--github-output (\S+)/.exec(region.run ?? "")![1];
+      expect(region.run).toBe(`npx nexus ci region --stack ${env} --github-output ${name}\n`);
+      expect(aws!.with).toEqual({ "role-to-assume": `\${{ secrets.${role} }}`, "aws-region": `\${{ steps.${region.id}.outputs.${name} }}` });
+    }
+  });
 });
 
-describe("a pipeline with three environments", () => {
+describe("the release pipeline", () => {
   let dir: string;
   let files: GeneratedFile[];
   beforeAll(() => {
     dir = copyRegistries(REAL_REGISTRIES);
+    // Staging with an approval and secret names of its own.
     replaceIn(
       dir,
       "pipelines.yaml",
-      "  - name: prod\n",
+      [
+        "  - name: staging",
+        "    stack: staging",
+        "    approval:",
+        "      required: false",
+        "    secrets:",
+        "      passphrase: PULUMI_CONFIG_PASSPHRASE",
+        "      backendUrl: PULUMI_BACKEND_URL",
+        "      kubeconfig: KUBECONFIG_STAGING",
+        "",
+      ].join("\n"),
       [
         "  - name: staging",
         "    stack: staging",
@@ -184,17 +353,23 @@ describe("a pipeline with three environments", () => {
         "    secrets:",
         "      passphrase: STAGING_PASSPHRASE",
         "      backendUrl: STAGING_BACKEND_URL",
-        "      kubeconfig: KUBECONFIG_STAGING",
-        "  - name: prod\n",
+        "      kubeconfig: STAGING_KUBECONFIG",
+        "",
       ].join("\n"),
     );
-    replaceIn(dir, "pipelines.yaml", "promotion: [dev, prod]", "promotion: [dev, staging, prod]");
     // Stages listed out of order: the jobs still follow the promotion order.
     replaceIn(
       dir,
       "pipelines.yaml",
-      "      - { name: deploy-dev, type: deploy, targets: [dev], policyGate: true }\n      - { name: deploy-prod, type: deploy, targets: [prod], policyGate: true }",
-      "      - { name: deploy-prod, type: deploy, targets: [prod], policyGate: true }\n      - { name: deploy-lower, type: deploy, targets: [staging, dev], policyGate: true }",
+      [
+        "      - { name: deploy-dev, type: deploy, targets: [dev], policyGate: true }",
+        "      - { name: deploy-staging, type: deploy, targets: [staging], policyGate: true }",
+        "      - { name: deploy-prod, type: deploy, targets: [prod], policyGate: true }",
+      ].join("\n"),
+      [
+        "      - { name: deploy-prod, type: deploy, targets: [prod], policyGate: true }",
+        "      - { name: deploy-lower, type: deploy, targets: [staging, dev], policyGate: true }",
+      ].join("\n"),
     );
     const result = generateWorkflows(dir);
     expect(result.problems).toEqual([]);
@@ -212,9 +387,39 @@ describe("a pipeline with three environments", () => {
       const job = wf.jobs[`deploy-${env}`]!;
       expect(job.environment).toBe(env);
       expect(job.concurrency).toEqual({ group: `deploy-${env}`, "cancel-in-progress": false });
-      expect(runs(job)).toContain(`pulumi up --yes --stack ${env} --policy-pack policy --policy-pack-config "$RUNNER_TEMP/nexus-policy-${env}.json"`);
+      const report = `"$RUNNER_TEMP/deploy-${env}.md"`;
+      const deploy = job.steps.find((s) => s.id === "deploy")!;
+      const approved = env === "dev" ? "" : ' --approved-by "$APPROVED_BY"';
+      expect(deploy.run).toBe(`npx nexus deploy --stack ${env}${approved} --out ${report}\n`);
+      // The report reaches the job summary whether the deploy succeeded or was refused, not when it never ran.
+      const summary = job.steps.at(-1)!;
+      expect(summary.if).toBe("${{ !cancelled() && steps.deploy.outcome != 'skipped' }}");
+      expect(summary.run).toBe(`cat ${report} >> "$GITHUB_STEP_SUMMARY"\n`);
     }
     expect(wf.jobs["deploy-staging"]!.name).toContain("nexus-platform/qa-leads");
+  });
+
+  it("passes who approved the run to the deploys that need approval, from a step that fails when nobody did", () => {
+    const wf = workflow(files, "release");
+    for (const env of ["dev", "staging", "prod"]) {
+      const job = wf.jobs[`deploy-${env}`]!;
+      const approvals = job.steps.find((s) => s.run?.includes("nexus ci approvals"));
+      const deploy = job.steps.find((s) => s.id === "deploy")!;
+      if (env === "dev") {
+        expect(approvals).toBeUndefined();
+        expect(deploy.env!.APPROVED_BY).toBeUndefined();
+        expect(job.permissions?.actions).toBeUndefined();
+        continue;
+      }
+      // Its own step before the deploy: a failed `$(...)` inside the deploy's arguments would not stop bash -e.
+      expect(job.steps.indexOf(approvals!)).toBe(job.steps.indexOf(deploy) - 1);
+      const output = /--github-output (\S+)/.exec(approvals!.run!)![1];
+      expect(approvals!.run).toBe(`npx nexus ci approvals --env ${env} --github-output ${output}\n`);
+      expect(approvals!.env).toEqual({ GITHUB_TOKEN: "${{ github.token }}" });
+      expect(deploy.env!.APPROVED_BY).toBe(`\${{ steps.${approvals!.id}.outputs.${output} }}`);
+      // The run's review history is an Actions resource.
+      expect(job.permissions).toMatchObject({ actions: "read", contents: "read" });
+    }
   });
 
   it("checks the protection of every gated environment against the registry before deploying", () => {
@@ -225,17 +430,24 @@ describe("a pipeline with three environments", () => {
     expect(job.steps.at(-1)!.env).toEqual({ GITHUB_TOKEN: "${{ github.token }}" });
     const text = files.find((f) => f.path.endsWith("release.yml"))!.content;
     expect(text).toContain("#   prod: approval by reviewers nexus-platform/sre-leads, nexus-platform/platform-leads, wait timer 10 min");
+    expect(text).toContain("#   staging: approval by reviewers nexus-platform/qa-leads\n");
   });
 
   it("uses the staging secret names of the registry for staging", () => {
     const job = workflow(files, "release").jobs["deploy-staging"]!;
-    const up = job.steps.find((s) => s.run?.includes("pulumi up"))!;
-    expect(up.env).toEqual({
+    const deploy = job.steps.find((s) => s.id === "deploy")!;
+    expect(deploy.env).toEqual({
       PULUMI_CONFIG_PASSPHRASE: "${{ secrets.STAGING_PASSPHRASE }}",
       PULUMI_BACKEND_URL: "${{ vars.STAGING_BACKEND_URL }}",
+      KUBECONFIG: "${{ runner.temp }}/kubeconfig",
+      APPROVED_BY: "${{ steps.approvals.outputs.logins }}",
     });
-    expect(job.steps.find((s) => s.env?.KUBECONFIG_DATA)!.env!.KUBECONFIG_DATA).toBe("${{ secrets.KUBECONFIG_STAGING }}");
-    expect(job.permissions).toBeUndefined();
+    expect(job.steps.find((s) => s.env?.KUBECONFIG_DATA)!.env!.KUBECONFIG_DATA).toBe("${{ secrets.STAGING_KUBECONFIG }}");
+    // No AWS role: no OIDC token.
+    expect(job.permissions).toEqual({ actions: "read", contents: "read" });
+    const text = files.find((f) => f.path.endsWith("release.yml"))!.content;
+    expect(text).toMatch(/^# {3}secrets\.STAGING_PASSPHRASE +passphrase of the stack secrets of staging$/m);
+    expect(text).toMatch(/^# {3}secrets\.PULUMI_CONFIG_PASSPHRASE +passphrase of the stack secrets of dev$/m);
   });
 });
 
@@ -246,7 +458,7 @@ describe("free text from the registry", () => {
       replaceIn(
         dir,
         "pipelines.yaml",
-        "description: Merge to main - deploy dev, then prod after approval.",
+        "description: Merge to main - deploy dev, then staging, then prod after approval, each from a commit the one before runs.",
         `description: 'Deploy: "dev" # then prod, 100% {safe} & $HOME'`,
       );
       replaceIn(
@@ -261,7 +473,7 @@ describe("free text from the registry", () => {
       expect(text).toContain(`# Deploy: "dev" # then prod, 100% {safe} & $HOME`);
       const wf = parse(text) as Workflow;
       expect(wf.jobs["deploy-prod"]!.name).toBe("deploy prod (approval by reviewers nexus-platform/sre-leads, o'brien: #1, wait timer 10 min)");
-      expect(Object.keys(wf.jobs)).toEqual(["checks", "environment-protection", "deploy-dev", "deploy-prod"]);
+      expect(Object.keys(wf.jobs)).toEqual(["checks", "environment-protection", "deploy-dev", "deploy-staging", "deploy-prod"]);
     } finally {
       removeRegistries(dir);
     }
@@ -326,6 +538,9 @@ describe("secrets", () => {
             if (key === "GITHUB_TOKEN") {
               // The job's own short-lived token, scoped by the job's permissions; never a stored secret.
               expect(value, `${f.path} ${job.name} ${s.name}`).toBe("${{ github.token }}");
+            } else if (key === "KUBECONFIG") {
+              // A path: the file the kubeconfig step writes from the secret.
+              expect(value, `${f.path} ${job.name} ${s.name}`).toBe("${{ runner.temp }}/kubeconfig");
             } else if (/PASSPHRASE|BACKEND|KUBECONFIG|TOKEN|KEY/.test(key)) {
               expect(value, `${f.path} ${job.name} ${s.name} env ${key}`).toMatch(/^\$\{\{ (secrets|vars)\.[A-Z0-9_]+ \}\}$/);
             }
@@ -340,12 +555,27 @@ describe("secrets", () => {
     // A registry naming secrets only: the generated text holds the names, never anything else.
     const dir = copyRegistries(REAL_REGISTRIES);
     try {
-      replaceIn(dir, "pipelines.yaml", "      backendUrl: PULUMI_BACKEND_URL\n", "      backendUrl: PROD_STATE_URL\n");
-      const text = generateWorkflows(dir)
-        .files.map((f) => f.content)
-        .join("\n");
-      expect(text).toContain("${{ vars.PROD_STATE_URL }}");
-      expect(text).not.toContain("PULUMI_BACKEND_URL }}");
+      replaceIn(
+        dir,
+        "pipelines.yaml",
+        "      backendUrl: PULUMI_BACKEND_URL\n      kubeconfig: KUBECONFIG_PROD\n",
+        "      backendUrl: PROD_STATE_URL\n      kubeconfig: KUBECONFIG_PROD\n",
+      );
+      const files = generateWorkflows(dir).files;
+      let prodJobs = 0;
+      for (const f of files) {
+        for (const [id, job] of Object.entries((parse(f.content) as Workflow).jobs)) {
+          const command = job.steps.find((s) => s.id === id.slice(0, id.indexOf("-")));
+          if (!command) continue;
+          const expected = id.endsWith("-prod") ? "PROD_STATE_URL" : "PULUMI_BACKEND_URL";
+          prodJobs += id.endsWith("-prod") ? 1 : 0;
+          expect(command.env!.PULUMI_BACKEND_URL, `${f.path} ${id}`).toBe(`\${{ vars.${expected} }}`);
+        }
+      }
+      expect(prodJobs).toBe(3);
+      expect(files.find((f) => f.path.endsWith("release.yml"))!.content).toMatch(
+        /^# {3}vars\.PROD_STATE_URL +state backend URL \(e\.g\. s3:\/\/BUCKET\) of prod$/m,
+      );
     } finally {
       removeRegistries(dir);
     }

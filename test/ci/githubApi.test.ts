@@ -168,3 +168,69 @@ describe("the posting commands", () => {
     expect(seen.map((s) => s.url)).toEqual(["/repos/o/r/environments/prod", "/repos/o/r/environments/prod"]);
   });
 });
+
+describe("nexus ci approvals", () => {
+  const asRunner = () => {
+    vi.stubEnv("GITHUB_TOKEN", "tok");
+    vi.stubEnv("GITHUB_API_URL", base);
+    vi.stubEnv("GITHUB_REPOSITORY", "o/r");
+    vi.stubEnv("GITHUB_RUN_ID", "42");
+  };
+  const history = [
+    { state: "approved", user: { login: "alice" }, environments: [{ id: 1, name: "prod" }], comment: "ship it" },
+    { state: "rejected", user: { login: "mallory" }, environments: [{ id: 1, name: "prod" }], comment: "" },
+    { state: "approved", user: { login: "dave" }, environments: [{ id: 2, name: "staging" }], comment: "" },
+    { state: "approved", user: { login: "bob" }, environments: [{ id: 1, name: "prod" }], comment: "" },
+  ];
+
+  it("prints who approved the run's deployment to the environment, and writes it as a step output", async () => {
+    asRunner();
+    routes = { "GET /repos/o/r/actions/runs/42/approvals": () => ({ json: history }) };
+    const run = await cli(["approvals", "--env", "prod"]);
+    expect(run).toMatchObject({ code: 0, out: "alice,bob" });
+    expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual(["GET /repos/o/r/actions/runs/42/approvals"]);
+    expect(seen[0]!.headers.authorization).toBe("Bearer tok");
+
+    // The environment from NEXUS_ENVIRONMENT, the output to $GITHUB_OUTPUT, after what is there.
+    const output = path.join(tempDir(), "github-output");
+    fs.writeFileSync(output, "region=eu-central-1\n");
+    vi.stubEnv("GITHUB_OUTPUT", output);
+    vi.stubEnv("NEXUS_ENVIRONMENT", "staging");
+    const staging = await cli(["approvals", "--github-output", "logins"]);
+    expect(staging).toMatchObject({ code: 0, out: "dave" });
+    expect(fs.readFileSync(output, "utf8")).toBe("region=eu-central-1\nlogins=dave\n");
+  });
+
+  it("exits 1, saying why, when nobody approved the environment in this run, and writes no output", async () => {
+    asRunner();
+    const output = path.join(tempDir(), "github-output");
+    fs.writeFileSync(output, "");
+    vi.stubEnv("GITHUB_OUTPUT", output);
+    routes = { "GET /repos/o/r/actions/runs/42/approvals": () => ({ json: history.filter((h) => h.user.login !== "alice" && h.user.login !== "bob") }) };
+    const none = await cli(["approvals", "--env", "prod", "--github-output", "logins"]);
+    expect(none.code).toBe(1);
+    expect(none.out).toBe("");
+    expect(none.err).toContain("nobody approved the deployment to environment prod in run 42");
+    expect(none.err).toContain("Settings > Environments > prod");
+    expect(fs.readFileSync(output, "utf8")).toBe("");
+  });
+
+  it("exits 1 with the API's message when it refuses, and 2 on usage errors", async () => {
+    asRunner();
+    routes = { "GET /repos/o/r/actions/runs/42/approvals": () => ({ status: 403, json: { message: "Resource not accessible by integration" } }) };
+    const refused = await cli(["approvals", "--env", "prod"]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain(
+      "cannot read the review history of run 42: GET /repos/o/r/actions/runs/42/approvals: 403 Resource not accessible by integration",
+    );
+
+    expect((await cli(["approvals"])).err).toContain("no environment: pass --env NAME or set NEXUS_ENVIRONMENT");
+    expect((await cli(["approvals"])).code).toBe(2);
+    expect((await cli(["approvals", "--env", "prod", "--run-id", "latest"])).code).toBe(2);
+    expect((await cli(["approvals", "--env", "prod", "--github-output", "a=b"])).code).toBe(2);
+    vi.stubEnv("GITHUB_TOKEN", undefined);
+    const noToken = await cli(["approvals", "--env", "prod"]);
+    expect(noToken.code).toBe(1);
+    expect(noToken.err).toContain("GITHUB_TOKEN is not set");
+  });
+});

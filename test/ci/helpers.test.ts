@@ -1,13 +1,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it, vi } from "vitest";
-import { annotation } from "../../cmd/ci/commands/output";
+import { annotation, writeGitHubOutput } from "../../cmd/ci/commands/output";
 import { stackRegion } from "../../cmd/ci/commands/region";
 import { errorDiagnostics } from "../../cmd/ci/commands/reportErrors";
 import { ROOT } from "../support/registries";
 import { cli, tempDir } from "./support";
 
-/** The small commands the workflow steps call: the stack's AWS region, a Pulumi report's errors. */
+/** The small commands the workflow steps call: the stack's AWS region (as a step output), a Pulumi report's errors. */
 
 describe("nexus ci region", () => {
   it("prints the aws:region of the stack's config", async () => {
@@ -40,6 +40,37 @@ describe("nexus ci region", () => {
 
   it("needs --stack", async () => {
     expect((await cli(["region"])).code).toBe(2);
+  });
+
+  it("writes the region as a step output with --github-output, and nothing when it has none", async () => {
+    const output = path.join(tempDir(), "github-output");
+    fs.writeFileSync(output, "");
+    vi.stubEnv("GITHUB_OUTPUT", output);
+    expect(await cli(["region", "--stack", "prod", "--dir", ROOT, "--github-output", "region"])).toMatchObject({ code: 0, out: "eu-central-1" });
+    expect(fs.readFileSync(output, "utf8")).toBe("region=eu-central-1\n");
+
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), "config: {}\n");
+    expect((await cli(["region", "--stack", "dev", "--dir", dir, "--github-output", "region"])).code).toBe(1);
+    expect(fs.readFileSync(output, "utf8")).toBe("region=eu-central-1\n");
+    expect((await cli(["region", "--stack", "prod", "--dir", ROOT, "--github-output", "re gion"])).code).toBe(2);
+
+    // Outside a workflow step there is no output file to write: a failure, not a silent success.
+    vi.stubEnv("GITHUB_OUTPUT", undefined);
+    const outside = await cli(["region", "--stack", "prod", "--dir", ROOT, "--github-output", "region"]);
+    expect(outside.code).toBe(1);
+    expect(outside.err).toContain("GITHUB_OUTPUT is not set");
+  });
+});
+
+describe("step outputs", () => {
+  it("are one NAME=VALUE line each; a value with a line break would set another and is refused", () => {
+    const file = path.join(tempDir(), "github-output");
+    expect(writeGitHubOutput("logins", "alice,bob", { GITHUB_OUTPUT: file })).toBeUndefined();
+    expect(writeGitHubOutput("logins", "alice\nregion=x", { GITHUB_OUTPUT: file })).toBe("the logins output must be one line");
+    expect(writeGitHubOutput("a=b", "x", { GITHUB_OUTPUT: file })).toContain("must be a step output name");
+    expect(writeGitHubOutput("x", "y", { GITHUB_OUTPUT: path.join(file, "not-a-folder", "f") })).toContain("cannot write the step output");
+    expect(fs.readFileSync(file, "utf8")).toBe("logins=alice,bob\n");
   });
 });
 

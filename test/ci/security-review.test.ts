@@ -13,8 +13,8 @@ import { cli, tempDir } from "./support";
 /**
  * How a change to the security gate reaches its owners: `nexus ci generate` writes
  * .github/CODEOWNERS from the teams registry (the owner of the security audit task reviews the
- * gate's files), the pull-request audit compares with the target branch (`nexus audit --base`),
- * and the audit comment opens with every environment's security changes.
+ * gate's files), the pull-request check compares with the target branch (`nexus check --base`),
+ * and the combined audit comment (`nexus ci comment`) opens with every environment's security changes.
  */
 
 const codeowners = (files: readonly GeneratedFile[]) => files.find((f) => f.path === CODEOWNERS_PATH)?.content;
@@ -122,10 +122,10 @@ describe(".github/CODEOWNERS", () => {
   });
 });
 
-type Step = { name: string; uses?: string; run?: string; env?: Record<string, string>; with?: Record<string, unknown> };
+type Step = { name: string; id?: string; uses?: string; run?: string; env?: Record<string, string>; with?: Record<string, unknown> };
 type Workflow = { jobs: Record<string, { steps: Step[] }> };
 
-describe("the pull-request audit", () => {
+describe("the pull-request check", () => {
   const workflows = Object.fromEntries(
     generateCiFiles(REAL_REGISTRIES)
       .files.filter((f) => f.path.startsWith(".github/workflows/"))
@@ -134,22 +134,30 @@ describe("the pull-request audit", () => {
 
   it("compares with the target branch, fetched with its history", () => {
     const wf = workflows["pull-request"]!;
-    for (const env of ["dev", "prod"]) {
-      const steps = wf.jobs[`preview-${env}`]!.steps;
-      expect(steps[0]).toEqual({ name: "Check out", uses: expect.stringMatching(/^actions\/checkout@/), with: { "fetch-depth": 0 } });
-      const audit = steps.find((s) => s.run?.includes("nexus audit"))!;
+    const checks = Object.keys(wf.jobs).filter((id) => id.startsWith("check-"));
+    expect(checks.length).toBeGreaterThan(0);
+    for (const id of checks) {
+      const steps = wf.jobs[id]!.steps;
+      // Every branch with its history, and no token left in .git/config for the pull request's code to read.
+      expect(steps[0]).toEqual({
+        name: "Check out",
+        uses: expect.stringMatching(/^actions\/checkout@/),
+        with: { "fetch-depth": 0, "persist-credentials": false },
+      });
+      const check = steps.find((s) => s.id === "check")!;
       // The branch name reaches the script as a variable, never as script text.
-      expect(audit.env).toEqual({ BASE_REF: "${{ github.base_ref }}" });
-      expect(audit.run).toContain(`npx nexus audit --stack ${env} --base "origin/$BASE_REF" --format md > "$RUNNER_TEMP/nexus-audit/audit.md"`);
+      expect(check.env!.BASE_REF).toBe("${{ github.base_ref }}");
+      expect(check.run).toContain(` --base "origin/$BASE_REF" `);
+      expect(check.run).not.toContain("${{");
     }
-    // Only the audit needs the history: every other checkout stays shallow.
+    // Only the check needs the history: every other checkout stays shallow, and none keeps the token.
     const others = Object.entries(workflows).flatMap(([name, w]) =>
       Object.entries(w.jobs)
-        .filter(([id]) => !(name === "pull-request" && id.startsWith("preview-")))
+        .filter(([id]) => !(name === "pull-request" && id.startsWith("check-")))
         .map(([, job]) => job.steps[0]!),
     );
     expect(others.length).toBeGreaterThan(0);
-    for (const s of others) expect(s.with?.["fetch-depth"]).toBeUndefined();
+    for (const s of others) expect(s.with).toEqual({ "persist-credentials": false });
     for (const name of ["release", "drift"]) expect(JSON.stringify(workflows[name])).not.toContain("--base");
   });
 });

@@ -19,8 +19,13 @@ describe("an environment whose stack has another name", () => {
   afterAll(() => removeRegistries(dir));
 
   it("previews and deploys the stack the registry names, never the environment's name", () => {
-    expect(text).toContain("pulumi preview --stack production-eu");
-    expect(text).toContain("pulumi up --yes --stack production-eu");
-    expect(text).not.toMatch(/pulumi (preview|up --yes) --stack prod\b/);
+    for (const command of ["check", "deploy", "drift"]) expect(text).toContain(`npx nexus ${command} --stack production-eu `);
+    expect(text).toContain("npx nexus ci region --stack production-eu ");
+    expect(text).toContain("--marker nexus-check-production-eu ");
+    expect(text).toContain('"$RUNNER_TEMP/deploy-production-eu.md"');
+    expect(text).not.toMatch(/--stack prod\b/);
+    // The environment keeps its name where GitHub knows it by the environment.
+    expect(text).toContain("environment: prod\n");
+    expect(text).toContain("npx nexus ci approvals --env prod ");
   });
 });

@@ -499,9 +499,9 @@ describe("nexus diagnose", () => {
   it("refuses bad options and unknown stacks as usage errors", async () => {
     expect((await run(["--tail", "0"], () => list([]))).code).toBe(2);
     expect((await run(["--namespace", "Not_A_Namespace"], () => list([]))).code).toBe(2);
-    const unknown = await run(["--stack", "staging"], () => list([]));
+    const unknown = await run(["--stack", "qa"], () => list([]));
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('unknown stack "staging"');
+    expect(unknown.stderr).toContain('unknown stack "qa"');
   });
 });
 

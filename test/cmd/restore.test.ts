@@ -295,7 +295,7 @@ describe("nexus restore", () => {
     expect(await restoreCommand(["health-check"], deps(k.kubectl))).toBe(2);
     expect(captured().stderr).toContain('"health-check" is not a backup task of environment dev; backup tasks: postgres-backup, redis-backup');
     expect(await restoreCommand(["postgres-backup", "--at", "yesterday"], deps(k.kubectl))).toBe(2);
-    expect(await restoreCommand(["postgres-backup", "--stack", "staging"], deps(k.kubectl))).toBe(2);
+    expect(await restoreCommand(["postgres-backup", "--stack", "qa"], deps(k.kubectl))).toBe(2);
     expect(await restoreCommand(["postgres-backup", "--bogus"], deps(k.kubectl))).toBe(2);
     expect(k.calls).toEqual([]);
     expect(await restoreCommand(["--help"], deps(k.kubectl))).toBe(0);

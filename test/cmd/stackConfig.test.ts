@@ -120,7 +120,7 @@ describe("stackConfigProblems", () => {
 describe("the project's stack config", () => {
   it("finds the project of a registries folder and its stack files", () => {
     expect(projectDirOf(path.join(ROOT, "registries"))).toBe(ROOT);
-    expect(stackConfigFiles(ROOT).map((f) => path.basename(f))).toEqual(["Pulumi.dev.yaml", "Pulumi.prod.yaml"]);
+    expect(stackConfigFiles(ROOT).map((f) => path.basename(f))).toEqual(["Pulumi.dev.yaml", "Pulumi.prod.yaml", "Pulumi.staging.yaml"]);
   });
 
   it("passes the repository's own Pulumi.dev.yaml and Pulumi.prod.yaml", () => {

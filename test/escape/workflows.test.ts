@@ -103,7 +103,7 @@ describe("a hostile pipelines registry file", () => {
     replaceIn(
       dir,
       "pipelines.yaml",
-      "description: Merge to main - deploy dev, then prod after approval.",
+      "description: Merge to main - deploy dev, then staging, then prod after approval, each from a commit the one before runs.",
       'description: "Merge to main\\u0085jobs: {evil: 1}\\u2028on: push\\u2029x: 1"',
     );
     replaceIn(dir, "pipelines.yaml", '"nexus-platform/platform-leads"', '"${{ secrets.STOLEN }}"');

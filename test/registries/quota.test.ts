@@ -25,7 +25,7 @@ function headroom(from: string | undefined, edits: [file: string, from: string, 
 describe("the committed registries", () => {
   it("fit every namespace's quota in every environment", () => {
     const result = loadRegistries({ registriesDir: REAL_REGISTRIES, today: TODAY });
-    expect(result.environments).toEqual(["dev", "prod"]);
+    expect(result.environments).toEqual(["dev", "staging", "prod"]);
     expect(result.problems.filter((p) => p.code === "quota-headroom")).toEqual([]);
   });
 

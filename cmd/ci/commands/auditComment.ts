@@ -13,9 +13,10 @@ export const COMMENT_LIMIT = 60_000;
 
 export const COMMENT_USAGE = `Usage: nexus ci comment --audit-dir DIR --envs NAME[,NAME...] [--out FILE] [--sha SHA] [--run-url URL]
 
-Writes the Markdown of the pull request's audit comment: one section per environment, from the
-artifacts of its preview-and-audit job, DIR/nexus-audit-<env>/status (preview=OUTCOME and
-audit=OUTCOME lines) and DIR/nexus-audit-<env>/audit.md (the \`nexus audit --format md\` report).
+Writes one audit comment (Markdown) for several environments: one section per environment, from
+DIR/nexus-audit-<env>/status (preview=OUTCOME and audit=OUTCOME lines) and
+DIR/nexus-audit-<env>/audit.md (the \`nexus audit --format md\` report). (The pull-request workflow
+posts one \`nexus check\` comment per stack instead; this combines audits run by hand.)
 The security changes of the reports (\`nexus audit --base\`) open the comment, every environment's.
 An environment without artifacts counts as not run. Post the file with \`nexus ci post-comment\`.
 Exit status: 0 every gate passed, 1 a gate failed or did not run (the Markdown is written all

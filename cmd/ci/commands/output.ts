@@ -43,3 +43,28 @@ export function listOf(value: string): string[] {
 
 /** A time to the minute, as the comments and issues show it: "2026-05-01 05:03 UTC". */
 export const minuteOf = (d: Date) => `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+
+/** Why NAME cannot be a step output's name (`steps.ID.outputs.NAME` reads it back), or undefined. */
+export function outputNameProblem(name: string): string | undefined {
+  return /^[A-Za-z_][A-Za-z0-9_-]*$/.test(name) ? undefined : `--github-output must be a step output name (letters, digits, '_', '-'), got "${name}"`;
+}
+
+/**
+ * Appends NAME=VALUE to the file the runner names in GITHUB_OUTPUT, so a later step reads it as
+ * `steps.ID.outputs.NAME`. The command writes it itself rather than a shell `echo "...$(...)"`,
+ * which would hide the command's failure behind echo's success. A value is one line: a line
+ * break would let it set further outputs.
+ */
+export function writeGitHubOutput(name: string, value: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const badName = outputNameProblem(name);
+  if (badName) return badName;
+  if (/[\r\n]/.test(value)) return `the ${name} output must be one line`;
+  const file = env.GITHUB_OUTPUT;
+  if (!file) return "GITHUB_OUTPUT is not set: --github-output works in a GitHub Actions step only";
+  try {
+    fs.appendFileSync(file, `${name}=${value}\n`);
+    return undefined;
+  } catch (error) {
+    return `cannot write the step output to ${file}: ${(error as Error).message}`;
+  }
+}

@@ -3,7 +3,7 @@ import { parseCommand, stringOptions, usageError } from "../../args";
 import { gitHubApiFromEnv, repoOf, repoRoute, runUrlOf, type GitHubApi, type Repo } from "../githubApi";
 import { annotate, minuteOf, readIfExists } from "./output";
 
-const TOKEN_NOTE = `Calls the GitHub API with the token in GITHUB_TOKEN (in a workflow: env GITHUB_TOKEN: \${{ github.token }})
+export const TOKEN_NOTE = `Calls the GitHub API with the token in GITHUB_TOKEN (in a workflow: env GITHUB_TOKEN: \${{ github.token }})
 at GITHUB_API_URL (default https://api.github.com).`;
 
 export const POST_COMMENT_USAGE = `Usage: nexus ci post-comment --pr NUMBER --marker KEY --body-file FILE [--repo OWNER/NAME]
@@ -16,13 +16,13 @@ Exit status: 0 posted or updated, 1 the file is missing or the API refused, 2 us
 
 Options:
   --pr NUMBER        pull request number (required)
-  --marker KEY       marker key, letters, digits and '-' (required), e.g. nexus-audit
-  --body-file FILE   Markdown of the comment (required), e.g. written by \`nexus ci comment\`
+  --marker KEY       marker key, letters, digits and '-' (required), e.g. nexus-check-prod
+  --body-file FILE   Markdown of the comment (required), e.g. written by \`nexus check --out\`
   --repo OWNER/NAME  repository (default: GITHUB_REPOSITORY)
   -h, --help         show this help
 
 Example:
-  npx nexus ci post-comment --pr "$PR_NUMBER" --marker nexus-audit --body-file comment.md`;
+  npx nexus ci post-comment --pr "$PR_NUMBER" --marker nexus-check-prod --body-file check-prod.md`;
 
 export const POST_ISSUE_USAGE = `Usage: nexus ci post-issue --title TITLE --body-file FILE [--update-comment TEXT] [--repo OWNER/NAME] [--run-url URL]
 
@@ -34,7 +34,7 @@ Exit status: 0 opened or updated, 1 the file is missing or the API refused, 2 us
 
 Options:
   --title TITLE          issue title (required); the one open issue is found by it
-  --body-file FILE       Markdown of the issue (required), e.g. written by \`nexus ci drift-issue\`
+  --body-file FILE       Markdown of the issue (required), e.g. written by \`nexus drift --out\`
   --update-comment TEXT  comment this on an issue that was already open
   --repo OWNER/NAME      repository (default: GITHUB_REPOSITORY)
   --run-url URL          link to the workflow run (default: from GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID)

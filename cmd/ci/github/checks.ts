@@ -1,11 +1,11 @@
-import { setupSteps, toolchainSteps } from "./steps";
+import { setupSteps, toolchainCacheStep } from "./steps";
 import { job, step, type JobSpec, type Pipeline } from "./syntax";
 
 /** The validate and test stages of a pipeline, as one job the others wait for. */
 export function checksJob(pipeline: Pipeline): JobSpec | undefined {
   const stages = pipeline.stages.filter((s) => s.type === "validate" || s.type === "test");
   if (stages.length === 0) return undefined;
-  const steps = setupSteps(false);
+  const steps = setupSteps();
   let tools = false;
   for (const s of stages) {
     if (s.type === "validate") {
@@ -14,7 +14,11 @@ export function checksJob(pipeline: Pipeline): JobSpec | undefined {
     }
     if (!tools) {
       // The unit tier also runs promtool, amtool (from scripts/bootstrap) and actionlint.
-      steps.push(...toolchainSteps(), step({ name: "Build actionlint", run: "scripts/actionlint --build-only" }));
+      steps.push(
+        toolchainCacheStep(),
+        step({ name: "Provide the Pulumi CLI and plugins", run: "scripts/bootstrap" }),
+        step({ name: "Build actionlint", run: "scripts/actionlint --build-only" }),
+      );
       tools = true;
     }
     steps.push(step({ name: `${s.name}: unit tests`, run: "npm run test:unit" }));

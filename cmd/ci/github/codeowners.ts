@@ -36,7 +36,7 @@ export function codeownersFile(owners: GateOwners): GeneratedFile {
     "#",
     ...comments(
       `The files that set or enforce the security gate need the review of team ${owners.team} (${owners.githubTeam}): ${owners.because}. ` +
-        "The pull request's audit comment lists what a change loosens (`nexus audit --base`); this review decides whether it may. " +
+        "Each stack's pull-request comment lists what a change loosens (`nexus check --base`); this review decides whether it may. " +
         "GitHub reads this file from the base branch, so a change to it needs the same review. Enforced once the branch protection " +
         "of the default branch requires review from Code Owners.",
     ),

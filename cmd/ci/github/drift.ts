@@ -1,10 +1,41 @@
 import { driftIssueTitle } from "../commands/driftIssue";
-import { environmentSteps, permissionsFor, pulumiEnv, setupSteps, toolchainSteps } from "./steps";
-import { expr, GITHUB_TOKEN_ENV, job, lines, PULUMI_EXIT_NO_CHANGES, sh, step, type JobSpec, type Step, type Target } from "./syntax";
+import { credentialSteps, nexusEnv, permissionsFor, setupSteps, toolchainCacheStep } from "./steps";
+import { expr, GITHUB_TOKEN_ENV, job, lines, sh, step, type JobSpec, type Target } from "./syntax";
 
+/** `nexus drift` exits with this when it found drift (0: none; anything else: the check failed). */
+export const DRIFT_EXIT = 2;
+
+/**
+ * `nexus drift` on one stack. Its exit status is the answer: 0 no drift, 2 drift, anything else a
+ * failed check. The step records it as the output `status` and ends with it, except that drift
+ * ends the step successfully: the job passes and the next step opens or updates the stack's
+ * issue; a failed check fails the step, with the command's own status, and opens no issue.
+ */
 export function driftJob(t: Target, needs: string[]): JobSpec {
   const { env } = t;
-  const steps = [...setupSteps(false), ...toolchainSteps(), ...environmentSteps({ env, gate: false }), detectStep(t), ...issueSteps(t)];
+  const report = `"$RUNNER_TEMP/drift-${sh.inDoubleQuotes(env.stack)}.md"`;
+  const steps = [
+    ...setupSteps(),
+    toolchainCacheStep(),
+    ...credentialSteps(env),
+    step({
+      name: `Detect drift of stack ${env.stack}`,
+      id: "drift",
+      env: nexusEnv(env),
+      run: lines(
+        `status=0`,
+        `npx nexus drift --stack ${sh.word(env.stack)} --out ${report} || status=$?`,
+        `echo "status=$status" >> "$GITHUB_OUTPUT"`,
+        `[ "$status" = ${DRIFT_EXIT} ] || exit "$status"`,
+      ),
+    }),
+    step({
+      name: `Open or update the drift issue of stack ${env.stack}`,
+      if: expr(`steps.drift.outputs.status == '${DRIFT_EXIT}'`),
+      env: GITHUB_TOKEN_ENV,
+      run: `npx nexus ci post-issue --title "${sh.inDoubleQuotes(driftIssueTitle(env.stack))}" --body-file ${report} --update-comment "Drift still present"\n`,
+    }),
+  ];
   return {
     id: `drift-${env.name}`,
     env,
@@ -16,59 +47,4 @@ export function driftJob(t: Target, needs: string[]): JobSpec {
       steps,
     }),
   };
-}
-
-const reportFile = (t: Target, ext: string) => `"$RUNNER_TEMP/nexus-drift-${sh.inDoubleQuotes(t.env.name)}.${ext}"`;
-
-/** Sets the step output `result` to clean, drift or failed; fails the job on failed only. */
-function detectStep(t: Target): Step {
-  const { stack } = t.env;
-  const word = sh.word(stack);
-  const quoted = sh.inDoubleQuotes(stack);
-  return step({
-    name: `Detect drift of stack ${stack}`,
-    id: "drift",
-    env: pulumiEnv(t.env),
-    run: lines(
-      `. .tools/env`,
-      `rc=0`,
-      `pulumi refresh --preview-only --expect-no-changes --json --stack ${word} > ${reportFile(t, "json")} || rc=$?`,
-      `case "$rc" in`,
-      `  0) result=clean ;;`,
-      `  ${PULUMI_EXIT_NO_CHANGES}) result=drift ;;`,
-      `  *) result=failed ;;`,
-      `esac`,
-      `echo "result=$result" >> "$GITHUB_OUTPUT"`,
-      `case "$result" in`,
-      `  clean) echo "stack ${quoted}: no drift" ;;`,
-      `  drift)`,
-      `    echo "::warning title=Drift in stack ${quoted}::the live resources differ from the Pulumi state; see the issue '${sh.inDoubleQuotes(driftIssueTitle(stack))}'"`,
-      `    pulumi refresh --preview-only --diff --stack ${word} || true`,
-      `    ;;`,
-      `  *)`,
-      `    npx nexus ci report-errors --report ${reportFile(t, "json")}`,
-      `    echo "::error title=Drift check failed for stack ${quoted}::pulumi refresh exited with $rc: the check failed, this is not drift (drift exits ${PULUMI_EXIT_NO_CHANGES})"`,
-      `    exit "$rc"`,
-      `    ;;`,
-      `esac`,
-    ),
-  });
-}
-
-function issueSteps(t: Target): Step[] {
-  const { env } = t;
-  const onDrift = expr("steps.drift.outputs.result == 'drift'");
-  return [
-    step({
-      name: `Write the drift issue of stack ${env.stack}`,
-      if: onDrift,
-      run: `npx nexus ci drift-issue --stack ${sh.word(env.stack)} --env ${sh.word(env.name)} --report ${reportFile(t, "json")} --out ${reportFile(t, "md")}\n`,
-    }),
-    step({
-      name: `Open or update the drift issue of stack ${env.stack}`,
-      if: onDrift,
-      env: GITHUB_TOKEN_ENV,
-      run: `npx nexus ci post-issue --title "${sh.inDoubleQuotes(driftIssueTitle(env.stack))}" --body-file ${reportFile(t, "md")} --update-comment "Drift still present"\n`,
-    }),
-  ];
 }

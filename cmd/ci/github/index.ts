@@ -5,29 +5,25 @@ import { checksJob } from "./checks";
 import { codeownersFile } from "./codeowners";
 import { driftJob } from "./drift";
 import { header } from "./header";
-import { auditCommentJob, gateJob } from "./pullRequest";
+import { checkJob } from "./pullRequest";
 import { deployJob, protectionJob } from "./release";
 import { expr, GENERATED_MARKER, type JobSpec, type Pipeline, type Target } from "./syntax";
 
 export { ACTIONS, GENERATED_MARKER, NODE_VERSION } from "./syntax";
 
-/** The targets of the stages of some types, once each, in promotion order; policyGate if any stage asks. */
+/** The targets of the stages of some types, once each, in promotion order. */
 function targetsOf(model: PipelineModel, pipeline: Pipeline, types: string[]): Target[] {
-  const gate = new Map<string, boolean>();
-  for (const s of pipeline.stages) {
-    if (!types.includes(s.type)) continue;
-    for (const name of s.targets) gate.set(name, (gate.get(name) ?? false) || s.policyGate);
-  }
+  const names = new Set(pipeline.stages.filter((s) => types.includes(s.type)).flatMap((s) => s.targets));
   const rank = (name: string) => {
     const i = model.promotion.indexOf(name);
     return i < 0 ? Number.MAX_SAFE_INTEGER : i;
   };
-  return [...gate.keys()]
+  return [...names]
     .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
     .map((name) => {
       const env = model.environments.find((e) => e.name === name);
       if (!env) throw new Error(`pipeline ${pipeline.name} targets environment "${name}", which is not declared`);
-      return { env, gate: gate.get(name)! };
+      return { env };
     });
 }
 
@@ -44,29 +40,12 @@ function triggers(pipeline: Pipeline): Record<string, unknown> {
   }
 }
 
-/** Preview and audit jobs (one per environment), and the pull request's audit comment. */
-function gateJobs(model: PipelineModel, pipeline: Pipeline, afterChecks: string[]): { gates: JobSpec[]; comment?: JobSpec } {
-  const previews = targetsOf(model, pipeline, ["preview"]);
-  const audits = targetsOf(model, pipeline, ["audit"]);
-  const comment = pipeline.trigger === "pull-request" && audits.length > 0;
-  const gates = targetsOf(model, pipeline, ["preview", "audit"]).map((t) =>
-    gateJob(
-      previews.find((p) => p.env.name === t.env.name),
-      audits.find((a) => a.env.name === t.env.name),
-      afterChecks,
-      comment,
-    ),
-  );
-  if (!comment) return { gates };
-  const envs = audits.map((a) => a.env);
-  return {
-    gates,
-    comment: auditCommentJob(
-      envs,
-      gates.map((j) => j.id),
-      afterChecks.length > 0,
-    ),
-  };
+/**
+ * One `nexus check` job per target of the preview and audit stages: the check runs the preview
+ * and the audit of its stack together and writes both into one body.
+ */
+function checkJobs(model: PipelineModel, pipeline: Pipeline, afterChecks: string[]): JobSpec[] {
+  return targetsOf(model, pipeline, ["preview", "audit"]).map((t) => checkJob(t, afterChecks, pipeline.trigger === "pull-request"));
 }
 
 /** Deploys chained in promotion order, behind the protection check when an environment needs approval. */
@@ -90,12 +69,11 @@ function deployJobs(model: PipelineModel, pipeline: Pipeline, previous: string[]
 function jobsOf(model: PipelineModel, pipeline: Pipeline): JobSpec[] {
   const checks = checksJob(pipeline);
   const afterChecks = checks ? [checks.id] : [];
-  const { gates, comment } = gateJobs(model, pipeline, afterChecks);
+  const stackChecks = checkJobs(model, pipeline, afterChecks);
   return [
     ...(checks ? [checks] : []),
-    ...gates,
-    ...(comment ? [comment] : []),
-    ...deployJobs(model, pipeline, [...afterChecks, ...gates.map((j) => j.id)]),
+    ...stackChecks,
+    ...deployJobs(model, pipeline, [...afterChecks, ...stackChecks.map((j) => j.id)]),
     ...targetsOf(model, pipeline, ["drift"]).map((t) => driftJob(t, afterChecks)),
   ];
 }

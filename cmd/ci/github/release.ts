@@ -1,5 +1,5 @@
-import { environmentSteps, permissionsFor, policyFlags, pulumiEnv, setupSteps, toolchainSteps } from "./steps";
-import { GITHUB_TOKEN_ENV, job, lines, sh, step, type Environment, type JobSpec, type Target } from "./syntax";
+import { credentialSteps, nexusEnv, permissionsFor, setupSteps, toolchainCacheStep } from "./steps";
+import { expr, GITHUB_TOKEN_ENV, job, sh, step, type Environment, type JobSpec, type Step, type Target } from "./syntax";
 
 export function approvalText(env: Environment): string {
   const a = env.approval;
@@ -20,7 +20,7 @@ export function protectionJob(envs: Environment[]): JobSpec {
       name: "check environment protection",
       permissions: { actions: "read", contents: "read" },
       steps: [
-        ...setupSteps(false),
+        ...setupSteps(),
         step({
           name: `Compare the protection of ${names.join(", ")} with the registry`,
           env: GITHUB_TOKEN_ENV,
@@ -31,17 +31,46 @@ export function protectionJob(envs: Environment[]): JobSpec {
   };
 }
 
+/**
+ * Who approved this run's deployment to the environment, as the step output `logins`. A step of
+ * its own, not a `$(...)` inside the deploy's arguments: bash -e does not stop on a failed command
+ * substitution there, so the deploy would run with an empty list instead of this step failing.
+ */
+function approvalsStep(env: Environment): Step {
+  return step({
+    name: `Read who approved the deployment to ${env.name}`,
+    id: "approvals",
+    env: GITHUB_TOKEN_ENV,
+    run: `npx nexus ci approvals --env ${sh.word(env.name)} --github-output logins\n`,
+  });
+}
+
+/**
+ * `nexus deploy` on one stack, whose report goes to the job summary whether it deployed or
+ * refused (it refuses a commit the stack before it in the promotion order does not run yet, and
+ * without approvals where the registry requires them).
+ */
 export function deployJob(t: Target, needs: string[]): JobSpec {
   const { env } = t;
-  const steps = [...setupSteps(t.gate), ...toolchainSteps(), ...environmentSteps(t)];
-  steps.push(
+  const a = env.approval;
+  const report = `"$RUNNER_TEMP/deploy-${sh.inDoubleQuotes(env.stack)}.md"`;
+  const steps = [
+    ...setupSteps(),
+    toolchainCacheStep(),
+    ...credentialSteps(env),
+    ...(a.required ? [approvalsStep(env)] : []),
     step({
       name: `Deploy stack ${env.stack}`,
-      env: pulumiEnv(env),
-      run: lines(`. .tools/env`, `pulumi up --yes --stack ${sh.word(env.stack)}${policyFlags(t)}`),
+      id: "deploy",
+      env: { ...nexusEnv(env), ...(a.required ? { APPROVED_BY: expr("steps.approvals.outputs.logins") } : {}) },
+      run: `npx nexus deploy --stack ${sh.word(env.stack)}${a.required ? ` --approved-by "$APPROVED_BY"` : ""} --out ${report}\n`,
     }),
-  );
-  const a = env.approval;
+    step({
+      name: `Show the deploy report of stack ${env.stack} in the job summary`,
+      if: expr("!cancelled() && steps.deploy.outcome != 'skipped'"),
+      run: `cat ${report} >> "$GITHUB_STEP_SUMMARY"\n`,
+    }),
+  ];
   return {
     id: `deploy-${env.name}`,
     env,
@@ -55,7 +84,8 @@ export function deployJob(t: Target, needs: string[]): JobSpec {
       needs,
       environment: env.name,
       concurrency: { group: `deploy-${env.stack}`, "cancel-in-progress": false },
-      permissions: permissionsFor(env),
+      // The review history of the run (nexus ci approvals) is an Actions resource.
+      permissions: permissionsFor(env, a.required ? { actions: "read" } : {}),
       steps,
     }),
   };

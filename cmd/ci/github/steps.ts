@@ -1,52 +1,49 @@
-import { ACTIONS, expr, lines, NODE_VERSION, secret, sh, step, variable, type Environment, type Step, type Target } from "./syntax";
+import { ACTIONS, expr, lines, NODE_VERSION, secret, sh, step, variable, type Environment, type Step } from "./syntax";
 
 /**
  * Checkout, Node.js and the npm dependencies: what every job needs to run `npx nexus`. With
- * `history`, every branch and its history too, so `nexus audit --base` can read the target branch.
+ * `history`, every branch and its history too, so `nexus check --base` can read the target branch.
+ * The checkout keeps no token in .git/config: the commands run the pull request's own code, and
+ * nothing after the checkout pushes or fetches.
  */
-export function setupSteps(policyPack: boolean, history = false): Step[] {
+export function setupSteps(history = false): Step[] {
   return [
-    step({ name: "Check out", uses: ACTIONS.checkout, with: history ? { "fetch-depth": 0 } : undefined }),
+    step({ name: "Check out", uses: ACTIONS.checkout, with: { ...(history ? { "fetch-depth": 0 } : {}), "persist-credentials": false } }),
     step({
       name: "Set up Node.js",
       uses: ACTIONS.setupNode,
+      // scripts/stack installs the policy pack's dependencies itself: its lock file keys the cache too.
       with: { "node-version": NODE_VERSION, cache: "npm", "cache-dependency-path": "package-lock.json\npolicy/package-lock.json\n" },
     }),
     step({ name: "Install dependencies", run: "npm ci" }),
-    ...(policyPack ? [step({ name: "Install the policy pack's dependencies", run: "npm ci --prefix policy" })] : []),
   ];
 }
 
-/** scripts/bootstrap provides the pinned Pulumi CLI and plugins; later steps source .tools/env. */
-export function toolchainSteps(): Step[] {
-  return [
-    step({
-      name: "Cache the Pulumi toolchain",
-      uses: ACTIONS.cache,
-      with: {
-        path: "~/.cache/nexus",
-        key: `nexus-tools-${expr("runner.os")}-${expr("hashFiles('package-lock.json', 'scripts/bootstrap', 'scripts/actionlint')")}`,
-        "restore-keys": `nexus-tools-${expr("runner.os")}-\n`,
-      },
-    }),
-    step({ name: "Provide the Pulumi CLI and plugins", run: "scripts/bootstrap" }),
-  ];
+/** The per-user tool cache scripts/bootstrap fills (Pulumi CLI, plugins, promtool, actionlint). */
+export function toolchainCacheStep(): Step {
+  return step({
+    name: "Cache the Pulumi toolchain",
+    uses: ACTIONS.cache,
+    with: {
+      path: "~/.cache/nexus",
+      key: `nexus-tools-${expr("runner.os")}-${expr("hashFiles('package-lock.json', 'scripts/bootstrap', 'scripts/actionlint')")}`,
+      "restore-keys": `nexus-tools-${expr("runner.os")}-\n`,
+    },
+  });
 }
 
-/** Environment variables of every Pulumi step: secret and variable references only, never values. */
-export function pulumiEnv(env: Environment): Record<string, string> {
+const KUBECONFIG_FILE = "kubeconfig";
+
+/**
+ * What a `nexus check|deploy|drift` step reads: the stack secrets' passphrase, the state backend
+ * and the kubeconfig written by credentialSteps. References only, never values.
+ */
+export function nexusEnv(env: Environment): Record<string, string> {
   const out: Record<string, string> = {};
   if (env.secrets.passphrase) out.PULUMI_CONFIG_PASSPHRASE = secret(env.secrets.passphrase);
   if (env.secrets.backendUrl) out.PULUMI_BACKEND_URL = variable(env.secrets.backendUrl);
+  if (env.secrets.kubeconfig) out.KUBECONFIG = `${expr("runner.temp")}/${KUBECONFIG_FILE}`;
   return out;
-}
-
-function policyConfigFile(env: Environment): string {
-  return `"$RUNNER_TEMP/nexus-policy-${sh.inDoubleQuotes(env.name)}.json"`;
-}
-
-export function policyFlags(t: Target): string {
-  return t.gate ? ` --policy-pack policy --policy-pack-config ${policyConfigFile(t.env)}` : "";
 }
 
 /** The job's token permissions; undefined (the workflow's read-only default) when it needs nothing more. */
@@ -57,21 +54,11 @@ export function permissionsFor(env: Environment, extra: Record<string, string> =
   return { contents: "read", ...perms };
 }
 
-/** Cloud credentials, kubeconfig, backend login and (with the policy gate) the policy pack config. */
-export function environmentSteps(t: Target): Step[] {
-  const { env } = t;
+/** AWS credentials through OIDC where the environment names a role, and its kubeconfig where it names one. */
+export function credentialSteps(env: Environment): Step[] {
   return [
     ...(env.secrets.awsRoleArn ? awsSteps(env, env.secrets.awsRoleArn) : []),
-    kubeconfigStep(env),
-    loginStep(env),
-    ...(t.gate
-      ? [
-          step({
-            name: `Compile the policy pack config of ${env.name}`,
-            run: `npx nexus policy-config --env ${sh.word(env.name)} --out ${policyConfigFile(env)}\n`,
-          }),
-        ]
-      : []),
+    ...(env.secrets.kubeconfig ? [kubeconfigStep(env, env.secrets.kubeconfig)] : []),
   ];
 }
 
@@ -81,7 +68,7 @@ function awsSteps(env: Environment, roleArn: string): Step[] {
     step({
       name: `Read the AWS region of stack ${env.stack}`,
       id: "aws-region",
-      run: lines(`region=$(npx nexus ci region --stack ${sh.word(env.stack)})`, `echo "region=$region" >> "$GITHUB_OUTPUT"`),
+      run: `npx nexus ci region --stack ${sh.word(env.stack)} --github-output region\n`,
     }),
     step({
       name: "Configure AWS credentials (OIDC)",
@@ -91,36 +78,14 @@ function awsSteps(env: Environment, roleArn: string): Step[] {
   ];
 }
 
-function kubeconfigStep(env: Environment): Step {
-  if (env.secrets.kubeconfig) {
-    return step({
-      name: `Write the kubeconfig of ${env.name}`,
-      env: { KUBECONFIG_DATA: secret(env.secrets.kubeconfig) },
-      run: lines(`umask 077`, `printf '%s\\n' "$KUBECONFIG_DATA" > "$RUNNER_TEMP/kubeconfig"`, `echo "KUBECONFIG=$RUNNER_TEMP/kubeconfig" >> "$GITHUB_ENV"`),
-    });
-  }
+/**
+ * The kubeconfig secret as a file only the runner's user reads. An unset secret stops the job
+ * here: with an empty kubeconfig scripts/stack would find no cluster and start its throwaway one.
+ */
+function kubeconfigStep(env: Environment, name: string): Step {
   return step({
-    name: `Start the local Kubernetes API server for ${env.name}`,
-    run: lines(
-      `# No kubeconfig secret in the registry: ${sh.comment(env.name)} runs against the project's own throwaway API server.`,
-      `kubeconfig=$(scripts/local-cluster start)`,
-      `echo "KUBECONFIG=$kubeconfig" >> "$GITHUB_ENV"`,
-    ),
-  });
-}
-
-function loginStep(env: Environment): Step {
-  return step({
-    name: `Log in to the state backend of ${env.name}`,
-    env: pulumiEnv(env),
-    run: env.secrets.backendUrl
-      ? lines(`. .tools/env`, `pulumi login "$PULUMI_BACKEND_URL"`)
-      : lines(
-          `# No backendUrl in the registry: a file backend inside the checkout, discarded with the runner.`,
-          `. .tools/env`,
-          `mkdir -p .pulumi-state`,
-          `pulumi login "file://$GITHUB_WORKSPACE/.pulumi-state"`,
-          `pulumi stack select --create ${sh.word(env.stack)}`,
-        ),
+    name: `Write the kubeconfig of ${env.name}`,
+    env: { KUBECONFIG_DATA: secret(name) },
+    run: lines(`: "\${KUBECONFIG_DATA:?the secret ${name} is not set}"`, `umask 077 && printf '%s\\n' "$KUBECONFIG_DATA" > "$RUNNER_TEMP/${KUBECONFIG_FILE}"`),
   });
 }
