@@ -5,6 +5,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/integration/**/*.test.ts"],
+    // Its own tier (vitest.delivery.config.mts), run beside this one.
+    exclude: ["test/integration/delivery.test.ts", "**/node_modules/**"],
     testTimeout: 600_000,
     hookTimeout: 900_000,
     pool: "forks",

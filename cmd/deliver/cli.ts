@@ -228,7 +228,9 @@ export async function deployCommand(args: string[], run: StackRunner = stackRunn
   const verdicts = `${preview.summary.verdicts.length} evaluated, ${mandatory} mandatory and ${advisory} advisory violations`;
   const by = actor();
   const message = recordMessage({ commit: head.commit, by, approvals, verdicts });
-  const up = await run("up", stack, ["--json", "--message", message]);
+  // The preview above was this update's preview, gate included; the pack still judges every
+  // resource as the update registers it.
+  const up = await run("up", stack, ["--json", "--skip-preview", "--message", message]);
   const ok = up.code === 0;
   const body = [
     `## nexus deploy of stack \`${stack}\`: ${ok ? "deployed" : `failed (exit ${up.code})`}`,

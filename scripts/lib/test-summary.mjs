@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import path from "node:path";
 
-const TIERS = ["unit", "integration", "node"];
+const TIERS = ["unit", "integration", "delivery", "node"];
 
 /** Passed and failed counts of one vitest JSON report, with why anything extra was counted. */
 function countReport(report, tier) {

@@ -92,8 +92,8 @@ describe("nexus deploy", () => {
     expect(r.calls[0]).toMatchObject({ flags: ["--json"], env: STREAMED });
 
     const up = r.calls[1]!;
-    expect(up.flags.slice(0, 2)).toEqual(["--json", "--message"]);
-    expect(parseRecord(up.flags[2])).toEqual({ commit: HEAD, by: "dana-ops", approvals: [], verdicts: "3 evaluated, 0 mandatory and 1 advisory violations" });
+    expect(up.flags.slice(0, 3)).toEqual(["--json", "--skip-preview", "--message"]);
+    expect(parseRecord(up.flags[3])).toEqual({ commit: HEAD, by: "dana-ops", approvals: [], verdicts: "3 evaluated, 0 mandatory and 1 advisory violations" });
 
     const body = read(outFile("deploy.md"));
     expect(body).toMatch(/^## nexus deploy of stack `dev`: deployed\n/);
@@ -173,7 +173,7 @@ describe("nexus deploy", () => {
     const code = await deployCommand(["--stack", "prod", "--approved-by", "lee, kim", "--out", outFile("deploy.md")], r.run, CLEAN);
     expect(code, stderr()).toBe(0);
     expect(r.actions()).toEqual(["history staging", "preview prod", "up prod"]);
-    expect(parseRecord(r.calls[2]!.flags[2])).toMatchObject({ commit: HEAD, by: "dana-ops", approvals: ["lee", "kim"] });
+    expect(parseRecord(r.calls[2]!.flags[3])).toMatchObject({ commit: HEAD, by: "dana-ops", approvals: ["lee", "kim"] });
     expect(read(outFile("deploy.md"))).toContain(`Commit ${HEAD.slice(0, 12)} by dana-ops; approvals: lee, kim; promoted from staging.`);
   });
 
@@ -181,18 +181,18 @@ describe("nexus deploy", () => {
     vi.stubEnv("NEXUS_APPROVED_BY", "ops-lead");
     const fromEnv = fakeRunner({ history: deployedHead(), preview: ran(0, PASSING_PREVIEW), up: ran(0, UP_OUTPUT) });
     expect(await deployCommand(["--stack", "prod"], fromEnv.run, CLEAN)).toBe(0);
-    expect(parseRecord(fromEnv.calls.at(-1)!.flags[2])?.approvals).toEqual(["ops-lead"]);
+    expect(parseRecord(fromEnv.calls.at(-1)!.flags[3])?.approvals).toEqual(["ops-lead"]);
 
     const fromFlag = fakeRunner({ history: deployedHead(), preview: ran(0, PASSING_PREVIEW), up: ran(0, UP_OUTPUT) });
     expect(await deployCommand(["--stack", "prod", "--approved-by", "lee"], fromFlag.run, CLEAN)).toBe(0);
-    expect(parseRecord(fromFlag.calls.at(-1)!.flags[2])?.approvals).toEqual(["lee"]);
+    expect(parseRecord(fromFlag.calls.at(-1)!.flags[3])?.approvals).toEqual(["lee"]);
   });
 
   it("records who ran it from GITHUB_ACTOR when NEXUS_ACTOR is not set", async () => {
     vi.stubEnv("NEXUS_ACTOR", undefined);
     const r = fakeRunner({ preview: ran(0, PASSING_PREVIEW), up: ran(0, UP_OUTPUT) });
     expect(await deployCommand(["--stack", "dev"], r.run, CLEAN)).toBe(0);
-    expect(parseRecord(r.calls[1]!.flags[2])?.by).toBe("merge-bot");
+    expect(parseRecord(r.calls[1]!.flags[3])?.by).toBe("merge-bot");
   });
 
   it("refuses when the preview fails, with the gate's verdicts, and never runs up", async () => {

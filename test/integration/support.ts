@@ -78,13 +78,14 @@ export class Project {
   readonly dir: string;
   readonly env: NodeJS.ProcessEnv;
 
-  constructor() {
+  /** With `testCluster: false` the dev stack is not pointed at the tier's API server (a caller brings its own). */
+  constructor(options: { testCluster?: boolean } = {}) {
     this.dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "nexus-it-")), "project");
     fs.mkdirSync(this.dir);
     for (const entry of COPIED) fs.cpSync(path.join(ROOT, entry), path.join(this.dir, entry), { recursive: true });
     for (const entry of fs.readdirSync(this.dir).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f))) {
       const file = path.join(this.dir, entry);
-      fs.writeFileSync(file, authoredStackConfig(fs.readFileSync(file, "utf8"), entry === "Pulumi.dev.yaml"));
+      fs.writeFileSync(file, authoredStackConfig(fs.readFileSync(file, "utf8"), entry === "Pulumi.dev.yaml" && options.testCluster !== false));
     }
     fs.mkdirSync(path.join(this.dir, "policy"));
     for (const entry of fs.readdirSync(path.join(ROOT, "policy"))) {

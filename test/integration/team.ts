@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import { s3Client } from "../support/s3";
-import { KUBECONFIG, Project, ROOT, explain, type Result } from "./support";
+import { Project, ROOT, explain, type Result } from "./support";
 
 // What the delivery tests share: a persistent S3-compatible state store on 127.0.0.1, a second
 // API-only cluster for the staging stack (the two stacks own the same namespaces, so they cannot
@@ -74,14 +74,64 @@ export class StateStore {
   }
 }
 
+/** moto's server mode (scripts/s3-store) on 127.0.0.1, here for its KMS API. */
+export class MotoServer {
+  endpoint = "";
+  private readonly env: NodeJS.ProcessEnv;
+
+  constructor(dir: string, port: number) {
+    this.env = { ...process.env, NEXUS_S3_STORE_HOST: "127.0.0.1", NEXUS_S3_STORE_PORT: String(port), NEXUS_S3_STORE_DIR: dir };
+  }
+
+  start(): void {
+    this.endpoint = must(spawnSync("bash", [path.join(ROOT, "scripts", "s3-store"), "start"], { env: this.env, encoding: "utf8" }), "s3-store start")
+      .split("\n")
+      .pop()!;
+  }
+
+  stop(): void {
+    must(spawnSync("bash", [path.join(ROOT, "scripts", "s3-store"), "stop"], { env: this.env, encoding: "utf8" }), "s3-store stop");
+  }
+
+  /** A KMS key with an alias in REGION (moto takes the region from the credential scope and checks no signature). */
+  async createKeyWithAlias(alias: string, region: string): Promise<void> {
+    const call = async (action: string, body: object) => {
+      const r = await fetch(this.endpoint, {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/x-amz-json-1.1",
+          "X-Amz-Target": `TrentService.${action}`,
+          Authorization: `AWS4-HMAC-SHA256 Credential=test/20260101/${region}/kms/aws4_request, SignedHeaders=host, Signature=0`,
+        },
+        body: JSON.stringify(body),
+      });
+      if (!r.ok) throw new Error(`KMS ${action}: HTTP ${r.status} ${await r.text()}`);
+      return (await r.json()) as { KeyMetadata?: { KeyId: string } };
+    };
+    const key = await call("CreateKey", { Description: "stack secrets of prod (test)" });
+    await call("CreateAlias", { AliasName: alias, TargetKeyId: key.KeyMetadata!.KeyId });
+  }
+}
+
 /** A second API-only cluster (scripts/local-cluster in api mode, its own folder and port). */
 export class ApiCluster {
-  constructor(readonly dir: string) {}
+  /** Its ports are named: another tier's cluster may be picking free ports at the same moment. */
+  constructor(
+    readonly dir: string,
+    private readonly ports: { api: number; kine: number },
+  ) {}
 
   private cluster(action: string): string {
     return must(
       spawnSync("bash", [path.join(ROOT, "scripts", "local-cluster"), action], {
-        env: { ...process.env, NEXUS_CLUSTER_DIR: this.dir, NEXUS_CLUSTER_TTL: "3600", NEXUS_CLUSTER_MODE: "api" },
+        env: {
+          ...process.env,
+          NEXUS_CLUSTER_DIR: this.dir,
+          NEXUS_CLUSTER_TTL: "3600",
+          NEXUS_CLUSTER_MODE: "api",
+          NEXUS_CLUSTER_PORT: String(this.ports.api),
+          NEXUS_CLUSTER_KINE_PORT: String(this.ports.kine),
+        },
         encoding: "utf8",
       }),
       `local-cluster ${action}`,
@@ -114,13 +164,14 @@ export class ApiCluster {
  * environment a CI job has: the backend URL, the passphrase and the store's credentials.
  */
 export class TeamRepo {
-  readonly project = new Project();
+  readonly project = new Project({ testCluster: false });
   readonly passphrase = randomBytes(24).toString("hex");
   readonly env: NodeJS.ProcessEnv;
 
-  constructor(store: StateStore) {
+  constructor(store: StateStore, kubeconfig: string) {
     this.env = {
       ...this.project.env,
+      KUBECONFIG: kubeconfig,
       PULUMI_BACKEND_URL: store.backendUrl(),
       PULUMI_CONFIG_PASSPHRASE: this.passphrase,
       AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
@@ -222,5 +273,3 @@ export function apiOnlyStackConfig(comment: string, kubeconfig: string | undefin
     "",
   ].join("\n");
 }
-
-export { KUBECONFIG };
