@@ -91,11 +91,11 @@ describe("team stacks and the delivery path on the real engine", () => {
       const secrets = ok(repo.nexus("secrets", "--env", stack))
         .stdout.trim()
         .split("\n");
-      for (const line of secrets) {
+      const pairs = secrets.flatMap((line) => {
         const [key, kind] = line.split("\t");
-        const value = kind === "url" ? `https://hooks.nexus.invalid/${stack}-${key}` : `${stack}-${key}-value`;
-        ok(repo.pulumi("config", "set", "--secret", "--stack", stack, key!, value));
-      }
+        return ["--secret", `${key}=${kind === "url" ? `https://hooks.nexus.invalid/${stack}-${key}` : `${stack}-${key}-value`}`];
+      });
+      ok(repo.pulumi("config", "set-all", "--stack", stack, ...pairs));
       const committed = repo.project.read(`Pulumi.${stack}.yaml`);
       expect(committed.match(/secure: v1:/g)?.length).toBe(secrets.length);
       expect(committed).not.toContain(`${stack}-postgresPassword-value`);
@@ -190,7 +190,6 @@ describe("team stacks and the delivery path on the real engine", () => {
     ok(repo.stack("dev", "refresh"));
     ok(repo.nexus("deploy", "--stack", "dev"));
     deployed.dev!.push(merged);
-    ok(repo.nexus("drift", "--stack", "dev"));
   });
 
   it("4. nexus history shows each deploy with its commit, who ran it, the changes and the verdicts", () => {
@@ -330,10 +329,11 @@ describe("team stacks and the delivery path on the real engine", () => {
     console.log(
       `store restart during a deploy: the deploy ${code === 0 ? "completed" : `failed (exit ${code})`}; last lines:\n${up.output().trim().split("\n").slice(-4).join("\n")}`,
     );
-    const preview = repo.stack("dev", "preview");
-    expect(preview.code, explain(preview)).toBe(0);
-    // A failed deploy is recovered by the runbook; a completed one must already be converged.
+    // The next preview works: after a failed deploy, before the runbook's recovery; after a
+    // completed one it is the convergence check's own, which must find no change.
     if (code !== 0) {
+      const preview = repo.stack("dev", "preview");
+      expect(preview.code, explain(preview)).toBe(0);
       ok(repo.stack("dev", "recover"));
       ok(repo.stack("dev", "up"));
     }
