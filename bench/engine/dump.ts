@@ -63,9 +63,31 @@ export function placeholderSecret(key: string): string {
   return `bench-placeholder-${crypto.createHash("sha256").update(`nexus-bench:${key}`).digest("hex").slice(0, 24)}`;
 }
 
-/** The benchmark stack's settings: dev, as Pulumi.dev.yaml, local commands off, our kubeconfig. */
+/**
+ * The API server of the benchmark's cluster, from its kubeconfig: an API server alone publishes no
+ * endpoint of its own on the loopback address, so the stack names it (`apiServerEndpoints`).
+ */
+export function apiServerOf(kubeconfig: string): { ip: string; port: number } {
+  const m = /server:\s*https:\/\/([0-9.]+):(\d+)/.exec(fs.readFileSync(kubeconfig, "utf8"));
+  if (!m) throw new Error(`no https://IP:PORT server in ${kubeconfig}`);
+  return { ip: m[1]!, port: Number(m[2]) };
+}
+
+/**
+ * The benchmark stack's settings: dev, as Pulumi.dev.yaml, local commands off, our kubeconfig and
+ * its API server, and no wait for readiness (the cluster has no node; bench/engine/run.ts gives
+ * our stack the same).
+ */
 export function benchSettings(registriesDir: string, kubeconfig: string): StackSettings {
-  return { ...DEV_SETTINGS, environment: "dev", registriesDir, kubernetes: { kubeconfig }, localCommands: false };
+  return {
+    ...DEV_SETTINGS,
+    environment: "dev",
+    registriesDir,
+    kubernetes: { kubeconfig },
+    localCommands: false,
+    skipAwait: true,
+    apiServerEndpoints: [apiServerOf(kubeconfig)],
+  };
 }
 
 /** Wire value -> plain value: secrets unwrapped (their paths collected), resource references and unknowns rejected. */

@@ -435,7 +435,23 @@ async function main(): Promise<void> {
       const sides: Side[] = treeSizes.includes(n) ? ["ours", "minimal", "tree"] : ["ours", "minimal"];
       log(`N=${n}: ${info.ours.total} registrations in ours (${info.ours.custom} custom), ${info.minimal.total} in minimal; preparing stacks`);
       // Absolute path: stacks/index.ts resolves it against the project root, and path.resolve keeps an absolute one.
-      freshStack(stacks.ours, { environment: "dev", registries, kubeconfig, skipAwait: true, localCommands: false, awsEnabled: false }, dump.secrets, logDir);
+      // The API server's address as the dump's settings name it (the cluster publishes none).
+      const api = dump.settings.apiServerEndpoints!.map((e) => `${e.ip}:${e.port}`).join(",");
+      freshStack(
+        stacks.ours,
+        {
+          environment: "dev",
+          registries,
+          kubeconfig,
+          skipAwait: true,
+          localCommands: false,
+          awsEnabled: false,
+          apiServerEndpoints: api,
+          ...(dump.settings.readyTimeoutSeconds ? { readyTimeout: String(dump.settings.readyTimeoutSeconds) } : {}),
+        },
+        dump.secrets,
+        logDir,
+      );
       freshStack(stacks.minimal, { dump: dumpFile }, {}, logDir);
       if (sides.includes("tree")) freshStack(stacks.tree, { dump: dumpFile, components: true }, {}, logDir);
       infos.push(info);
