@@ -8,9 +8,6 @@ import { probe, resourceRequirements, restrictedContainerSecurityContext, restri
 import type { PlatformContext } from "./context";
 import { ANNOTATION, LABEL, annotations, labels, metadata, selectorLabels, type Traceable } from "./labels";
 
-/** The parts of the monitoring stack whose pods read the Kubernetes API with their token. */
-export const MONITORING_API_READERS = ["prometheus", "kube-state-metrics"] as const;
-
 /** Image, resources and replicas of one of Prometheus, Alertmanager and Grafana. */
 export type StackComponent = Model["monitoring"]["stack"]["alertmanager"];
 

@@ -8,7 +8,7 @@
 import type { Model } from "../domain/model";
 import type { ExceptionConfig, PolicyConfigEntry } from "../contract/policyConfig";
 import { POLICY_IDS, type PolicyId } from "../domain/schema";
-import { MONITORING_API_READERS } from "../components/monitoringScope";
+import { MONITORING_API_READERS } from "../contract/monitoring";
 
 export type { ExceptionConfig, PolicyConfigEntry };
 
