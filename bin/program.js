@@ -4,4 +4,7 @@
 const path = require("node:path");
 const { compiled } = require("./build");
 
-module.exports = require(path.join(compiled(), "stacks", "index.js"));
+const build = compiled();
+// Before any resource exists: the SDK takes a stack trace for each (internal/pulumi/startup.ts).
+require(path.join(build, "internal", "pulumi", "startup.js")).plainStackTraces();
+module.exports = require(path.join(build, "stacks", "index.js"));
