@@ -73,6 +73,25 @@ export function boundedAwait(readyTimeoutSeconds: number | undefined): pulumi.Re
   };
 }
 
+/**
+ * A component's wait, put on every object it creates: each custom resource below the component
+ * depends on `dependencies` besides its own. Pulumi registers a component only once its dependsOn
+ * have registered, and a child only once its parent has, so a dependsOn on the component itself
+ * holds back even its children that wait for nothing: the component and then every child queue
+ * behind the slowest dependency, one wave after another. On the objects instead, the component
+ * registers at once and each object goes as soon as what it waits for has; the cluster sees the
+ * same order. Nested components pass it on (transformations are inherited).
+ */
+export function waitingFor(dependencies: readonly pulumi.Resource[]): pulumi.ResourceTransformation {
+  return ({ resource, props, opts }) => {
+    // instanceof: CustomResource.isInstance reads a mark that is set only after the transformations ran.
+    if (!(resource instanceof pulumi.CustomResource) || dependencies.length === 0) return undefined;
+    const own = opts.dependsOn;
+    const mine: pulumi.Input<pulumi.Resource>[] = own === undefined ? [] : Array.isArray(own) ? own : [own as pulumi.Input<pulumi.Resource>];
+    return { props, opts: { ...opts, dependsOn: [...mine, ...dependencies] } };
+  };
+}
+
 /** Services ordered so that every service comes after what it depends on (the model has no cycles). */
 export function startOrder(services: readonly ResolvedService[]): ResolvedService[] {
   const byName = new Map(services.map((s) => [s.name, s]));
@@ -193,8 +212,11 @@ export function buildPlatform(
   const monitoringNs = model.monitoring.stack.namespace;
   const k8sTasks = model.tasks.filter((t) => t.runner !== "local-command");
   const backupTasks = model.tasks.filter((t) => t.kind === "backup");
-  // Pulumi's dependsOn: the resources a component waits for (the registry's dependsOn are names).
-  const after = (...dependencies: pulumi.Resource[]): pulumi.ComponentResourceOptions => ({ ...opts, dependsOn: dependencies });
+  // What the objects of a component wait for (the registry's dependsOn are names).
+  const after = (...dependencies: pulumi.Resource[]): pulumi.ComponentResourceOptions => ({
+    ...opts,
+    transformations: [...(opts.transformations ?? []), waitingFor(dependencies)],
+  });
 
   // Each in-cluster task's namespace, worked out once.
   const taskNs = new Map(k8sTasks.map((t) => [t.name, taskNamespace(t, model.services)]));

@@ -56,31 +56,46 @@ interface Platform {
   model: Model;
   settings: StackSettings;
   run: MockRun;
-  /** ServiceDeployments in construction order, with the names of what Pulumi makes each wait for. */
-  constructed: { name: string; dependencies: string[] }[];
-  /** AutomationTasks by name, with the names of what Pulumi makes each wait for. */
+  /** ServiceDeployments in construction order, with the names of what Pulumi makes each one's workload wait for. */
+  constructed: { name: string; dependencies: string[]; component: string[] }[];
+  /** In-cluster tasks by name, with the names of what Pulumi makes each one's Job or CronJob wait for. */
   taskWaits: Map<string, string[]>;
 }
 
 async function platform(env: "dev" | "prod", settings: StackSettings): Promise<Platform> {
   const model = realModel(env);
-  const waits: { name: string; dependencies: pulumi.Resource[] }[] = [];
-  const tasksWaiting: { name: string; dependencies: pulumi.Resource[] }[] = [];
+  const services: string[] = [];
   const names = new Map<pulumi.Resource, string>();
+  // Every object's dependsOn as registered: after its own and its components' transformations.
+  const waits = new Map<string, pulumi.Resource[]>();
   const run = await runMocked(
     () => {
       pulumi.runtime.registerStackTransformation((a) => {
         names.set(a.resource, a.name);
-        if (a.type === COMPONENT.serviceDeployment) waits.push({ name: a.name, dependencies: (a.opts.dependsOn ?? []) as pulumi.Resource[] });
-        if (a.type === COMPONENT.automationTask) tasksWaiting.push({ name: a.name, dependencies: (a.opts.dependsOn ?? []) as pulumi.Resource[] });
+        if (a.type === COMPONENT.serviceDeployment) services.push(a.name);
+        const own = a.opts.dependsOn ?? [];
+        waits.set(`${a.type}::${a.name}`, (Array.isArray(own) ? own : [own]) as pulumi.Resource[]);
         return undefined;
       });
       return buildPlatform(model, settings, fakeSecrets(model)) as unknown as Record<string, unknown>;
     },
     { stack: env },
   );
-  const constructed = waits.map((w) => ({ name: w.name, dependencies: w.dependencies.map((d) => names.get(d) ?? "?") }));
-  const taskWaits = new Map(tasksWaiting.map((w) => [w.name, w.dependencies.map((d) => names.get(d) ?? "?")]));
+  const waitsOf = (type: string, name: string) => (waits.get(`${type}::${name}`) ?? []).map((d) => names.get(d) ?? "?");
+  // What a service's workload waits for, and a task's Job or CronJob.
+  const constructed = services.map((name) => {
+    const stateful = model.services.find((s) => s.name === name)!.stateful;
+    return {
+      name,
+      dependencies: waitsOf(stateful ? K8S.StatefulSet : K8S.Deployment, `${name}-${stateful ? "statefulset" : "deployment"}`),
+      component: waitsOf(COMPONENT.serviceDeployment, name),
+    };
+  });
+  const taskWaits = new Map(
+    model.tasks
+      .filter((t) => t.runner !== "local-command")
+      .map((t) => [t.name, t.runner === "k8s-job" ? waitsOf(K8S.Job, `${t.name}-job`) : waitsOf(K8S.CronJob, `${t.name}-cronjob`)]),
+  );
   return { env, model, settings, run, constructed, taskWaits };
 }
 
@@ -324,11 +339,14 @@ describe.each([
       const admission = [ns, ...(defaultDeny ? [`${ns}-default-deny`] : []), ...(allowDns ? [`${ns}-allow-dns`] : []), `${ns}-quota`, `${ns}-limits`];
       const workloads = s.dependsOn.map((d) => `${d}-${model.services.find((x) => x.name === d)!.stateful ? "statefulset" : "deployment"}`);
       expect(c.dependencies, c.name).toEqual([...admission, ...workloads]);
+      // The component itself waits for nothing, so its other objects need not wait for it.
+      expect(c.component, c.name).toEqual([]);
     }
-    // The engine sees the same order: a component registers only once its dependencies have.
-    const registered = run.byType(COMPONENT.serviceDeployment).map((r) => r.name);
+    // The engine sees the same order: a workload registers only once those it waits for have.
+    const registered = run.resources.map((r) => r.name);
+    const workload = (name: string) => `${name}-${model.services.find((x) => x.name === name)!.stateful ? "statefulset" : "deployment"}`;
     for (const s of model.services) {
-      for (const d of s.dependsOn) expect(registered.indexOf(d), `${d} before ${s.name}`).toBeLessThan(registered.indexOf(s.name));
+      for (const d of s.dependsOn) expect(registered.indexOf(workload(d)), `${d} before ${s.name}`).toBeLessThan(registered.indexOf(workload(s.name)));
     }
   });
 
