@@ -93,26 +93,38 @@ export function summarize(values: readonly unknown[]): RunSummary {
     if (!v) verdicts.set(policy, (v = { policy, passed: 0, violations: [] }));
     return v;
   };
-  const seen = new Set<string>();
-  const addChange = (c: Change) => {
-    if (NO_CHANGE.has(c.op) || seen.has(`${c.op} ${c.urn}`)) return;
-    seen.add(`${c.op} ${c.urn}`);
-    summary.changes.push(c);
+  // Every step named, once, with the properties the first mention that has them lists; and the
+  // steps an update (not a preview) completed. An update's output starts with its preview's
+  // document, so what a failed update planned but never did is named there too.
+  const named = new Map<string, Change>();
+  const completed = new Set<string>();
+  let updated = false;
+  const name = (c: Change): string => {
+    const key = `${c.op} ${c.urn}`;
+    const known = named.get(key);
+    if (!known) named.set(key, c);
+    else if (known.properties.length === 0) known.properties = c.properties;
+    return key;
   };
   for (const value of values) {
     const doc = obj(value);
     if (Array.isArray(doc.steps)) {
-      for (const s of doc.steps.map(obj)) addChange(change(String(s.op), String(s.urn), s.detailedDiff, s.diffReasons));
+      for (const s of doc.steps.map(obj)) name(change(String(s.op), String(s.urn), s.detailedDiff, s.diffReasons));
       Object.assign(summary.counts, obj(doc.changeSummary));
       for (const d of (Array.isArray(doc.diagnostics) ? doc.diagnostics : []).map(obj)) {
         if (d.severity === "error") summary.errors.push(String(d.message ?? "").trim());
       }
       continue;
     }
-    // A refresh streams each resource as a "refresh" before it reads it, and its outcome after.
-    for (const step of [doc.resourcePreEvent, doc.resOutputsEvent]) {
-      const m = obj(obj(step).metadata);
-      if (m.urn) addChange(change(String(m.op), String(m.urn), m.detailedDiff, m.diffs));
+    // A step streams as a resourcePreEvent when it starts and a resOutputsEvent when it is done; a
+    // refresh streams each resource as a "refresh" before it reads it, and its outcome after.
+    const started = obj(obj(doc.resourcePreEvent).metadata);
+    if (started.urn) name(change(String(started.op), String(started.urn), started.detailedDiff, started.diffs));
+    const doneEvent = obj(doc.resOutputsEvent);
+    const done = obj(doneEvent.metadata);
+    if (done.urn) {
+      const key = name(change(String(done.op), String(done.urn), done.detailedDiff, done.diffs));
+      if (doneEvent.planning !== true) completed.add(key);
     }
     const analyzed = obj(doc.policyAnalyzeSummaryEvent ?? doc.policyAnalyzeStackSummaryEvent);
     for (const p of strings(analyzed.passed)) verdict(p).passed++;
@@ -130,8 +142,11 @@ export function summarize(values: readonly unknown[]): RunSummary {
     if (end.resourceChanges) {
       summary.counts = { ...(obj(end.resourceChanges) as Record<string, number>) };
       if (typeof end.result === "string") summary.result = end.result;
+      if (end.isPreview === false) updated = true;
     }
   }
+  // An update's changes are the steps it completed; a preview's, the steps it plans.
+  summary.changes = [...named.entries()].filter(([key, c]) => !NO_CHANGE.has(c.op) && (!updated || completed.has(key))).map(([, c]) => c);
   summary.verdicts = [...verdicts.values()].sort((a, b) => a.policy.localeCompare(b.policy));
   summary.errors = [...new Set(summary.errors.filter(Boolean))];
   return summary;

@@ -12,6 +12,7 @@ import {
   CRONJOB,
   DEPLOYMENT,
   diagnostic,
+  done,
   event,
   NAMESPACE,
   PREFIX,
@@ -231,11 +232,14 @@ describe("summarize: the output of `pulumi up --json` (its preview's document, t
           event({ preludeEvent: { config: {} } }),
           pre("update", CONFIGMAP, { diffs: ["data"], detailedDiff: { "data.REFRESH_SECONDS": { kind: "update", inputDiff: false } } }),
           pre("create", NAMESPACE),
+          done("update", CONFIGMAP),
+          done("create", NAMESPACE),
           summaryEvent({ same: 2, update: 1, create: 1 }, "succeeded", false),
         ]),
       ),
     );
     expect(s.changes.map((c) => `${c.op} ${c.name}`)).toEqual(["update system-dashboard-env", "create web"]);
+    expect(s.changes[0]!.properties).toEqual(["data.REFRESH_SECONDS"]);
     expect(s.counts).toEqual({ same: 2, update: 1, create: 1 });
     expect(s.result).toBe("succeeded");
     expect(countsLine(s.counts, false)).toBe("create 1, update 1");
@@ -258,6 +262,8 @@ describe("summarize: the output of `pulumi up --json` (its preview's document, t
       ),
     );
     expect(s.result).toBe("failed");
+    // Neither the update that failed nor the create the preview planned (the update stopped first).
+    expect(s.changes).toEqual([]);
     expect(s.counts).toEqual({ same: 2 });
     expect(countsLine(s.counts, false)).toBe("no changes");
     expect(s.errors).toEqual(['configmaps "system-dashboard-env" is forbidden: User "deployer" cannot patch resource', "update failed"]);

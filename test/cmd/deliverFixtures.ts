@@ -31,24 +31,26 @@ export const state = (urn: string, id: string, outputs: Record<string, unknown> 
   provider: PROVIDER,
 });
 
+/** The metadata of a step's events: its op, resource and states (none before a create, none after a delete). */
+const stepMetadata = (op: string, urn: string, newId: string) => ({
+  op,
+  urn,
+  type: urnParts(urn).type,
+  old: op === "create" ? null : state(urn, "web/x"),
+  new: op === "delete" ? null : state(urn, newId),
+  logical: true,
+  provider: PROVIDER,
+});
+
 /** The resourcePreEvent of a planned step, with the diff the provider reported. */
 export function pre(op: string, urn: string, diff: { diffs?: string[]; detailedDiff?: Record<string, unknown> } = {}) {
-  return event({
-    resourcePreEvent: {
-      metadata: {
-        op,
-        urn,
-        type: urnParts(urn).type,
-        old: op === "create" ? null : state(urn, "web/x"),
-        new: op === "delete" ? null : state(urn, ""),
-        ...(diff.diffs ? { diffs: diff.diffs } : {}),
-        detailedDiff: diff.detailedDiff ?? null,
-        logical: true,
-        provider: PROVIDER,
-      },
-      planning: true,
-    },
-  });
+  const metadata = { ...stepMetadata(op, urn, ""), ...(diff.diffs ? { diffs: diff.diffs } : {}), detailedDiff: diff.detailedDiff ?? null };
+  return event({ resourcePreEvent: { metadata, planning: true } });
+}
+
+/** The resOutputsEvent of a step an update completed (no diff: the provider's diff came with its start). */
+export function done(op: string, urn: string) {
+  return event({ resOutputsEvent: { metadata: stepMetadata(op, urn, "web/x") } });
 }
 
 /** The policies that passed (and failed) one resource. */
@@ -125,6 +127,7 @@ export const UP_OUTPUT =
     event({ preludeEvent: { config: {} } }),
     analyzed(CONFIGMAP, ["no-privileged-containers", "cronjob-deadlines", "traceability-labels"]),
     pre("update", CONFIGMAP, { diffs: ["data"], detailedDiff: { "data.REFRESH_SECONDS": { kind: "update", inputDiff: false } } }),
+    done("update", CONFIGMAP),
     summaryEvent({ same: 221, update: 1 }, "succeeded", false),
     event({ cancelEvent: {} }),
   );

@@ -117,6 +117,8 @@ describe("team stacks and the delivery path on the real engine", () => {
     ok(repo.nexus("deploy", "--stack", "dev", "--out", out));
     deployed.dev!.push(repo.git("rev-parse", "HEAD"));
     expect(read(out)).toContain("deployed");
+    // The changes it lists are the steps the update completed (its events), here the first creates.
+    expect(read(out)).toMatch(/\| create \| kubernetes:core\/v1:Namespace \| /);
 
     repo.git("checkout", "-q", "-b", "change");
     repo.project.edit("registries/orchestration.yaml", 'REFRESH_SECONDS: "5"', 'REFRESH_SECONDS: "15"');
