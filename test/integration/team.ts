@@ -31,32 +31,42 @@ function must(r: ReturnType<typeof spawnSync>, what: string): string {
   return String(r.stdout ?? "").trim();
 }
 
-/** scripts/state-store in its own folder and port: start, stop, restart keep what it stored. */
-export class StateStore {
-  endpoint = "";
-  private readonly env: NodeJS.ProcessEnv;
+/** One of the project's scripts run with an action (start, stop, ...) in an environment; its output. */
+function runScript(script: string, action: string, env: NodeJS.ProcessEnv): string {
+  return must(spawnSync("bash", [path.join(ROOT, "scripts", script), action], { env, encoding: "utf8" }), `${script} ${action}`);
+}
 
+/** A store that one of the project's scripts starts and stops; `start` prints its endpoint last. */
+class ScriptedStore {
+  endpoint = "";
+
+  constructor(
+    private readonly script: string,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  start(): void {
+    this.endpoint = runScript(this.script, "start", this.env).split("\n").pop()!;
+  }
+
+  stop(): void {
+    runScript(this.script, "stop", this.env);
+  }
+}
+
+/** scripts/state-store in its own folder and port: start, stop, restart keep what it stored. */
+export class StateStore extends ScriptedStore {
   constructor(
     readonly dir: string,
     readonly port: number,
   ) {
-    this.env = {
+    super("state-store", {
       ...process.env,
       NEXUS_STATE_STORE_HOST: "127.0.0.1",
       NEXUS_STATE_STORE_PORT: String(port),
       NEXUS_STATE_STORE_DIR: dir,
       NEXUS_STATE_STORE_TTL: "3600",
-    };
-  }
-
-  start(): void {
-    this.endpoint = must(spawnSync("bash", [path.join(ROOT, "scripts", "state-store"), "start"], { env: this.env, encoding: "utf8" }), "state-store start")
-      .split("\n")
-      .pop()!;
-  }
-
-  stop(): void {
-    must(spawnSync("bash", [path.join(ROOT, "scripts", "state-store"), "stop"], { env: this.env, encoding: "utf8" }), "state-store stop");
+    });
   }
 
   async createBucket(): Promise<void> {
@@ -75,22 +85,9 @@ export class StateStore {
 }
 
 /** moto's server mode (scripts/s3-store) on 127.0.0.1, here for its KMS API. */
-export class MotoServer {
-  endpoint = "";
-  private readonly env: NodeJS.ProcessEnv;
-
+export class MotoServer extends ScriptedStore {
   constructor(dir: string, port: number) {
-    this.env = { ...process.env, NEXUS_S3_STORE_HOST: "127.0.0.1", NEXUS_S3_STORE_PORT: String(port), NEXUS_S3_STORE_DIR: dir };
-  }
-
-  start(): void {
-    this.endpoint = must(spawnSync("bash", [path.join(ROOT, "scripts", "s3-store"), "start"], { env: this.env, encoding: "utf8" }), "s3-store start")
-      .split("\n")
-      .pop()!;
-  }
-
-  stop(): void {
-    must(spawnSync("bash", [path.join(ROOT, "scripts", "s3-store"), "stop"], { env: this.env, encoding: "utf8" }), "s3-store stop");
+    super("s3-store", { ...process.env, NEXUS_S3_STORE_HOST: "127.0.0.1", NEXUS_S3_STORE_PORT: String(port), NEXUS_S3_STORE_DIR: dir });
   }
 
   /** A KMS key with an alias in REGION (moto takes the region from the credential scope and checks no signature). */
@@ -122,20 +119,14 @@ export class ApiCluster {
   ) {}
 
   private cluster(action: string): string {
-    return must(
-      spawnSync("bash", [path.join(ROOT, "scripts", "local-cluster"), action], {
-        env: {
-          ...process.env,
-          NEXUS_CLUSTER_DIR: this.dir,
-          NEXUS_CLUSTER_TTL: "3600",
-          NEXUS_CLUSTER_MODE: "api",
-          NEXUS_CLUSTER_PORT: String(this.ports.api),
-          NEXUS_CLUSTER_KINE_PORT: String(this.ports.kine),
-        },
-        encoding: "utf8",
-      }),
-      `local-cluster ${action}`,
-    );
+    return runScript("local-cluster", action, {
+      ...process.env,
+      NEXUS_CLUSTER_DIR: this.dir,
+      NEXUS_CLUSTER_TTL: "3600",
+      NEXUS_CLUSTER_MODE: "api",
+      NEXUS_CLUSTER_PORT: String(this.ports.api),
+      NEXUS_CLUSTER_KINE_PORT: String(this.ports.kine),
+    });
   }
 
   start(): void {
