@@ -1,8 +1,8 @@
 import { defineConfig } from "vitest/config";
 
 // The delivery tier: the team flows and the crash trials (test/integration/delivery.test.ts) on
-// API-only clusters and a state store of its own, so scripts/test runs it beside the integration
-// tier. Its steps build on each other: one file, tests in order.
+// API-only clusters and a state store of its own, so scripts/test runs it beside the lint, unit and
+// integration tiers. Its steps build on each other: one file, tests in order.
 export default defineConfig({
   test: {
     include: ["test/integration/delivery.test.ts"],
